@@ -1,0 +1,5 @@
+"""`python -m stagebox` runs the command line."""
+
+from stagebox.cli import main
+
+raise SystemExit(main())
