@@ -1,0 +1,63 @@
+"""The cue: one line of dialogue to replace, and the timecode window it plays in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from stagebox.timecode import Timecode
+
+
+@dataclass(frozen=True)
+class Cue:
+    """One ADR cue. TC-in is where the line starts (the punch); TC-out where it ends."""
+
+    number: str  # the cue number as the sheet writes it ("101", "R2-14A")
+    tc_in: Timecode  # first frame of the line: the streamer ends and the take starts here
+    tc_out: Timecode  # first frame after the line: the take ends here
+    character: str = ""
+    actor: str = ""
+    dialogue: str = ""
+    notes: str = ""
+    reel: str = ""
+    scene: str = ""
+    # Optional word timing for the rhythm band: (word, timecode at which it is spoken).
+    words: tuple[tuple[str, Timecode], ...] = ()
+
+    @property
+    def duration_frames(self) -> int:
+        """Frames from TC-in to TC-out."""
+        return self.tc_out - self.tc_in
+
+    def to_dict(self) -> dict:
+        """Plain data for JSON (control socket, display process, reports)."""
+        return {
+            "number": self.number,
+            "tc_in": str(self.tc_in),
+            "tc_out": str(self.tc_out),
+            "rate": self.tc_in.rate.name,
+            "character": self.character,
+            "actor": self.actor,
+            "dialogue": self.dialogue,
+            "notes": self.notes,
+            "reel": self.reel,
+            "scene": self.scene,
+            "words": [[w, str(tc)] for w, tc in self.words],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Cue:
+        from stagebox.timecode import Rate
+
+        rate = Rate.parse(data["rate"])
+        return cls(
+            number=data["number"],
+            tc_in=Timecode.parse(data["tc_in"], rate),
+            tc_out=Timecode.parse(data["tc_out"], rate),
+            character=data.get("character", ""),
+            actor=data.get("actor", ""),
+            dialogue=data.get("dialogue", ""),
+            notes=data.get("notes", ""),
+            reel=data.get("reel", ""),
+            scene=data.get("scene", ""),
+            words=tuple((w, Timecode.parse(tc, rate)) for w, tc in data.get("words", [])),
+        )

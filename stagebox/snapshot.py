@@ -1,0 +1,72 @@
+"""The stage snapshot: what the engine tells the display, the front panel and the monitor.
+
+The engine publishes one after each audio period. It is plain, picklable data (the display
+runs in another process) and carries no timecode as a number that goes stale: it carries the
+clock fit (which label is at which sample, and how fast samples run in monotonic time), and
+each reader extrapolates to its own moment, the display to the next vsync.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from stagebox.cues.cue import Cue
+from stagebox.timecode import Rate, Timecode
+from stagebox.timemap import TimeFit
+
+MODES = ("rehearse", "record", "safe")
+LOCK_STATES = ("locked", "freewheel", "lost")
+
+
+@dataclass(frozen=True)
+class ClockFit:
+    """Timecode as a line in sample time: frame `frame_count` starts at sample `sample`."""
+
+    sample: float  # samples: start of the anchor frame in the capture stream
+    frame_count: int  # frames since midnight of the anchor frame's label
+    samples_per_frame: float  # measured frame period (varispeed shows here)
+    rate: Rate
+
+    def frames_at(self, sample: float) -> float:
+        """Fractional frame count at `sample` (may pass midnight: wrap with the rate)."""
+        return self.frame_count + (sample - self.sample) / self.samples_per_frame
+
+    def timecode_at(self, sample: float) -> Timecode:
+        return Timecode.from_frames(int(self.frames_at(sample) // 1), self.rate)
+
+
+@dataclass(frozen=True)
+class StageSnapshot:
+    """Everything a view of the stage needs, as of capture sample `sample`."""
+
+    sample: int  # samples: end of the audio period this snapshot describes
+    sample_rate: int  # Hz
+    mode: str = "safe"  # one of MODES
+    lock: str = "lost"  # one of LOCK_STATES
+    clock: ClockFit | None = None  # None while no timecode is known
+    time: TimeFit | None = None  # sample -> monotonic time, None before audio flows
+    cue: Cue | None = None  # the current cue
+    next_cue: Cue | None = None
+    take: int | None = None  # the take being recorded, or the next one to record
+    recording: bool = False  # a take is open (between punch in and punch out)
+    pass_active: bool = False  # LTC is inside the current cue's pre-roll..post-roll
+    lights: dict[str, bool] = field(default_factory=dict)  # lamp name -> on
+    levels_dbfs: tuple[float, ...] = ()  # peak level per capture channel this period
+    xruns: int = 0  # capture overruns since start
+    disk_seconds_left: float | None = None  # recording time left on the takes disk
+    message: str = ""  # a short line for the engineer (last warning or error)
+
+    def timecode_at(self, sample: float) -> Timecode | None:
+        return self.clock.timecode_at(sample) if self.clock else None
+
+    def to_dict(self) -> dict:
+        """JSON-ready form for the control socket and `stagebox monitor`."""
+        data = asdict(self)
+        data["cue"] = self.cue.to_dict() if self.cue else None
+        data["next_cue"] = self.next_cue.to_dict() if self.next_cue else None
+        if self.clock:
+            data["clock"]["rate"] = self.clock.rate.name
+            data["timecode"] = str(self.clock.timecode_at(self.sample))
+        else:
+            data["timecode"] = None
+        return data
