@@ -79,6 +79,8 @@ class WavInfo:
     data_size_field: int  # the data size the header claims (ds64's for RF64)
     riff_size_field: int  # the RIFF size the header claims (ds64's for RF64)
     chunks: dict[str, bytes] = field(repr=False)  # every non-data chunk, raw
+    # Where each chunk's body starts in the file and its size as used (data included).
+    spans: dict[str, tuple[int, int]] = field(repr=False, default_factory=dict)
 
     @property
     def duration(self) -> float:
@@ -98,7 +100,7 @@ class WavInfo:
 class WavAudio(WavInfo):
     """A WAV file read into memory: the header facts plus float32 samples (frames, channels)."""
 
-    samples: np.ndarray = field(default=None, repr=False)  # float32, full scale 1.0
+    samples: np.ndarray | None = field(default=None, repr=False)  # float32, full scale 1.0
 
 
 def read_wav_info(path: str | os.PathLike) -> WavInfo:
@@ -250,6 +252,7 @@ def _parse(path: str | os.PathLike, f) -> WavInfo:
     riff_size = struct.unpack("<I", head[4:8])[0]
     ds64: dict[str, int] = {}
     chunks: dict[str, bytes] = {}
+    spans: dict[str, tuple[int, int]] = {}
     fmt: bytes | None = None
     data_offset = data_size_field = None
     data_bytes = 0
@@ -272,14 +275,17 @@ def _parse(path: str | os.PathLike, f) -> WavInfo:
             if csize in (0, _UNKNOWN_SIZE) or csize > avail:
                 # Never finalised (crash) or truncated: take what is there, the file ends here.
                 data_bytes = avail
+                spans["data"] = (body, avail)
                 break
             data_bytes = csize
+            spans["data"] = (body, csize)
         else:
             if container != "RIFF" and csize == _UNKNOWN_SIZE and cid in ds64:
                 csize = ds64[cid]
             if cid not in chunks:
                 f.seek(body)
                 chunks[cid] = f.read(min(csize, size - body))
+                spans[cid] = (body, len(chunks[cid]))
             if cid == "ds64" and container != "RIFF":
                 ds64 = _parse_ds64(path, chunks[cid])
                 riff_size = ds64.get("RIFF", riff_size)
@@ -309,6 +315,7 @@ def _parse(path: str | os.PathLike, f) -> WavInfo:
         data_size_field=data_size_field,
         riff_size_field=riff_size,
         chunks=chunks,
+        spans=spans,
     )
 
 
