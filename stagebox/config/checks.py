@@ -1,0 +1,86 @@
+"""Cross-field checks: values that are each fine alone but clash with one another."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from stagebox.config.schema import Config
+
+# The slowest timecode rate: a frame lasts at most 1/23.976 s.
+_LONGEST_FRAME_SECONDS = 1001 / 24000
+
+
+def cross_checks(cfg: Config) -> Iterator[tuple[tuple[str, ...], str]]:
+    """Yield (keys involved, reason) for each clash; the first key is where it is reported."""
+    audio = cfg.audio
+    if audio.ltc_channel > audio.capture_channels:
+        yield (
+            ("audio.ltc_channel", "audio.capture_channels"),
+            f"channel {audio.ltc_channel} does not exist: only {audio.capture_channels} "
+            "capture channels are opened (audio.capture_channels)",
+        )
+    if audio.ltc_channel in audio.mic_channels:
+        yield (
+            ("audio.ltc_channel", "audio.mic_channels"),
+            f"channel {audio.ltc_channel} is the LTC input and also listed in "
+            "audio.mic_channels: timecode would be recorded as dialogue",
+        )
+    for channel in audio.mic_channels:
+        if channel > audio.capture_channels:
+            yield (
+                ("audio.mic_channels", "audio.capture_channels"),
+                f"channel {channel} does not exist: only {audio.capture_channels} "
+                "capture channels are opened (audio.capture_channels)",
+            )
+    for channel in audio.headphone_channels:
+        if channel > audio.playback_channels:
+            yield (
+                ("audio.headphone_channels", "audio.playback_channels"),
+                f"channel {channel} does not exist: only {audio.playback_channels} "
+                "playback channels are opened (audio.playback_channels)",
+            )
+
+    beeps, stage = cfg.beeps, cfg.stage
+    if beeps.enabled:
+        lead = beeps.count * beeps.spacing_seconds  # seconds: first beep before TC-in
+        if lead > stage.preroll_seconds:
+            yield (
+                ("stage.preroll_seconds", "beeps.count", "beeps.spacing_seconds"),
+                f"{stage.preroll_seconds:g} s is shorter than the beeps, which start "
+                f"{beeps.count} x {beeps.spacing_seconds:g} s = {lead:g} s before TC-in",
+            )
+        beep_seconds = beeps.length_frames * _LONGEST_FRAME_SECONDS
+        if beep_seconds >= beeps.spacing_seconds:
+            yield (
+                ("beeps.length_frames", "beeps.spacing_seconds"),
+                f"{beeps.length_frames} frames (up to {beep_seconds:.3f} s) do not fit between "
+                f"beeps {beeps.spacing_seconds:g} s apart",
+            )
+        if beeps.frequency_hz >= audio.sample_rate / 2:
+            yield (
+                ("beeps.frequency_hz", "audio.sample_rate"),
+                f"{beeps.frequency_hz:g} Hz is above the Nyquist frequency of "
+                f"{audio.sample_rate} Hz audio",
+            )
+
+    display = cfg.display
+    if display.enabled and display.streamer_seconds > stage.preroll_seconds:
+        yield (
+            ("display.streamer_seconds", "stage.preroll_seconds"),
+            f"a {display.streamer_seconds:g} s streamer starts before the cue's pre-roll "
+            f"(stage.preroll_seconds = {stage.preroll_seconds:g})",
+        )
+
+    buttons = cfg.buttons
+    if buttons.enabled and buttons.long_press_ms <= buttons.debounce_ms:
+        yield (
+            ("buttons.long_press_ms", "buttons.debounce_ms"),
+            f"a long press ({buttons.long_press_ms} ms) must last longer than the debounce "
+            f"({buttons.debounce_ms} ms)",
+        )
+
+    if cfg.control.socket.parent == cfg.takes.folder:
+        yield (
+            ("control.socket", "takes.folder"),
+            "the control socket must not live in the takes folder",
+        )

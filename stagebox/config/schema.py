@@ -1,0 +1,382 @@
+"""The config schema: one frozen dataclass per `[section]`, one typed field per key.
+
+Each key is declared once, with `setting(type, default, doc)`: the type validates what the
+engineer writes, the default is written as it would be in the TOML file (and parsed by the
+type when this module is imported, so a bad default fails at once), and the one-line doc
+becomes the comment in the default file and the line in docs/configuration.md.
+
+Subsystems read their section: `cfg.audio.sample_rate`, `cfg.stage.mode`, ...
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from stagebox.config.types import (
+    Boolean,
+    ChannelList,
+    Choice,
+    FileMode,
+    Float,
+    Integer,
+    PathValue,
+    ScreenSize,
+    String,
+    TakeName,
+    TimecodeRateValue,
+    ValueType,
+)
+from stagebox.timecode import Rate
+
+DEFAULT_PATH = Path("/etc/stagebox/stagebox.toml")
+
+
+def setting(vtype: ValueType, default: Any, doc: str) -> Any:
+    """A config key: its type, its default as written in TOML, and a one-line doc."""
+    return field(
+        default=vtype.parse(default),
+        metadata={"type": vtype, "doc": doc},
+    )
+
+
+@dataclass(frozen=True)
+class AudioConfig:
+    """The audio interface: one capture stream carries the LTC and the microphones."""
+
+    backend: str = setting(
+        Choice("alsa", "sim"),
+        "alsa",
+        "alsa: the audio HAT or interface; sim: a WAV file or generated LTC, no sound card",
+    )
+    capture_device: str = setting(
+        String(allow_empty=False),
+        "hw:CARD=sndrpihifiberry,DEV=0",
+        "ALSA capture device (`arecord -L` lists them); use hw: names, not plughw:",
+    )
+    playback_device: str = setting(
+        String(allow_empty=False),
+        "hw:CARD=sndrpihifiberry,DEV=0",
+        "ALSA playback device for the beeps into the actor's headphones",
+    )
+    sample_rate: int = setting(
+        Integer(choices=(44100, 48000, 96000)), 48000, "sample rate in Hz, capture and playback"
+    )
+    sample_format: str = setting(
+        Choice("S16_LE", "S24_LE", "S32_LE", "S24_3LE"),
+        "S32_LE",
+        "ALSA sample format the interface runs at (S24_3LE: packed 3-byte USB interfaces)",
+    )
+    period_size: int = setting(
+        Integer(minimum=32, maximum=8192),
+        256,
+        "frames per ALSA period: the engine's unit of work (256 = 5.3 ms at 48 kHz)",
+    )
+    periods: int = setting(
+        Integer(minimum=2, maximum=32), 4, "periods in the ALSA buffer (buffer = periods x period)"
+    )
+    capture_channels: int = setting(
+        Integer(minimum=1, maximum=64), 2, "channels opened on the capture device"
+    )
+    ltc_channel: int = setting(
+        Integer(minimum=1, maximum=64),
+        2,
+        "capture channel carrying LTC from the DAW (1-based: 2 = right input of a stereo HAT)",
+    )
+    mic_channels: tuple[int, ...] = setting(
+        ChannelList(), [1], "capture channels recorded into each take (1-based)"
+    )
+    playback_channels: int = setting(
+        Integer(minimum=1, maximum=64), 2, "channels opened on the playback device"
+    )
+    headphone_channels: tuple[int, ...] = setting(
+        ChannelList(), [1, 2], "playback channels the beeps go to (1-based)"
+    )
+    playback_latency_trim: int = setting(
+        Integer(minimum=-48000, maximum=48000),
+        0,
+        "samples added to the measured output delay when placing beeps (positive: play earlier)",
+    )
+    sim_feed: Path | None = setting(
+        PathValue(optional=True, must_exist="file"),
+        "",
+        "sim backend: WAV file to play as the capture stream (empty: generated LTC and silence)",
+    )
+    sim_realtime: bool = setting(
+        Boolean(),
+        True,
+        "sim backend: pace the feed at the sample rate (false: as fast as the CPU allows)",
+    )
+
+
+@dataclass(frozen=True)
+class TimecodeConfig:
+    """How LTC is read: the rate, how long a dropout is bridged, how soon lock is declared."""
+
+    rate: Rate | None = setting(
+        TimecodeRateValue(),
+        "auto",
+        "auto: measure the rate from the LTC itself; or force one, e.g. 23.976, 25, 29.97df",
+    )
+    freewheel_frames: int = setting(
+        Integer(minimum=0, maximum=250),
+        5,
+        "frames of missing or garbled LTC bridged by prediction before the clock is lost",
+    )
+    lock_frames: int = setting(
+        Integer(minimum=1, maximum=50),
+        2,
+        "consecutive frames in sequence needed before the clock declares lock",
+    )
+
+
+@dataclass(frozen=True)
+class StageConfig:
+    """The stage itself: project, start mode, cue sheet, and where takes punch in and out."""
+
+    project: str = setting(
+        String(), "", "project name written into each take's iXML (empty: the cue sheet's)"
+    )
+    mode: str = setting(
+        Choice("safe", "rehearse", "record"),
+        "safe",
+        "mode at start: safe (nothing recorded), rehearse (lights, no takes) or record",
+    )
+    follow_timecode: bool = setting(
+        Boolean(),
+        True,
+        "select the current cue from the incoming timecode (false: only the buttons move it)",
+    )
+    cue_sheet: Path | None = setting(
+        PathValue(optional=True, must_exist="file"),
+        "",
+        "cue sheet file loaded at start (relative paths: from this file's folder)",
+    )
+    preroll_seconds: float = setting(
+        Float(minimum=0.0, maximum=60.0),
+        5.0,
+        "seconds before TC-in that belong to the cue's pass: streamer and beeps must fit in it",
+    )
+    postroll_seconds: float = setting(
+        Float(minimum=0.0, maximum=60.0),
+        1.0,
+        "seconds after TC-out before the pass is over and the lights go out",
+    )
+    handle_before_frames: int = setting(
+        Integer(minimum=0, maximum=250),
+        0,
+        "frames recorded before TC-in (handle); the take's timestamp moves back with it",
+    )
+    handle_after_frames: int = setting(
+        Integer(minimum=0, maximum=250), 0, "frames recorded after TC-out (handle)"
+    )
+    record_offset_samples: int = setting(
+        Integer(minimum=-4800, maximum=4800),
+        0,
+        "shift every punch by this many samples (positive: later), for converter skew",
+    )
+    record_light: str = setting(
+        Choice("punch", "pass"),
+        "punch",
+        "punch: record light on from punch in to punch out; pass: for the whole pass",
+    )
+    cue_light: str = setting(
+        Choice("streamer", "line"),
+        "streamer",
+        "streamer: cue light from the streamer's start to TC-in; line: from TC-in to TC-out",
+    )
+
+
+@dataclass(frozen=True)
+class BeepsConfig:
+    """ADR beeps into the headphones: the line starts on the silent beep after the last."""
+
+    enabled: bool = setting(Boolean(), True, "play beeps before each cue's TC-in")
+    count: int = setting(Integer(minimum=1, maximum=10), 3, "beeps before TC-in")
+    spacing_seconds: float = setting(
+        Float(minimum=0.1, maximum=5.0), 1.0, "seconds from one beep to the next (and to TC-in)"
+    )
+    frequency_hz: float = setting(Float(minimum=50.0, maximum=15000.0), 1000.0, "beep pitch in Hz")
+    length_frames: int = setting(
+        Integer(minimum=1, maximum=25), 1, "length of each beep in timecode frames"
+    )
+    level_dbfs: float = setting(
+        Float(minimum=-60.0, maximum=0.0), -20.0, "beep level in dBFS (peak of the sine)"
+    )
+    beep_at_tc_in: bool = setting(
+        Boolean(), False, "also beep on TC-in itself (most actors prefer it silent)"
+    )
+
+
+@dataclass(frozen=True)
+class TakesConfig:
+    """Where and how takes are written (Broadcast WAV, never overwritten)."""
+
+    folder: Path = setting(
+        PathValue(),
+        "/var/lib/stagebox/takes",
+        "folder for takes; outside /var/lib/stagebox it needs ReadWritePaths= (docs/install.md)",
+    )
+    name_template: str = setting(
+        TakeName(),
+        "<cue>_T<take:03>.wav",
+        "take file name: <cue>, <take>, <project>, <character>, <date>, <time>",
+    )
+    bit_depth: int = setting(Integer(choices=(16, 24, 32)), 24, "bits per sample in the take files")
+    disk_reserve_mb: int = setting(
+        Integer(minimum=0, maximum=1_000_000),
+        500,
+        "MB kept free on the takes disk: a take is closed cleanly before it eats into them",
+    )
+    writer_queue_seconds: float = setting(
+        Float(minimum=1.0, maximum=120.0),
+        10.0,
+        "seconds of audio buffered for the disk writer, to ride out a slow SSD",
+    )
+
+
+@dataclass(frozen=True)
+class DisplayConfig:
+    """The actor's screen on HDMI: streamers, punch, cue text, take number."""
+
+    enabled: bool = setting(Boolean(), True, "draw streamers on the screen")
+    backend: str = setting(
+        Choice("kmsdrm", "window", "dummy"),
+        "kmsdrm",
+        "kmsdrm: full screen on HDMI with no desktop; window: a desktop window; dummy: none",
+    )
+    size: tuple[int, int] | None = setting(
+        ScreenSize(), "auto", "screen size: auto (the monitor's mode) or e.g. 1920x1080"
+    )
+    style: str = setting(
+        Choice("streamer", "rhythm"),
+        "streamer",
+        "streamer: wipe bar and punch; rhythm: a scrolling band with the line's words",
+    )
+    streamer_seconds: float = setting(
+        Float(minimum=1.0, maximum=5.0), 2.0, "length of the streamer's wipe before TC-in"
+    )
+    wipe: str = setting(
+        Choice("left", "both"),
+        "left",
+        "left: the bar wipes from the left edge to the right; both: from both edges to the middle",
+    )
+    punch_frames: int = setting(
+        Integer(minimum=1, maximum=25), 2, "frames the punch (flash circle) shows at TC-in"
+    )
+    flutter: bool = setting(
+        Boolean(), False, "flicker the streamer bar on alternate frames for its last half second"
+    )
+    show_timecode: bool = setting(Boolean(), True, "show the running timecode on screen")
+    latency_trim_ms: float = setting(
+        Float(minimum=-500.0, maximum=500.0),
+        0.0,
+        "display lag in ms: the picture is drawn this much earlier (TV processing delay)",
+    )
+
+
+@dataclass(frozen=True)
+class LightsConfig:
+    """Cue, record and stand-by lamps on GPIO."""
+
+    backend: str = setting(
+        Choice("rpigpio", "sim"), "rpigpio", "rpigpio: the Pi's GPIO; sim: recorded, no hardware"
+    )
+    pinmap: Path | None = setting(
+        PathValue(optional=True, must_exist="file"),
+        "",
+        "pin map file (empty: the one shipped with stagebox, hardware/pinmap.toml)",
+    )
+    relay_lag_ms: float = setting(
+        Float(minimum=0.0, maximum=500.0),
+        0.0,
+        "ms from switching the GPIO to the lamp lighting (relays ~10 ms): switched earlier",
+    )
+    standby_light: bool = setting(
+        Boolean(), False, "drive the stand-by lamp (lit while armed and waiting for a cue)"
+    )
+
+
+@dataclass(frozen=True)
+class ButtonsConfig:
+    """Crew buttons on GPIO."""
+
+    enabled: bool = setting(Boolean(), True, "read the crew buttons")
+    debounce_ms: int = setting(
+        Integer(minimum=0, maximum=500), 30, "ms a button must stay still to count"
+    )
+    long_press_ms: int = setting(
+        Integer(minimum=100, maximum=10000), 800, "ms held for a long press"
+    )
+
+
+@dataclass(frozen=True)
+class PanelConfig:
+    """Front-panel status display (SSD1306-class 128x64 OLED on I2C)."""
+
+    enabled: bool = setting(Boolean(), False, "drive the front-panel OLED")
+    i2c_bus: int = setting(Integer(minimum=0, maximum=31), 1, "I2C bus number (/dev/i2c-N)")
+    address: int = setting(
+        Integer(minimum=0x03, maximum=0x77, hex=True), 0x3C, "7-bit I2C address (0x3c or 0x3d)"
+    )
+    refresh_hz: int = setting(Integer(minimum=5, maximum=10), 5, "panel redraws per second")
+
+
+@dataclass(frozen=True)
+class ControlConfig:
+    """The control socket that `stagebox` commands over SSH talk to."""
+
+    socket: Path = setting(
+        PathValue(), "/run/stagebox/control.sock", "unix socket path (JSON lines)"
+    )
+    socket_group: str = setting(
+        String(allow_empty=False),
+        "stagebox",
+        "group allowed to use the socket (add engineers to it: usermod -aG stagebox NAME)",
+    )
+    socket_mode: int = setting(FileMode(), "0660", "permissions of the socket")
+
+
+@dataclass(frozen=True)
+class LogConfig:
+    """Logging (to the journal under systemd, else to stderr)."""
+
+    level: str = setting(Choice("debug", "info", "warning", "error"), "info", "lowest level logged")
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole configuration; `source` is the file it came from (None: built-in defaults)."""
+
+    audio: AudioConfig = field(default_factory=AudioConfig)
+    timecode: TimecodeConfig = field(default_factory=TimecodeConfig)
+    stage: StageConfig = field(default_factory=StageConfig)
+    beeps: BeepsConfig = field(default_factory=BeepsConfig)
+    takes: TakesConfig = field(default_factory=TakesConfig)
+    display: DisplayConfig = field(default_factory=DisplayConfig)
+    lights: LightsConfig = field(default_factory=LightsConfig)
+    buttons: ButtonsConfig = field(default_factory=ButtonsConfig)
+    panel: PanelConfig = field(default_factory=PanelConfig)
+    control: ControlConfig = field(default_factory=ControlConfig)
+    log: LogConfig = field(default_factory=LogConfig)
+    source: Path | None = field(default=None, compare=False)
+
+
+def sections() -> dict[str, type]:
+    """Section name -> its dataclass, in file order."""
+    return {f.name: f.default_factory for f in dataclasses.fields(Config) if f.name != "source"}
+
+
+def keys(section_cls: type) -> list[dataclasses.Field]:
+    """The key fields of a section dataclass, in file order."""
+    return list(dataclasses.fields(section_cls))
+
+
+def key_type(section: str, key: str) -> ValueType:
+    """The value type of `section.key` (KeyError when there is no such key)."""
+    for f in keys(sections()[section]):
+        if f.name == key:
+            return f.metadata["type"]
+    raise KeyError(f"{section}.{key}")

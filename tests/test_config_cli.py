@@ -1,0 +1,64 @@
+"""`stagebox config check|show|default|reference` and the generated docs/configuration.md."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from stagebox.cli import main
+from stagebox.config import Config, load_config
+from stagebox.config.schema import keys, sections
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_check_prints_every_problem_and_exits_1(tmp_path, capsys):
+    path = tmp_path / "bad.toml"
+    path.write_text("[audio]\nsample_rate = 48001\n\n[beeps]\nlevel_dbfs = 3\n")
+    assert main(["config", "check", str(path)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out == [
+        f"{path}:2: audio.sample_rate: 48001 is not one of 44100, 48000, 96000",
+        f"{path}:5: beeps.level_dbfs: 3 is above the maximum 0",
+    ]
+
+
+def test_check_good_file_exits_0(tmp_path, capsys):
+    path = tmp_path / "good.toml"
+    path.write_text("[stage]\nmode = 'rehearse'\n")
+    assert main(["config", "check", "--config", str(path)]) == 0
+    assert "ok" in capsys.readouterr().out
+
+
+def test_show_prints_the_effective_config(tmp_path, capsys):
+    path = tmp_path / "s.toml"
+    path.write_text("[beeps]\ncount = 4\n[stage]\npreroll_seconds = 6.0\n")
+    assert main(["config", "show", "--config", str(path)]) == 0
+    shown = tomllib.loads(capsys.readouterr().out)
+    assert shown["beeps"]["count"] == 4
+    assert shown["audio"]["sample_rate"] == 48000
+    bad = tmp_path / "b.toml"
+    bad.write_text("[beeps]\ncount = 40\n")
+    assert main(["config", "show", "--config", str(bad)]) == 2
+
+
+def test_default_prints_a_config_that_loads_to_the_defaults(tmp_path, capsys):
+    assert main(["config", "default"]) == 0
+    path = tmp_path / "d.toml"
+    path.write_text(capsys.readouterr().out)
+    assert load_config(path) == Config()
+
+
+def test_configuration_reference_is_current(capsys):
+    assert main(["config", "reference"]) == 0
+    generated = capsys.readouterr().out
+    on_disk = (ROOT / "docs" / "configuration.md").read_text()
+    assert on_disk == generated, "run: stagebox config reference > docs/configuration.md"
+
+
+def test_reference_lists_every_key():
+    text = (ROOT / "docs" / "configuration.md").read_text()
+    for name, cls in sections().items():
+        assert f"## `[{name}]`" in text
+        for f in keys(cls):
+            assert f"| `{f.name}` |" in text, f"{name}.{f.name}"
