@@ -43,7 +43,48 @@ class EngineSettings:
     playback_latency: int = 0  # samples from writing a headphone sample to hearing it
     rate: Rate | None = None  # configured timecode rate (None: detect)
     freewheel_frames: int = 4
+    lock_frames: int = 2
     stage: StageSettings = field(default_factory=StageSettings)
+
+    @classmethod
+    def from_config(cls, cfg, sample_rate: int | None = None) -> EngineSettings:
+        """Engine settings from a `stagebox.config.Config` (channels there count from 1)."""
+        from stagebox.beeps import BeepSettings
+
+        st, b = cfg.stage, cfg.beeps
+        stage = StageSettings(
+            preroll_seconds=st.preroll_seconds,
+            postroll_seconds=st.postroll_seconds,
+            handles_before=st.handle_before_frames,
+            handles_after=st.handle_after_frames,
+            record_offset=st.record_offset_samples,
+            record_light=st.record_light,
+            cue_light=st.cue_light,
+            streamer_seconds=cfg.display.streamer_seconds,
+            follow_timecode=st.follow_timecode,
+            beeps=BeepSettings(
+                enabled=b.enabled,
+                count=b.count,
+                spacing_seconds=b.spacing_seconds,
+                frequency_hz=b.frequency_hz,
+                length_frames=b.length_frames,
+                level_dbfs=b.level_dbfs,
+                beep_at_tc_in=b.beep_at_tc_in,
+            ),
+        )
+        a = cfg.audio
+        return cls(
+            sample_rate=sample_rate or a.sample_rate,
+            ltc_channel=a.ltc_channel - 1,
+            mic_channels=tuple(c - 1 for c in a.mic_channels),
+            headphone_channels=tuple(c - 1 for c in a.headphone_channels),
+            playback_channels=a.playback_channels,
+            playback_latency=a.playback_latency_trim,
+            rate=cfg.timecode.rate,
+            freewheel_frames=cfg.timecode.freewheel_frames,
+            lock_frames=cfg.timecode.lock_frames,
+            stage=stage,
+        )
 
 
 class TakeNumbers:
@@ -182,6 +223,9 @@ class Engine:
             "take": start.take,
             "file": start.file,
             "tc_in": str(label),
+            "rate": label.rate.name,
+            "sample_rate": self.settings.sample_rate,
+            "character": cue.character,
             "first_sample": at,
             "time_reference": time_reference,
             "note": "; ".join(x for x in (start.note, note) if x),

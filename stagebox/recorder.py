@@ -164,3 +164,69 @@ class PunchRecorder:
         self.sink.write(block)
         self.frames_written += len(block)
         self._written = upto
+
+
+class WriterSink:
+    """A `TakeSink` that hands takes to the BWF take writer thread (`stagebox.takewriter`).
+
+    `backpressure=True` is for replay, which runs faster than real time: instead of letting
+    the writer's queue overflow (which in a live run means an SSD stall and a reported gap),
+    `write` waits for the writer to catch up. A live engine never uses it.
+    """
+
+    def __init__(
+        self,
+        writer,  # stagebox.takewriter.TakeWriter, started
+        folder: str,
+        *,
+        sample_rate: int,
+        channels: int,
+        bits: int = 24,
+        project: str = "",
+        rate=None,  # stagebox.timecode.Rate of the cue sheet, for iXML SPEED
+        track_names: tuple[str, ...] = (),
+        backpressure: bool = False,
+    ) -> None:
+        self.writer = writer
+        self.folder = folder
+        self.sample_rate = sample_rate
+        self.channels = channels
+        self.bits = bits
+        self.project = project
+        self.rate = rate
+        self.track_names = track_names
+        self.backpressure = backpressure
+        self._limit = sample_rate  # frames: replay keeps at most a second queued
+
+    def open_take(self, take: TakeStart) -> None:
+        import os
+
+        from stagebox.takemeta import TakeMetadata, Track
+
+        meta = TakeMetadata(
+            project=self.project,
+            scene=take.cue,
+            take=str(take.take),
+            note=take.note,
+            rate=self.rate,
+            tracks=tuple(Track(name) for name in self.track_names),
+        )
+        self.writer.open_take(
+            os.path.join(self.folder, take.file),
+            self.sample_rate,
+            self.channels,
+            self.bits,
+            take.time_reference,
+            meta,
+        )
+
+    def write(self, block: np.ndarray) -> None:
+        if self.backpressure:
+            import time
+
+            while self.writer.status().queued_frames > self._limit:
+                time.sleep(0.001)
+        self.writer.write(block)
+
+    def close_take(self, note: str = "") -> None:
+        self.writer.close_take(note=note or None)
