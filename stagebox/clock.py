@@ -86,6 +86,7 @@ class TimecodeClock:
         self._period = float(rate.samples_per_frame(sample_rate)) if rate else None
         self._fit: tuple[float, float, int] | None = None  # (a, b, k0): start = a + b*(k-k0)
         self._position = 0  # samples: end of the latest audio fed
+        self.generation = 0  # counts changes of the line: answers derived from it may be cached
 
     # -- feeding ------------------------------------------------------------------------------
 
@@ -214,6 +215,7 @@ class TimecodeClock:
             b = self._period or frame.period
             a = frame.start
         self._fit = (a, b, k0)
+        self.generation += 1
         self._update_rate(frame)
 
     def _predict_start(self, count: int) -> float:

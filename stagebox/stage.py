@@ -62,6 +62,17 @@ class StageSettings:
             raise ValueError("handles cannot be negative")
 
 
+@dataclass(frozen=True)
+class CuePlan:
+    """Where a cue's moments fall on the clock's current line, in whole samples."""
+
+    window: tuple[float, float]  # pass window: TC-in - pre-roll .. TC-out + post-roll
+    cue_light: tuple[int, int]  # on, off
+    beeps: tuple[tuple[int, Timecode, int], ...]  # (number, label, sample)
+    punch_in: int  # first sample of a take (handles and record offset applied)
+    punch_out: int  # the sample after a take's last
+
+
 @dataclass
 class Pass:
     """One run of the LTC through a cue's window."""
@@ -105,6 +116,8 @@ class Stage:
         self._lookahead = round(settings.lookahead_seconds * sample_rate)  # samples
         self._pending: list[StageEvent] = []  # from commands, emitted with the next update
         self._fit: ClockFit | None = None  # the clock's line as of the previous update
+        self._plans: dict[str, CuePlan] = {}  # cue number -> plan on the line below
+        self._plans_for = -1  # clock generation the plans were made for
 
     # -- commands (buttons, control socket) ---------------------------------------------------
 
@@ -198,10 +211,35 @@ class Stage:
 
     def _window(self, clock: TimecodeClock, cue: Cue) -> tuple[float, float]:
         """Samples of the pass window: TC-in minus pre-roll to TC-out plus post-roll."""
-        sr = self.sample_rate
-        return (
-            clock.sample_of(cue.tc_in) - self.settings.preroll_seconds * sr,
-            clock.sample_of(cue.tc_out) + self.settings.postroll_seconds * sr,
+        return self._plan(clock, cue).window
+
+    def _plan(self, clock: TimecodeClock, cue: Cue) -> CuePlan:
+        """The cue's moments on the clock's line; recomputed only when the line changes."""
+        if clock.generation != self._plans_for:
+            self._plans.clear()
+            self._plans_for = clock.generation
+        plan = self._plans.get(cue.number)
+        if plan is None:
+            plan = self._plans[cue.number] = self._make_plan(clock, cue)
+        return plan
+
+    def _make_plan(self, clock: TimecodeClock, cue: Cue) -> CuePlan:
+        s, sr = self.settings, self.sample_rate
+        at = clock.punch_sample
+        if s.cue_light == "streamer":
+            frames = round(s.streamer_seconds * cue.tc_in.rate.nominal)
+            light = (at(cue.tc_in - frames), at(cue.tc_in))
+        else:
+            light = (at(cue.tc_in), at(cue.tc_out))
+        return CuePlan(
+            window=(
+                clock.sample_of(cue.tc_in) - s.preroll_seconds * sr,
+                clock.sample_of(cue.tc_out) + s.postroll_seconds * sr,
+            ),
+            cue_light=light,
+            beeps=tuple((n, label, at(label)) for n, label in beep_labels(cue.tc_in, s.beeps)),
+            punch_in=at(cue.tc_in - s.handles_before) + s.record_offset,
+            punch_out=at(cue.tc_out + s.handles_after) + s.record_offset,
         )
 
     def _advance(self, clock: TimecodeClock, start: int, end: int) -> list[StageEvent]:
@@ -240,12 +278,7 @@ class Stage:
         ]
 
     def _plan_cue_light(self, clock: TimecodeClock, p: Pass, horizon: int) -> list[StageEvent]:
-        cue = p.cue
-        if self.settings.cue_light == "streamer":
-            frames = round(self.settings.streamer_seconds * cue.tc_in.rate.nominal)
-            on_at, off_at = clock.punch_sample(cue.tc_in - frames), clock.punch_sample(cue.tc_in)
-        else:
-            on_at, off_at = clock.punch_sample(cue.tc_in), clock.punch_sample(cue.tc_out)
+        on_at, off_at = self._plan(clock, p.cue).cue_light
         out = []
         on_at = max(on_at, p.start)
         if "cue on" not in p.light_plan and on_at < off_at and on_at < horizon:
@@ -263,10 +296,9 @@ class Stage:
     ) -> list[StageEvent]:
         out = []
         length = round(self.settings.beeps.length_frames * clock.period)
-        for number, label in beep_labels(p.cue.tc_in, self.settings.beeps):
+        for number, label, at in self._plan(clock, p.cue).beeps:
             if number in p.beeps or number in p.missed_beeps:
                 continue
-            at = clock.punch_sample(label)
             if at >= horizon:
                 continue
             if at < p.start or at + length <= start:
@@ -285,10 +317,8 @@ class Stage:
         s = self.settings
         cue = p.cue
         out: list[StageEvent] = []
-        in_label = cue.tc_in - s.handles_before
-        out_label = cue.tc_out + s.handles_after
-        in_at = clock.punch_sample(in_label) + s.record_offset
-        out_at = clock.punch_sample(out_label) + s.record_offset
+        plan = self._plan(clock, cue)
+        in_at, out_at = plan.punch_in, plan.punch_out
         if s.record_light == "pass" and "record on" not in p.light_plan:
             p.light_plan.add("record on")
             out.extend(self._light(RECORD_LIGHT, True, p.start, clock))
