@@ -1,7 +1,8 @@
 """Take file names from a template: `<cue>_T<take:03>.wav` -> `101_T003.wav`.
 
-Fields: `<cue>`, `<take>`, `<character>`, `<project>`, `<date>` (YYYYMMDD). `<cue>` and
-`<take>` accept a zero-pad spec, `<take:03>` (width 3). A template must contain `<take>` (two
+Fields: `<cue>`, `<take>`, `<character>`, `<project>`, `<date>` (YYYYMMDD), `<time>` (HHMMSS,
+when the take started). `<cue>` and `<take>` accept a zero-pad width, `<take:03>` (`<take:3>`
+pads with zeros too: spaces in a file name help nobody). A template must contain `<take>` (two
 passes of a cue would otherwise get the same name) and end in `.wav` or `.bwf`.
 
 Field values are made safe for a file name: path separators, control characters and characters
@@ -16,7 +17,7 @@ import re
 from dataclasses import dataclass
 
 DEFAULT_TEMPLATE = "<cue>_T<take:03>.wav"
-FIELDS = ("cue", "take", "character", "project", "date")
+FIELDS = ("cue", "take", "character", "project", "date", "time")
 PADDABLE = ("cue", "take")
 EXTENSIONS = (".wav", ".bwf")
 MAX_NAME_BYTES = 255  # ext4 file name limit
@@ -56,12 +57,12 @@ def parse_template(template: str) -> tuple[_Part, ...]:
                 raise TakeNameError(
                     f"take name template {template!r}: <{name}> takes no format spec"
                 )
-            if not re.fullmatch(r"0[1-9]", spec):
+            if not re.fullmatch(r"0?\d{1,2}", spec) or not 1 <= int(spec) <= 20:
                 raise TakeNameError(
                     f"take name template {template!r}: bad spec {spec!r} in "
-                    f"<{match.group(1)}> (write a zero and a width 1..9, e.g. <{name}:03>)"
+                    f"<{match.group(1)}> (write a width 1..20, e.g. <{name}:03>)"
                 )
-            width = int(spec[1:])
+            width = int(spec)
         parts.append(_Part(field=name, width=width))
         seen.add(name)
         pos = match.end()
@@ -100,18 +101,23 @@ def format_take_name(
     character: str = "",
     project: str = "",
     date: _dt.date | str | None = None,
+    time: _dt.time | _dt.datetime | str | None = None,
 ) -> str:
     """The file name of take `take` of `cue` (TakeNameError for a bad template or take)."""
     if not isinstance(take, int) or take < 1:
         raise TakeNameError(f"take number must be a whole number from 1, not {take!r}")
+    now = _dt.datetime.now()
     if date is None:
-        date = _dt.date.today()
+        date = now.date()
+    if time is None:
+        time = now.time()
     values = {
         "cue": str(cue).strip(),
         "take": str(take),
         "character": str(character).strip(),
         "project": str(project).strip(),
         "date": date.strftime("%Y%m%d") if isinstance(date, _dt.date) else str(date),
+        "time": time.strftime("%H%M%S") if isinstance(time, _dt.time | _dt.datetime) else str(time),
     }
     out = []
     for part in parse_template(template):

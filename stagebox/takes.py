@@ -10,8 +10,10 @@ highest of (a) every number the log has handed out and (b) every take file in th
 name the template gives that cue. So deleting files or losing the log's last line never reuses
 a number, and a take is never overwritten.
 
-The log does disk I/O (fsync): call it from the writer or control thread, never from the
-engine's audio path. Methods are thread-safe.
+`next_take` writes its reservation without waiting for the disk (one small append to an open
+file), so the stage may call it when it punches in; recording, circling and noting a take wait
+for fsync: call those from the writer or control thread, never from the audio path. Methods
+are thread-safe.
 """
 
 from __future__ import annotations
@@ -149,16 +151,18 @@ class TakeLog:
         self._order: list[str] = []  # cue keys in the order takes were first logged
         self._file_names: list[str] | None = None
         self._needs_newline = False
+        self._fd: int | None = None
         self._load()
 
     # -- numbering ----------------------------------------------------------------------------
 
     def next_take(self, cue: str) -> int:
-        """Reserve and return the next take number of `cue` (persisted before it returns)."""
+        """Reserve and return the next take number of `cue` (written to the log, not fsynced:
+        if a power cut loses the reservation, the take file it names still holds the number)."""
         with self._lock:
             entry = self._entry(cue)
             take = entry.highest + 1
-            self._append({"event": "reserve", "cue": cue, "take": take, "at": _now()})
+            self._append({"event": "reserve", "cue": cue, "take": take, "at": _now()}, sync=False)
             entry.highest = take
             return take
 
@@ -291,20 +295,37 @@ class TakeLog:
         entry.records[record.take] = record
         entry.highest = max(entry.highest, record.take)
 
-    def _append(self, event: dict) -> None:
+    def close(self) -> None:
+        """Close the log file (it reopens on the next event)."""
+        with self._lock:
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
+
+    def __enter__(self) -> TakeLog:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _append(self, event: dict, *, sync: bool = True) -> None:
         line = json.dumps(event, ensure_ascii=False, separators=(",", ":")) + "\n"
         if self._needs_newline:
             line = "\n" + line  # close a torn last line; never rewrite it
-        new = not self.path.exists()
-        self.folder.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            os.write(fd, line.encode("utf-8"))
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        if new:
-            _fsync_dir(self.folder)
+        if self._fd is None:
+            new = not self.path.exists()
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            if new:
+                _fsync_dir(self.folder)
+        data = line.encode("utf-8")
+        written = os.write(self._fd, data)
+        if written != len(data):
+            # A short write (disk full): what made it is a torn line, closed by the next event.
+            self._needs_newline = True
+            raise OSError(f"{self.path}: disk full? wrote {written} of {len(data)} bytes")
+        if sync:
+            os.fsync(self._fd)
         self._needs_newline = False
 
     def _load(self) -> None:

@@ -41,14 +41,15 @@ def test_default_template():
 
 def test_all_fields_and_padding():
     name = format_take_name(
-        "<project>_<date>_<character>_<cue:04>-<take:02>.wav",
+        "<project>_<date>-<time>_<character>_<cue:04>-<take:2>.wav",
         cue="7",
         take=4,
         character="Mrs. Hudson",
         project="Night Train",
         date=dt.date(2026, 11, 21),
+        time=dt.time(21, 5, 9),
     )
-    assert name == "Night_Train_20261121_Mrs._Hudson_0007-04.wav"
+    assert name == "Night_Train_20261121-210509_Mrs._Hudson_0007-04.wav"
 
 
 def test_field_values_cannot_escape_the_folder():
@@ -65,7 +66,8 @@ def test_field_values_cannot_escape_the_folder():
     [
         ("<cue>_<tak>.wav", "unknown field <tak>"),
         ("<cue>.wav", "no <take> field"),
-        ("<cue>_<take:3>.wav", "bad spec '3'"),
+        ("<cue>_<take:x3>.wav", "bad spec 'x3'"),
+        ("<cue>_<take:00>.wav", "bad spec '00'"),
         ("<cue>_<take:0x>.wav", "bad spec '0x'"),
         ("<character:03>_<take>.wav", "<character> takes no format spec"),
         ("takes/<cue>_<take>.wav", "path separators"),

@@ -39,7 +39,9 @@ def parse_timecode(text: str, rate: Rate, what: str) -> tuple[Timecode | None, s
     except TimecodeError as exc:
         reason = str(exc)
         # Timecode's messages quote the label already; say which field it was.
-        return None, f"{what} {text.strip()!r}: {_short(reason, text)}"
+        short = _short(reason, text)
+        sep = " " if short.startswith("is ") else ": "
+        return None, f"{what} {text.strip()!r}{sep}{short}"
 
 
 def _short(reason: str, text: str) -> str:
