@@ -7,6 +7,7 @@ parse or cannot exist at the rate, TC-out not after TC-in, bad word marks, dupli
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from stagebox.cues.cue import Cue
@@ -45,11 +46,10 @@ def parse_timecode(text: str, rate: Rate, what: str) -> tuple[Timecode | None, s
 
 
 def _short(reason: str, text: str) -> str:
-    label = text.strip()
-    for prefix in (f"{label!r} ", f"{label} "):
-        if reason.startswith(prefix):
-            return reason[len(prefix) :]
-    return reason
+    """Timecode's message without its leading label (the caller quotes the label already)."""
+    if reason.startswith(repr(text)):
+        return reason[len(repr(text)) :].lstrip()
+    return re.sub(r"^[0-9][0-9:;.,]*\s+", "", reason)
 
 
 def build_cues(
