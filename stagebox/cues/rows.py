@@ -7,6 +7,7 @@ parse or cannot exist at the rate, TC-out not after TC-in, bad word marks, dupli
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 
@@ -130,10 +131,10 @@ def _default_outs(parsed, default_length: int):
     out = []
     for raw, tc_in, tc_out in parsed:
         if tc_out is None and tc_in is not None and not raw.tc_out.strip():
-            later = [s for s in starts if s > tc_in.frame_count]
+            k = bisect.bisect_right(starts, tc_in.frame_count)
             end = tc_in.frame_count + default_length
-            if later:
-                end = min(end, later[0])
+            if k < len(starts):
+                end = min(end, starts[k])
             tc_out = Timecode.from_frames(end, tc_in.rate)
         out.append((raw, tc_in, tc_out))
     return out
