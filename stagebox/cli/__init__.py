@@ -17,6 +17,8 @@ from stagebox import __version__
 COMMANDS = [
     "ltc",
     "config",
+    "cues",
+    "takes",
 ]
 
 

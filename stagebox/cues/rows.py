@@ -7,6 +7,8 @@ parse or cannot exist at the rate, TC-out not after TC-in, bad word marks, dupli
 
 from __future__ import annotations
 
+import bisect
+import re
 from dataclasses import dataclass
 
 from stagebox.cues.cue import Cue
@@ -39,15 +41,16 @@ def parse_timecode(text: str, rate: Rate, what: str) -> tuple[Timecode | None, s
     except TimecodeError as exc:
         reason = str(exc)
         # Timecode's messages quote the label already; say which field it was.
-        return None, f"{what} {text.strip()!r}: {_short(reason, text)}"
+        short = _short(reason, text)
+        sep = " " if short.startswith("is ") else ": "
+        return None, f"{what} {text.strip()!r}{sep}{short}"
 
 
 def _short(reason: str, text: str) -> str:
-    label = text.strip()
-    for prefix in (f"{label!r} ", f"{label} "):
-        if reason.startswith(prefix):
-            return reason[len(prefix) :]
-    return reason
+    """Timecode's message without its leading label (the caller quotes the label already)."""
+    if reason.startswith(repr(text)):
+        return reason[len(repr(text)) :].lstrip()
+    return re.sub(r"^[0-9][0-9:;.,]*\s+", "", reason)
 
 
 def build_cues(
@@ -128,10 +131,10 @@ def _default_outs(parsed, default_length: int):
     out = []
     for raw, tc_in, tc_out in parsed:
         if tc_out is None and tc_in is not None and not raw.tc_out.strip():
-            later = [s for s in starts if s > tc_in.frame_count]
+            k = bisect.bisect_right(starts, tc_in.frame_count)
             end = tc_in.frame_count + default_length
-            if later:
-                end = min(end, later[0])
+            if k < len(starts):
+                end = min(end, starts[k])
             tc_out = Timecode.from_frames(end, tc_in.rate)
         out.append((raw, tc_in, tc_out))
     return out
