@@ -16,8 +16,6 @@ import pytest
 from stagebox.audio import AudioDeviceError, AudioError, open_backend
 from stagebox.audio.alsa import AlsaBackend, estimate_lost, request_realtime
 
-alsaaudio = pytest.importorskip("alsaaudio", reason="pyalsaaudio is a test dependency")
-
 ASOUNDRC = """\
 </usr/share/alsa/alsa.conf>
 pcm.stagebox_capture {{
@@ -356,6 +354,30 @@ def test_playback_underrun_is_counted_and_primed_again(caplog):
     block = (np.full(2 * period, 16384, "<i2")).tobytes()
     assert play.data == [silence, silence, block, silence, silence, block]
     assert any("underrun" in r.getMessage() for r in caplog.records)
+
+
+def test_playback_position_follows_the_queue():
+    """The next written frame is heard after what is queued: capture end + queued frames."""
+    period = 32
+    clock = FakeClock()
+    cap = ScriptedCapture(np.zeros((period * 40, 2), np.float32), 48000, period, clock, {})
+    play = ScriptedPlayback(period, fail_on=())  # avail() = one period free of three
+    backend = AlsaBackend(
+        "cap",
+        "play",
+        format="S16_LE",
+        period=period,
+        periods=3,
+        pcm_factory=lambda kind, *a: cap if kind == "capture" else play,
+        clock=clock,
+    )
+    with backend:
+        for _ in range(30):
+            block = backend.read()
+            if block.position == 0:
+                assert backend.playback_position == period + 2 * period  # primed silence
+            backend.write(np.zeros((period, 2), np.float32))
+            assert backend.playback_position == block.end + 2 * period
 
 
 def test_estimate_lost_rounds_to_whole_periods():

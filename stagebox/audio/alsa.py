@@ -108,6 +108,11 @@ class AlsaBackend(AudioBackend):
     `playback_device=None` runs without playback (`playback_channels` becomes 0).
     `pcm_factory(kind, device, channels, rate, format, period, periods)` opens one PCM; tests
     inject fakes through it, the default opens `alsaaudio.PCM`.
+
+    Call `open()`, `read()` and `write()` from the audio thread (`realtime_priority` asks for
+    SCHED_FIFO for the thread that calls `open()`). Capture starts at the first `read()`;
+    playback is primed with `prefill` periods of silence at the first `write()`, so a slow
+    start-up between `open()` and the engine's first period is not an xrun.
     """
 
     def __init__(
@@ -166,6 +171,7 @@ class AlsaBackend(AudioBackend):
         self._lost_pending = False  # an overrun happened since the last good read
         self._timestamps = False  # ALSA's htimestamp is usable (monotonic clock)
         self._written = 0  # frames written to playback since the last (re)start
+        self._primed = False  # playback has its cushion of silence
         self._play_offsets: list[int] = []  # samples: capture index - playback index
         self._play_offset = 0
         self._play_buffer = period * periods  # frames in the playback buffer
@@ -186,7 +192,7 @@ class AlsaBackend(AudioBackend):
                 self._play = self._open_pcm(
                     "playback", self.playback_device, self.playback_channels, self.playback_format
                 )
-                self._prime_playback()
+                self._primed = False  # primed at the first write(), when the engine runs
         except BaseException:
             self.close()
             raise
@@ -395,6 +401,8 @@ class AlsaBackend(AudioBackend):
 
     @property
     def playback_position(self) -> int:
+        if not self._primed:  # the first write() primes silence ahead of the block
+            return self._next + self.period * self.prefill
         return self._written + self._play_offset
 
     def write(self, block: np.ndarray) -> None:
@@ -406,7 +414,9 @@ class AlsaBackend(AudioBackend):
             )
         arr = check_playback_block(block, self.playback_channels, f"ALSA {self.playback_device!r}")
         xrun_state = getattr(self._alsa, "PCM_STATE_XRUN", 4)
-        if self._play.state() == xrun_state:
+        if not self._primed:
+            self._prime_playback()
+        elif self._play.state() == xrun_state:
             self._underrun("playback underrun (found between writes)")
         data = pcmformat.encode(arr, self.playback_format)
         try:
@@ -428,6 +438,7 @@ class AlsaBackend(AudioBackend):
 
     def _prime_playback(self) -> None:
         """Silence ahead of the first block, so one late period does not underrun."""
+        self._primed = True
         self._written = 0
         self._play_offsets = []
         silence = bytes(self.playback_format.frame_bytes(self.playback_channels) * self.period)

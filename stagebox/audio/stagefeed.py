@@ -164,6 +164,7 @@ class StageFeed:
         self._plan(lead_in, relocate_gap, tail, [_dropout(d) for d in dropouts])
         self.position = 0  # samples: index of the next sample read() returns
         self._lines: dict[tuple[int, str], np.ndarray] = {}  # synthesised, not yet passed
+        self._noise_cache: dict[int, np.ndarray] = {}
 
     # -- planning ---------------------------------------------------------------------------
 
@@ -253,12 +254,16 @@ class StageFeed:
 
     def _room_noise(self, start: int, n: int) -> np.ndarray:
         first, last = start // NOISE_CHUNK, (start + n - 1) // NOISE_CHUNK
-        chunks = [
-            np.random.default_rng([self.seed, 1, c]).standard_normal(NOISE_CHUNK)
-            for c in range(first, last + 1)
-        ]
+        chunks = [self._noise_chunk(c) for c in range(first, last + 1)]
         noise = np.concatenate(chunks)[start - first * NOISE_CHUNK :][:n]
         return (noise * self._noise_rms).astype(np.float32)
+
+    def _noise_chunk(self, index: int) -> np.ndarray:
+        chunk = self._noise_cache.get(index)
+        if chunk is None:
+            chunk = np.random.default_rng([self.seed, 1, index]).standard_normal(NOISE_CHUNK)
+            self._noise_cache = {index: chunk}  # blocks move forward: keep only the newest
+        return chunk
 
     def _add_lines(self, mic: np.ndarray, start: int, n: int) -> None:
         end = start + n

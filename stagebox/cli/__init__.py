@@ -19,6 +19,8 @@ COMMANDS = [
     "config",
     "cues",
     "takes",
+    "replay",
+    "feed",
 ]
 
 
