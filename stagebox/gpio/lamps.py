@@ -231,6 +231,10 @@ class LampDriver:
             hung = self._thread.is_alive()
         try:
             self.lamps.all_off()
+        except Exception as exc:
+            if raise_error:
+                raise LampError(f"lamps could not all be switched off: {exc}") from exc
+            log.error("lamps could not all be switched off: %s", exc)
         finally:
             atexit.unregister(self._lamps_off_at_exit)
         if hung:
