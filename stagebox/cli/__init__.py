@@ -21,6 +21,7 @@ COMMANDS = [
     "takes",
     "replay",
     "feed",
+    "lights",
 ]
 
 
