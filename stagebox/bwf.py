@@ -191,7 +191,7 @@ class TakeFormat:
             full = float(1 << (self.bits - 1))
             ints = np.clip(np.rint(a.astype(np.float64) * full), -full, full - 1)
             ints = ints.astype(np.int64) << (32 - self.bits)  # left-justify in 32 bits
-        elif a.dtype.kind in "iu":
+        elif a.dtype.kind == "i":
             shift = 32 - a.dtype.itemsize * 8
             ints = a.astype(np.int64) << shift if shift >= 0 else a.astype(np.int64) >> -shift
         else:
