@@ -543,3 +543,19 @@ def test_update_refuses_an_open_take(tmp_path):
     take.close(note="closing note", circled=True)
     meta = read_take_metadata(path)
     assert meta.circled and meta.note == "closing note"
+
+
+def test_ixml_reserve_grows_for_many_tracks_and_keeps_room_for_a_note(tmp_path):
+    path = tmp_path / "wide.wav"
+    tracks = tuple(Track(f"Mic {i} <{i}>", "MIC") for i in range(64))
+    take = make_take(path, TakeFormat(48000, 64, 16), meta=META.with_file_facts(tracks=tracks))
+    take.write(np.zeros((10, 64), dtype=np.float32))
+    take.close()
+    info = read_wav_info(path)
+    size = info.spans["iXML"][1]
+    assert size > 8192 and size % 1024 == 0 and info.data_offset % 4096 == 0
+    root = ET.fromstring(info.chunks["iXML"].decode().rstrip())
+    assert root.find("TRACK_LIST").findtext("TRACK_COUNT") == "64"
+    assert [t.findtext("NAME") for t in root.iter("TRACK")][-1] == "Mic 63 <63>"
+    update_take_metadata(path, note="n" * 1500)  # the 2 KiB headroom holds a long note
+    assert read_take_metadata(path).note == "n" * 1500

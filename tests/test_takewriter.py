@@ -370,3 +370,17 @@ def test_sigkill_mid_take_then_repair_loses_under_half_a_second(tmp_path):
     assert audio.header_consistent and not marker_path(path).exists()
     assert audio.frames >= handed - SR // 2, (audio.frames, handed)
     np.testing.assert_array_equal(audio.samples, expected_24(0, audio.frames))
+
+
+def test_a_note_too_long_still_closes_the_take(tmp_path, writer):
+    path = tmp_path / "t.wav"
+    writer.open_take(path, SR, 2, 24, 0, META).result(5)
+    feed(writer, 4800)
+    request = writer.close_take(note="blah " * 5000, circled=True)
+    with pytest.raises(OSError, match="take closed without it"):
+        request.result(5)
+    assert [e.kind for e in writer.events()][-1] == "error"
+    audio = read_wav(path)
+    assert audio.frames == 4800 and audio.header_consistent
+    assert not marker_path(path).exists()
+    np.testing.assert_array_equal(audio.samples, expected_24(0, 4800))
