@@ -191,7 +191,7 @@ class TakeFormat:
             full = float(1 << (self.bits - 1))
             ints = np.clip(np.rint(a.astype(np.float64) * full), -full, full - 1)
             ints = ints.astype(np.int64) << (32 - self.bits)  # left-justify in 32 bits
-        elif a.dtype.kind in "iu":
+        elif a.dtype.kind == "i":
             shift = 32 - a.dtype.itemsize * 8
             ints = a.astype(np.int64) << shift if shift >= 0 else a.astype(np.int64) >> -shift
         else:
@@ -455,9 +455,13 @@ class TakeFile:
             return self.path
         fd = self._fd
         whole = self.frames * self.fmt.block_align
-        try:
-            if circled is not None or note is not None:
+        metadata_error: TakeError | None = None
+        if circled is not None or note is not None:
+            try:
                 self._rewrite_ixml(circled=circled, note=note)
+            except TakeError as exc:  # the take is still finished; the error is raised after
+                metadata_error = exc
+        try:
             end = self.layout.data_offset + whole
             # Cut a partial frame left by a failed write; add the RIFF pad byte after odd data.
             self.disk.ftruncate(fd, end + (whole & 1))
@@ -474,6 +478,8 @@ class TakeFile:
             self.disk.close(fd)
         marker_path(self.path).unlink(missing_ok=True)
         fsync_dir(self.path.parent)
+        if metadata_error is not None:
+            raise metadata_error
         return self.path
 
     def _rewrite_ixml(self, *, circled: bool | None, note: str | None) -> None:
@@ -487,9 +493,11 @@ class TakeFile:
         )
         try:
             raw = pad_ixml(text, self.layout.ixml_size)
+            self.disk.pwrite(self._fd, raw, self.layout.ixml_offset)
         except TakeMetadataError as exc:
-            raise TakeError(errno.EFBIG, f"{self.path}: {exc}") from None
-        self.disk.pwrite(self._fd, raw, self.layout.ixml_offset)
+            raise TakeError(errno.EFBIG, f"{self.path}: {exc}; take closed without it") from None
+        except OSError as exc:
+            raise TakeError(exc.errno, f"{self.path}: iXML update failed: {exc.strerror}") from None
 
 
 def _unique_reference(now: datetime) -> str:

@@ -145,8 +145,9 @@ def parse_bext(body: bytes) -> dict:
 # iXML
 
 
-def _clean(text: str) -> str:
-    return _XML_ILLEGAL.sub("", str(text))
+def _clean(text: object) -> str:
+    """Text as XML will give it back: illegal characters dropped, line ends as LF."""
+    return _XML_ILLEGAL.sub("", str(text).replace("\r\n", "\n").replace("\r", "\n"))
 
 
 def speed_text(rate: Rate) -> str:

@@ -157,6 +157,7 @@ class TakeWriter:
         self._thread: threading.Thread | None = None
         self._failure: BaseException | None = None
         self._in_overflow = False
+        self._pending: list = []  # items taken from the queue, not yet done (writer thread)
         # Written by the writer thread, read by status() (single assignments: no lock needed).
         self._take: TakeFile | None = None
         self._path: Path | None = None
@@ -291,11 +292,21 @@ class TakeWriter:
         try:
             self._loop()
         except BaseException as exc:  # surfaced through status(), events() and stop()
-            self._failure = exc
+            with self._cond:
+                self._failure = exc
+                pending = self._pending + list(self._queue)
+                self._queue.clear()
+                self._queued_frames = 0
             self._error = f"take writer failed: {exc!r}"
             self._events.append(TakeEvent("writer_failed", self._path, self._error))
             log.exception("take writer failed")
             self._abandon_take()
+            # Nobody waiting on an open/close may hang: they get the failure.
+            for item in pending:
+                if item[0] in ("open", "close") and not item[1].done():
+                    error = TakeWriterError(f"take writer failed: {exc}")
+                    error.__cause__ = exc
+                    item[1]._finish(error=error)
 
     def _loop(self) -> None:
         next_sync = time.monotonic() + self.sync_interval
@@ -306,9 +317,10 @@ class TakeWriter:
                     if self._take is not None and wait <= 0:
                         break
                     self._cond.wait(wait if self._take is not None else None)
-                items = list(self._queue)
+                self._pending = list(self._queue)
                 self._queue.clear()
-            for item in items:
+            while self._pending:
+                item = self._pending[0]
                 kind = item[0]
                 if kind == "audio":
                     with self._cond:
@@ -324,7 +336,9 @@ class TakeWriter:
                 elif kind == "stop":
                     if self._take is not None:
                         self._close(TakeRequest(None), None, None)
+                    self._pending.clear()
                     return
+                self._pending.pop(0)
             if self._take is not None and time.monotonic() >= next_sync:
                 self._sync()
                 next_sync = time.monotonic() + self.sync_interval

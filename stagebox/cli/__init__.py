@@ -22,6 +22,7 @@ COMMANDS = [
     "replay",
     "feed",
     "lights",
+    "take",
 ]
 
 
