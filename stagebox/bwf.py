@@ -87,7 +87,8 @@ class TakeDisk:
     """The file-system calls a take makes, as thin wrappers over `os` (a seam for tests)."""
 
     def create_exclusive(self, path: str) -> int:
-        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0))
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+        return os.open(path, flags, 0o644)  # audio, not a program: rw-r--r-- (less umask)
 
     def write(self, fd: int, data: memoryview) -> int:
         return os.write(fd, data)

@@ -335,7 +335,8 @@ class TimecodeClock:
         if self._fit is None or self.rate is None:
             return None
         a, b, k0 = self._fit
-        count = k0 + math.floor((sample - a) / b + 1e-9)
+        # Sample s is in frame k from the whole sample where k starts (its start rounded).
+        count = k0 + math.floor((sample + 0.5 - a) / b)
         return self._tc(count)
 
     def _tc(self, count: int) -> Timecode:

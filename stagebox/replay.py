@@ -75,8 +75,11 @@ def replay(
             raise ReplayError(f"channel {ltc} cannot be both the LTC and a mic channel")
         if not 16 <= period <= 65536:
             raise ReplayError(f"period {period} samples is outside 16..65536")
+        measured = None
+        if cfg.timecode.rate is None:
+            measured = measure_rate(reader, ltc - 1)
         try:
-            sheet = load_cue_sheet(cues, rate=cfg.timecode.rate)
+            sheet = load_cue_sheet(cues, rate=cfg.timecode.rate, fallback_rate=measured)
         except (CueSheetError, OSError) as exc:
             raise ReplayError(str(exc)) from None
         settings = EngineSettings.from_config(cfg, sample_rate=info.sample_rate)
@@ -145,6 +148,30 @@ def replay(
         except FileExistsError:
             raise ReplayError(f"{playback_out}: exists; not overwriting it") from None
     return result
+
+
+def measure_rate(reader, channel: int, seconds: float = 20.0):
+    """The timecode rate of the LTC in the first `seconds` of a feed (None if none locks).
+
+    Used when neither the config nor the cue sheet names the rate: the frame period measured
+    from the LTC tells 23.976 from 24 and 29.97 from 30, the bits tell drop-frame.
+    """
+    from stagebox.clock import TimecodeClock
+    from stagebox.ltc.decoder import LTCDecoder
+
+    sr = reader.info.sample_rate
+    decoder, clock = LTCDecoder(sr), TimecodeClock(sr)
+    block = 4096
+    frames_seen = 0
+    for i, samples in enumerate(reader.blocks(block, channels=channel)):
+        if i * block > seconds * sr:
+            break
+        frames = decoder.decode(samples[:, 0], i * block)
+        clock.feed(frames, i * block + len(samples))
+        frames_seen += len(frames)
+        if clock.locked and frames_seen >= 16:
+            return clock.rate
+    return clock.rate if clock.locked else None
 
 
 def _tc_in(events: list[StageEvent], punch_out: StageEvent) -> str | None:

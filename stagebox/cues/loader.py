@@ -35,9 +35,12 @@ def load_cue_sheet(
     *,
     encoding: str | None = None,
     marker_cue_seconds: float = MARKER_CUE_SECONDS,
+    fallback_rate: Rate | None = None,
 ) -> CueSheet:
     """Load and check a cue sheet. Raises `CueSheetError` listing every problem of the file.
 
+    `fallback_rate`: the rate to use when neither `rate` nor the sheet gives one (the rate
+    measured from the LTC itself).
     `rate`: the stage's configured rate; it wins over what the file says (a disagreement is
     noted in `CueSheet.warnings`). `encoding`: the file's text encoding if not UTF-8 (with or
     without BOM) or UTF-16 with a BOM. `marker_cue_seconds`: length of a Pro Tools marker cue
@@ -61,7 +64,7 @@ def load_cue_sheet(
 
     problems = list(table.problems)
     warnings = list(table.warnings)
-    sheet_rate = _resolve_rate(rate, table, problems, warnings)
+    sheet_rate = _resolve_rate(rate, table, problems, warnings, fallback_rate)
     if sheet_rate is None:
         raise CueSheetError(path, problems)
 
@@ -129,7 +132,11 @@ def _declared(table: Table, rate: Rate | None) -> Rate | None:
 
 
 def _resolve_rate(
-    rate: Rate | None, table: Table, problems: list[Problem], warnings: list[str]
+    rate: Rate | None,
+    table: Table,
+    problems: list[Problem],
+    warnings: list[str],
+    fallback: Rate | None = None,
 ) -> Rate | None:
     declared: Rate | None = None
     if table.declared_rate:
@@ -149,6 +156,8 @@ def _resolve_rate(
         return rate
     if declared is not None:
         return declared
+    if fallback is not None:
+        return fallback
     if any(";" in text for text in timecode_texts(table.raws)):
         return RATE_2997DF
     if table.raws or not problems:
