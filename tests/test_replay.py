@@ -1,0 +1,153 @@
+"""`stagebox replay`: the engine over a stage feed file, end to end through the CLI."""
+
+import hashlib
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from stagebox.audio.stagefeed import StageFeed
+from stagebox.bwf import read_take_metadata
+from stagebox.cues.cue import Cue
+from stagebox.timecode import RATE_25, Timecode
+from stagebox.wavfile import read_wav
+
+CUES_CSV = "Cue,TC In,TC Out,Character,Dialogue\n101,01:00:10:00,01:00:12:12,JOHN,Hello there\n"
+
+
+def stagebox(*args, cwd=None):
+    return subprocess.run(
+        [sys.executable, "-m", "stagebox", *args], capture_output=True, text=True, cwd=cwd
+    )
+
+
+@pytest.fixture(scope="module")
+def stage(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("replay")
+    cue = Cue("101", Timecode.parse("01:00:10:00", RATE_25), Timecode.parse("01:00:12:12", RATE_25))
+    feed = StageFeed([cue], passes=3, preroll=3.0, postroll=1.0, seed=7)
+    feed.write_wav(folder / "feed.wav")
+    (folder / "cues.csv").write_text(CUES_CSV)
+    return folder, feed
+
+
+def data_bytes(path):
+    audio = read_wav(path)
+    raw = path.read_bytes()
+    return raw[audio.data_offset : audio.data_offset + audio.frames * 3]
+
+
+def test_replay_writes_exact_takes_events_and_phones(stage, tmp_path):
+    folder, feed = stage
+    out = tmp_path / "takes"
+    result = stagebox(
+        "replay",
+        str(folder / "feed.wav"),
+        "--cues",
+        str(folder / "cues.csv"),
+        "--out",
+        str(out),
+        "--events-out",
+        str(tmp_path / "ev.jsonl"),
+        "--playback-out",
+        str(tmp_path / "phones.wav"),
+    )
+    assert result.returncode == 0, result.stderr
+    mic = read_wav(folder / "feed.wav").samples[:, feed.mic_channel]
+    for n, truth in enumerate(feed.passes, start=1):
+        take = out / f"101_T{n:03d}.wav"
+        audio = read_wav(take)
+        first, stop = truth.tc_in_sample("101"), truth.tc_out_sample("101")
+        np.testing.assert_array_equal(audio.samples[:, 0], mic[first:stop])
+        meta = read_take_metadata(take)
+        assert meta.time_reference == (3600 + 10) * 48000
+        assert (meta.scene, meta.take) == ("101", str(n))
+    events = [json.loads(line) for line in (tmp_path / "ev.jsonl").read_text().splitlines()]
+    assert all({"event", "sample", "timecode"} <= e.keys() for e in events)
+    punches = [e for e in events if e["event"] == "punch_in"]
+    assert [e["sample"] for e in punches] == [t.tc_in_sample("101") for t in feed.passes]
+    assert [e["file"] for e in punches] == ["101_T001.wav", "101_T002.wav", "101_T003.wav"]
+    kinds = {e["event"] for e in events}
+    assert {"lock", "pass_start", "pass_end", "punch_in", "punch_out", "beep", "light"} <= kinds
+    phones = read_wav(tmp_path / "phones.wav")
+    assert phones.frames == read_wav(folder / "feed.wav").frames  # aligned sample for sample
+    beeps = [e["sample"] for e in events if e["event"] == "beep"]
+    for b in beeps:
+        assert np.all(phones.samples[b - 50 : b, 0] == 0)
+        assert np.max(np.abs(phones.samples[b : b + 1920, 0])) > 0.09
+
+
+def test_replay_is_deterministic_and_never_overwrites(stage, tmp_path):
+    folder, _ = stage
+    args = ["replay", str(folder / "feed.wav"), "--cues", str(folder / "cues.csv")]
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert stagebox(*args, "--out", str(a)).returncode == 0
+    assert stagebox(*args, "--out", str(b)).returncode == 0
+    for name in ("101_T001.wav", "101_T002.wav", "101_T003.wav"):
+        assert data_bytes(a / name) == data_bytes(b / name)
+    before = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in a.glob("*.wav")}
+    # A second run into the same folder goes on numbering: takes 4 to 6, old ones untouched.
+    assert stagebox(*args, "--out", str(a)).returncode == 0
+    after = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in a.glob("*.wav")}
+    assert sorted(after) == [f"101_T{n:03d}.wav" for n in range(1, 7)]
+    assert all(after[name] == digest for name, digest in before.items())
+
+
+def test_rehearse_writes_no_takes(stage, tmp_path):
+    folder, _ = stage
+    out = tmp_path / "t"
+    r = stagebox(
+        "replay",
+        str(folder / "feed.wav"),
+        "--cues",
+        str(folder / "cues.csv"),
+        "--out",
+        str(out),
+        "--mode",
+        "rehearse",
+    )
+    assert r.returncode == 0, r.stderr
+    assert list(out.glob("*.wav")) == []
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--ltc-channel", "3"], "LTC channel 3 does not exist"),
+        (["--mic-channel", "2"], "cannot be both the LTC and a mic channel"),
+    ],
+)
+def test_bad_channels(stage, tmp_path, extra, message):
+    folder, _ = stage
+    r = stagebox(
+        "replay",
+        str(folder / "feed.wav"),
+        "--cues",
+        str(folder / "cues.csv"),
+        "--out",
+        str(tmp_path / "t"),
+        *extra,
+    )
+    assert r.returncode == 2
+    assert message in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_bad_inputs_named(stage, tmp_path):
+    folder, _ = stage
+    missing = stagebox(
+        "replay",
+        str(tmp_path / "nope.wav"),
+        "--cues",
+        str(folder / "cues.csv"),
+        "--out",
+        str(tmp_path / "t"),
+    )
+    assert missing.returncode == 2 and "nope.wav" in missing.stderr
+    bad = tmp_path / "bad.csv"
+    bad.write_text("Cue,TC In,TC Out\n1,01:00:05:00,01:00:04:00\n# rate: 25\n")
+    r = stagebox(
+        "replay", str(folder / "feed.wav"), "--cues", str(bad), "--out", str(tmp_path / "t")
+    )
+    assert r.returncode == 2 and "bad.csv line 2" in r.stderr
