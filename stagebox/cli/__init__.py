@@ -16,6 +16,7 @@ from stagebox import __version__
 # Command modules under stagebox.cli, in the order `stagebox --help` lists them.
 COMMANDS = [
     "ltc",
+    "streamer",
 ]
 
 
