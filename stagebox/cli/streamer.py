@@ -47,7 +47,7 @@ def parse_size(text: str) -> tuple[int, int]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from stagebox.cues import load_cue_sheet
+    from stagebox.cues import load_cue_sheet  # CueSheetError is a ValueError
 
     size = parse_size(args.size)
     out = Path(args.out)
@@ -69,10 +69,8 @@ def run(args: argparse.Namespace) -> int:
         raise CLIError(str(exc)) from None
     try:
         cue = sheet.get(args.cue)
-    except (KeyError, LookupError, ValueError):
-        cue = None
-    if cue is None:
-        raise CLIError(f"--cue {args.cue}: no such cue in {args.cues}")
+    except KeyError as exc:
+        raise CLIError(f"--cue: {exc.args[0]}") from None
     try:
         at = Timecode.parse(args.at, sheet.rate)
     except TimecodeError as exc:

@@ -1,22 +1,28 @@
 """DisplayLink: how the engine starts, feeds and stops the display process.
 
 The engine thread calls `publish(snapshot)` after every audio period. It must never wait on
-the display, so `publish` only hands the snapshot to a bounded `multiprocessing.Queue` with
-`put_nowait` (the queue's own feeder thread pickles and writes it to the pipe). When the queue
-is full because the display is busy or gone, the oldest snapshot is dropped to make room: the
-display only ever wants the newest one, and it drains the queue to the last item each refresh.
+the display, so `publish` only puts the snapshot in a one-slot mailbox (replacing one not yet
+sent: a stale snapshot is worth nothing to a display that wants the newest) and wakes a sender
+thread. The sender pickles the snapshot and writes it to the display's pipe; if the display
+stalls and the pipe fills, it is the sender that waits, while newer snapshots keep replacing
+each other in the mailbox. The display drains the pipe to its last item every refresh. So the
+newest snapshot always reaches the display, and the engine thread never blocks on it (the
+mailbox lock is held only to swap one reference).
 
 The process is started with the spawn context (a clean interpreter: no copy of the engine's
 threads, locks or audio handles). If it dies (a bug, the OOM killer), `publish` notices within
 half a second and starts a new one, at most once per `restart_delay`. Closing a laptop window
-ends the process cleanly (exit 0 after a `closed` status) and is not undone.
+ends the process cleanly (exit 0 after a `closed` status) and is not undone. If the engine's
+process dies, the pipe closes and the display ends too, releasing the monitor.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import queue
+import threading
 import time
 from typing import Any
 
@@ -27,25 +33,62 @@ from stagebox.snapshot import StageSnapshot
 log = logging.getLogger(__name__)
 
 CHECK_INTERVAL = 0.5  # seconds between liveness checks made by publish()
+JOIN_TIMEOUT = 2.0  # seconds to wait for the sender thread at stop
+
+
+class _Sender(threading.Thread):
+    """Writes the newest snapshot from the mailbox to the display's pipe."""
+
+    def __init__(self, conn: Any) -> None:
+        super().__init__(name="stagebox-display-sender", daemon=True)
+        self.conn = conn
+        self.lock = threading.Lock()
+        self.wake = threading.Event()
+        self.pending: StageSnapshot | None = None
+        self.closing = False
+        self.broken = False  # the display's end is gone
+
+    def put(self, snapshot: StageSnapshot) -> bool:
+        """Leave `snapshot` for sending; True if it replaced one not yet sent."""
+        with self.lock:
+            replaced = self.pending is not None
+            self.pending = snapshot
+        self.wake.set()
+        return replaced
+
+    def run(self) -> None:
+        while not self.closing:
+            self.wake.wait(0.5)
+            self.wake.clear()
+            with self.lock:
+                snapshot, self.pending = self.pending, None
+            if snapshot is None or self.closing:
+                continue
+            try:
+                self.conn.send(snapshot)  # may wait while the display is stalled
+            except (OSError, ValueError, EOFError):
+                self.broken = True  # the process died; DisplayLink.check restarts it
+                return
+
+    def close(self) -> None:
+        self.closing = True
+        self.wake.set()
+        with contextlib.suppress(OSError):
+            self.conn.close()
+        self.join(JOIN_TIMEOUT)
 
 
 class DisplayLink:
     """The engine's handle on the display process."""
 
-    def __init__(
-        self,
-        config: DisplayConfig,
-        queue_size: int = 4,
-        restart_delay: float = 2.0,
-    ) -> None:
+    def __init__(self, config: DisplayConfig, restart_delay: float = 2.0) -> None:
         self.config = config
-        self.queue_size = queue_size  # snapshots in flight; older ones are dropped
         self.restart_delay = restart_delay  # seconds: minimum time between (re)starts
         self.restarts = 0  # times the process was restarted after dying
-        self.dropped = 0  # snapshots dropped because the display was behind
+        self.dropped = 0  # snapshots replaced by a newer one before they were sent
         self._ctx = multiprocessing.get_context("spawn")
         self._process: Any = None
-        self._inbox: Any = None
+        self._sender: _Sender | None = None
         self._outbox: Any = None
         self._stop: Any = None
         self._status: DisplayStatus | None = None
@@ -81,9 +124,7 @@ class DisplayLink:
         if process.is_alive():
             process.kill()
             process.join(1.0)
-        self._drain_status()
-        self._close_queues()
-        self._process = None
+        self._release()
 
     def __enter__(self) -> DisplayLink:
         self.start()
@@ -95,32 +136,19 @@ class DisplayLink:
     # -- feeding ------------------------------------------------------------------------------
 
     def publish(self, snapshot: StageSnapshot) -> bool:
-        """Hand the display the newest snapshot; never blocks. False if it was not queued."""
+        """Hand the display the newest snapshot; never blocks. False when no display runs."""
         if not self._running:
             return False
         now = time.monotonic()
         if now >= self._next_check:
             self._next_check = now + CHECK_INTERVAL
             self.check()
-        if self._process is None:
+        sender = self._sender
+        if sender is None:
             return False
-        try:
-            self._inbox.put_nowait(snapshot)
-            return True
-        except queue.Full:
-            pass
-        # Full: drop the oldest snapshot (non-blocking) and try once more.
-        try:
-            self._inbox.get_nowait()
+        if sender.put(snapshot):
             self.dropped += 1
-        except queue.Empty:
-            pass
-        try:
-            self._inbox.put_nowait(snapshot)
-            return True
-        except queue.Full:
-            self.dropped += 1
-            return False
+        return True
 
     def check(self) -> None:
         """Restart the process if it died (called by publish; callable on its own)."""
@@ -134,8 +162,7 @@ class DisplayLink:
             if process.exitcode == 0 and self._status and self._status.state == "closed":
                 log.info("display: window closed; not reopening it")
                 self._closed_by_user = True
-                self._close_queues()
-                self._process = None
+                self._release()
                 return
             if time.monotonic() - self._started_at < self.restart_delay:
                 return  # a crash loop restarts at most once per restart_delay
@@ -144,8 +171,7 @@ class DisplayLink:
                 process.pid,
                 process.exitcode,
             )
-            self._close_queues()
-            self._process = None
+            self._release()
             self.restarts += 1
         self._spawn()
 
@@ -166,18 +192,34 @@ class DisplayLink:
     # -- internals ----------------------------------------------------------------------------
 
     def _spawn(self) -> None:
-        self._inbox = self._ctx.Queue(self.queue_size)
+        receive, send = self._ctx.Pipe(duplex=False)
         self._outbox = self._ctx.Queue(64)
         self._stop = self._ctx.Event()
         self._process = self._ctx.Process(
             target=run_process,
-            args=(self.config, self._inbox, self._outbox, self._stop),
+            args=(self.config, receive, self._outbox, self._stop),
             name="stagebox-display",
             daemon=True,
         )
         self._process.start()
+        # Only the display holds the reading end now, so its death breaks the pipe.
+        receive.close()
+        self._sender = _Sender(send)
+        self._sender.start()
         self._started_at = time.monotonic()
         log.info("display: process %s started (%s backend)", self._process.pid, self.config.backend)
+
+    def _release(self) -> None:
+        """Close the sender and the status queue of a process that has ended."""
+        if self._sender is not None:
+            self._sender.close()
+            self._sender = None
+        self._drain_status()
+        if self._outbox is not None:
+            self._outbox.cancel_join_thread()  # never wait on a pipe nobody reads
+            self._outbox.close()
+            self._outbox = None
+        self._process = None
 
     def _drain_status(self) -> None:
         if self._outbox is None:
@@ -187,10 +229,3 @@ class DisplayLink:
                 self._status = self._outbox.get_nowait()
             except (queue.Empty, EOFError, OSError):
                 return
-
-    def _close_queues(self) -> None:
-        for q in (self._inbox, self._outbox):
-            if q is not None:
-                q.cancel_join_thread()  # never wait on a pipe nobody reads
-                q.close()
-        self._inbox = self._outbox = None

@@ -201,30 +201,35 @@ class DisplayLoop:
 def display_main(config: DisplayConfig, inbox: Any, outbox: Any, stop: Any) -> int:
     """Entry point of the display process (spawned by DisplayLink).
 
-    `inbox` carries snapshots from the engine, `outbox` statuses back, `stop` is an Event.
+    `inbox` is the receiving end of a pipe of snapshots from the engine, `outbox` a queue of
+    statuses back, `stop` an Event. The end of the pipe (the engine's process is gone) also
+    ends the display: an orphaned display must not hold the monitor.
     """
     # Ctrl-C in the service's terminal reaches the whole process group; the engine decides
     # when the display stops (through `stop`), so the display ignores it.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(name)s: %(levelname)s: %(message)s")
+    engine_gone = False
 
     def latest() -> StageSnapshot | None:
+        nonlocal engine_gone
         newest = None
-        while True:
-            try:
-                newest = inbox.get_nowait()
-            except queue.Empty:
-                return newest
-            except (EOFError, OSError):
-                return newest
+        try:
+            while inbox.poll(0):
+                newest = inbox.recv()
+        except (EOFError, OSError):
+            if not engine_gone:
+                log.warning("display: the engine's end of the snapshot pipe closed; stopping")
+            engine_gone = True
+        return newest
 
     def report(status: DisplayStatus) -> None:
         # The engine reads statuses lazily; a dropped one is replaced within a second.
         with contextlib.suppress(queue.Full):
             outbox.put_nowait(status)
 
-    loop = DisplayLoop(config, latest, report, stop.is_set)
+    loop = DisplayLoop(config, latest, report, lambda: engine_gone or stop.is_set())
     return loop.run()
 
 

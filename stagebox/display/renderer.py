@@ -98,7 +98,7 @@ class Layout:
             sync_x=timing.sync_bar_x(style, width),
             countdown_y=countdown_y,
             footer_y=height - margin - r(style.info_size * height),
-            punch_centre=(width // 2, height // 2),
+            punch_centre=(width // 2, countdown_y),
             punch_radius=r(style.punch_radius * height),
         )
 
@@ -264,20 +264,21 @@ class StreamerRenderer:
             rate = cue.tc_in.rate
             length = timing.streamer_length_frames(style, rate)
             running = timing.streamer_progress(d, length) is not None
-            count = self._text(
-                timing.countdown_text(d, rate),
-                self._px(style.countdown_size),
-                colour if running or 0 <= d < cue.duration_frames else style.dim_colour,
-            )
-            drawn.append(
-                surface.blit(count, count.get_rect(center=(self.width // 2, lay.countdown_y)))
-            )
+            if timing.punch_on(d, style):
+                # The punch takes the countdown's place: the count ends in the flash.
+                drawn.append(pg.draw.circle(surface, colour, lay.punch_centre, lay.punch_radius))
+            else:
+                count = self._text(
+                    timing.countdown_text(d, rate),
+                    self._px(style.countdown_size),
+                    colour if running or 0 <= d < cue.duration_frames else style.dim_colour,
+                )
+                centre = (self.width // 2, lay.countdown_y)
+                drawn.append(surface.blit(count, count.get_rect(center=centre)))
             if lay.band is not None:
                 drawn.append(self._draw_band(surface, d, cue, colour))
             elif not timing.streamer_hidden_by_flutter(d, style):
                 drawn.extend(self._draw_streamer(surface, d, length, colour))
-            if timing.punch_on(d, style):
-                drawn.append(pg.draw.circle(surface, colour, lay.punch_centre, lay.punch_radius))
         elif lay.band is not None and cue is not None:
             drawn.append(self._draw_band(surface, None, cue, colour))
 
@@ -341,14 +342,17 @@ class StreamerRenderer:
         offsets = timing.word_offsets(cue)
         words: list[tuple[float, Any]] = []
         for i, (word, offset) in enumerate(offsets):
-            text = self._font(px).render(word, True, self.style.text_colour, self.style.band_colour)
+            # Rendered with alpha and composed onto an opaque band-coloured surface, so a
+            # condensed word's background stays exactly the band's colour.
+            glyphs = self._font(px).render(word, True, self.style.text_colour)
             if i + 1 < len(offsets):
                 room = (offsets[i + 1][1] - offset) * ppf - space  # pixels to the next word
-                if text.get_width() > room:
-                    width = max(int(room), text.get_width() * 2 // 5, 1)
-                    deep = pg.Surface(text.get_size(), 0, 32)  # smoothscale needs 24/32 bit
-                    deep.blit(text, (0, 0))
-                    text = pg.transform.smoothscale(deep, (width, text.get_height()))
+                if glyphs.get_width() > room:
+                    width = max(int(room), glyphs.get_width() * 2 // 5, 1)
+                    glyphs = pg.transform.smoothscale(glyphs, (width, glyphs.get_height()))
+            text = pg.Surface(glyphs.get_size())
+            text.fill(self.style.band_colour)
+            text.blit(glyphs, (0, 0))
             words.append((offset, text))
         self._words_key, self._words = key, words
         return words

@@ -32,7 +32,7 @@ class StreamerStyle:
     wipe: str = "left"  # "left": one bar left to right; "both": bars from both edges meet
     bar_width: float = 0.0125  # fraction of the screen width (24 px at 1920)
     punch_frames: int = 2  # frames: the punch shows from TC-in for this many frames, 1..12
-    punch_radius: float = 0.14  # fraction of the screen height
+    punch_radius: float = 0.085  # fraction of the screen height (it replaces the countdown)
     flutter: bool = False  # the streamer flickers (every other frame) in its last frames
     flutter_frames: int = 6  # frames before TC-in in which the streamer flutters, 2..25
     show_engineer_info: bool = True  # timecode, lock state and mode in the footer
@@ -57,7 +57,7 @@ class StreamerStyle:
     info_size: float = 0.038
     # Rhythm band.
     sync_position: float = 0.22  # fraction of the width where the fixed sync bar stands
-    rhythm_speed: float = 0.3  # screen widths per second the text scrolls
+    rhythm_speed: float = 0.4  # screen widths per second the text scrolls
 
     def __post_init__(self) -> None:
         problem = self.problem()
