@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from stagebox.display.screen import BACKENDS
@@ -47,7 +47,7 @@ class DisplayConfig:
             if not ok:
                 return f"size: {self.size!r} is not [width, height] in pixels of 64..8192"
         ranges = {
-            "latency_ms": (-100.0, 500.0),
+            "latency_ms": (-500.0, 500.0),
             "refresh_hz": (10.0, 500.0),
             "retry_seconds": (0.01, 600.0),
             "max_extrapolation": (0.0, 10.0),
@@ -93,3 +93,29 @@ class DisplayConfig:
             return cls(**values)
         except DisplayConfigError as exc:
             raise DisplayConfigError(f"{where}.{exc}") from None
+
+
+def from_settings(section: Any, style: StreamerStyle | None = None) -> DisplayConfig:
+    """The display's configuration from the `[display]` section of stagebox.toml.
+
+    `section` is the config loader's display section (attributes backend, size, style,
+    streamer_seconds, wipe, punch_frames, flutter, show_timecode, latency_trim_ms; all already
+    validated there). `style` supplies the look the section does not cover (colours, fonts).
+    """
+    base = style or StreamerStyle()
+    look = replace(
+        base,
+        style=section.style,
+        length_seconds=float(section.streamer_seconds),
+        wipe=section.wipe,
+        punch_frames=int(section.punch_frames),
+        flutter=bool(section.flutter),
+        show_engineer_info=bool(section.show_timecode),
+    )
+    size = tuple(section.size) if section.size else None
+    return DisplayConfig(
+        backend=section.backend,
+        size=size,
+        style=look,
+        latency_ms=float(section.latency_trim_ms),
+    )

@@ -19,6 +19,7 @@ class SDLScreen(Screen):
         # SDL would turn SIGINT/SIGTERM into a QUIT event; the process's signals are its own.
         os.environ.setdefault("SDL_NO_SIGNAL_HANDLERS", "1")
         pg = import_pygame()
+        previous = os.environ.get("SDL_VIDEODRIVER")
         if self.driver is not None:
             if pg.display.get_init() and pg.display.get_driver() != self.driver:
                 pg.display.quit()
@@ -27,6 +28,12 @@ class SDLScreen(Screen):
             pg.display.init()
         except pg.error as exc:
             raise ScreenUnavailable(f"{self.name}: SDL video did not start: {exc}") from None
+        finally:
+            # SDL reads the variable at init only; leave the process's environment as it was.
+            if previous is None:
+                os.environ.pop("SDL_VIDEODRIVER", None)
+            else:
+                os.environ["SDL_VIDEODRIVER"] = previous
         driver = pg.display.get_driver()
         if self.driver is not None and driver != self.driver:
             pg.display.quit()

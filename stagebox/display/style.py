@@ -34,7 +34,7 @@ class StreamerStyle:
     punch_frames: int = 2  # frames: the punch shows from TC-in for this many frames, 1..12
     punch_radius: float = 0.085  # fraction of the screen height (it replaces the countdown)
     flutter: bool = False  # the streamer flickers (every other frame) in its last frames
-    flutter_frames: int = 6  # frames before TC-in in which the streamer flutters, 2..25
+    flutter_frames: int = 12  # frames before TC-in in which it flutters (about 0.5 s), 2..25
     show_engineer_info: bool = True  # timecode, lock state and mode in the footer
     # Colours (R, G, B), 0..255.
     background: Colour = (12, 12, 16)
