@@ -23,6 +23,7 @@ COMMANDS = [
     "feed",
     "lights",
     "take",
+    "streamer",
 ]
 
 
