@@ -157,12 +157,17 @@ class Engine:
 
     # -- the period ---------------------------------------------------------------------------
 
-    def process(self, samples: np.ndarray, position: int, lost: int = 0) -> np.ndarray:
+    def process(
+        self, samples: np.ndarray, position: int, lost: int = 0, playback_at: int | None = None
+    ) -> np.ndarray:
         """Run one period: `samples` (frames, channels) captured from absolute `position`.
 
         `lost` is the count of samples an xrun dropped just before this block (already
-        accounted for in `position`). Returns the headphone block for the same samples
-        (frames, playback_channels), shifted by the playback latency so beeps land on time.
+        accounted for in `position`). `playback_at` is the capture sample at which the
+        returned headphone block will be heard (the audio backend knows its playback latency);
+        by default the block is aligned with the capture block, as in a replay. The configured
+        playback latency trim is added to it, so each beep lands on its sample at the ear.
+        Returns (frames, playback_channels).
         """
         n = len(samples)
         end = position + n
@@ -179,11 +184,12 @@ class Engine:
         self.position = end
         peak = np.max(np.abs(samples), axis=0) if n else np.zeros(samples.shape[1])
         self.levels = 20 * np.log10(np.maximum(peak, 1e-6))
-        return self._headphones(position, n)
+        heard_at = position if playback_at is None else playback_at
+        return self._headphones(heard_at + self.settings.playback_latency, n)
 
-    def _headphones(self, position: int, n: int) -> np.ndarray:
+    def _headphones(self, heard_at: int, n: int) -> np.ndarray:
         out = np.zeros((n, self.settings.playback_channels), dtype=np.float32)
-        mono = self.beeps.render(position + self.settings.playback_latency, n)
+        mono = self.beeps.render(heard_at, n)
         for ch in self.settings.headphone_channels:
             out[:, ch] = mono
         return out
@@ -256,20 +262,35 @@ class Engine:
         for event in self.stage.stop(self.position, "recording stopped"):
             self._carry_out(event)
 
-    def snapshot(self) -> StageSnapshot:
+    def snapshot(
+        self, time=None, disk_seconds_left: float | None = None, message: str = ""
+    ) -> StageSnapshot:
+        """The stage as of the newest processed sample (`time`: the sample->monotonic fit)."""
         stage = self.stage
         p = stage.current
+        cue = p.cue if p else stage.cue
+        upcoming = None
+        if cue is not None and cue in stage.cues:
+            i = stage.cues.index(cue)
+            upcoming = stage.cues[i + 1] if i + 1 < len(stage.cues) else None
+        take = p.take if p and p.take else None
+        if take is None and cue is not None and hasattr(self.takes, "upcoming"):
+            take = self.takes.upcoming(cue.number)
         return StageSnapshot(
             sample=self.position,
             sample_rate=self.settings.sample_rate,
             mode=stage.mode,
             lock=self.clock.state,
             clock=self.clock.fit(),
-            cue=p.cue if p else stage.cue,
-            take=p.take if p and p.take else None,
+            time=time,
+            cue=cue,
+            next_cue=upcoming,
+            take=take,
             recording=self.recorder.recording,
             pass_active=p is not None,
             lights=dict(stage.lights),
             levels_dbfs=tuple(float(x) for x in self.levels),
             xruns=self.xruns,
+            disk_seconds_left=disk_seconds_left,
+            message=message,
         )

@@ -57,6 +57,11 @@ class TakeBook:
         self._queue.put(("reserve", cue, take))
         return take
 
+    def upcoming(self, cue: str) -> int:
+        """The number the next take of `cue` will get (for displays; reserves nothing)."""
+        with self._lock:
+            return self._next.get(cue, 1)
+
     def name_for(self, cue: Cue, take: int) -> str:
         return self.log.take_name(cue.number, take, character=cue.character, project=self.project)
 
