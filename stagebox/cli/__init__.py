@@ -17,6 +17,12 @@ from stagebox import __version__
 COMMANDS = [
     "ltc",
     "config",
+    "cues",
+    "takes",
+    "replay",
+    "feed",
+    "lights",
+    "take",
 ]
 
 

@@ -26,7 +26,6 @@ from stagebox.config.schema import (
     TakesConfig,
     TimecodeConfig,
 )
-from stagebox.config.takename import TakeNameTemplate
 
 __all__ = [
     "DEFAULT_PATH",
@@ -43,7 +42,6 @@ __all__ = [
     "PanelConfig",
     "Problem",
     "StageConfig",
-    "TakeNameTemplate",
     "TakesConfig",
     "TimecodeConfig",
     "config_from_dict",

@@ -16,7 +16,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from stagebox.config.takename import TakeNameTemplate
+from stagebox.takename import FIELDS as TAKE_NAME_FIELDS
+from stagebox.takename import parse_template
 from stagebox.timecode import RATES, Rate, TimecodeError
 
 
@@ -312,14 +313,14 @@ class TakeName(ValueType):
     def parse(self, raw: Any, base: Path | None = None) -> str:
         if not isinstance(raw, str):
             raise ValueError(f"expected a template string, got {_toml_kind(raw)}")
-        TakeNameTemplate(raw)  # raises ValueError naming what is wrong
+        parse_template(raw)  # raises TakeNameError (a ValueError) naming what is wrong
         return raw
 
     def to_toml(self, value: str) -> str:
         return toml_string(value)
 
     def describe(self) -> str:
-        fields = ", ".join(f"`<{f}>`" for f in TakeNameTemplate.FIELDS)
+        fields = ", ".join(f"`<{f}>`" for f in TAKE_NAME_FIELDS)
         return f"template with {fields}; `<take:03>` pads to 3 digits; must contain `<take>`"
 
 

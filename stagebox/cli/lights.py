@@ -1,0 +1,115 @@
+"""`stagebox lights test|off`: check the lamp wiring, and darken every lamp.
+
+`lights test` is for the installer: each lamp on for a second in pin-map order, then all on,
+then all off, saying what it does. `lights off` is what the service unit runs as ExecStopPost:
+after a process death that skipped every `finally` (SIGKILL, OOM), the pins would otherwise
+stay as last set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+from typing import TextIO
+
+from stagebox.cli import CLIError
+from stagebox.gpio.backend import BACKENDS, GPIOBackend, GPIOError, open_backend
+from stagebox.gpio.lamps import Lamps
+from stagebox.gpio.pinmap import PinMap, PinMapError, load_pinmap
+from stagebox.gpio.safety import sigterm_exits
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    lights = sub.add_parser("lights", help="test the cue/record lamps, or switch them all off")
+    cmds = lights.add_subparsers(dest="lights_command", metavar="ACTION")
+    cmds.required = True
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--backend",
+            default="rpigpio",
+            choices=sorted(BACKENDS),
+            help="GPIO backend (default rpigpio; sim runs anywhere)",
+        )
+        p.add_argument("--pinmap", metavar="FILE", help="pin map TOML (default: the shipped one)")
+
+    test = cmds.add_parser("test", help="light each lamp in turn, then all, then none")
+    common(test)
+    test.add_argument(
+        "--seconds", type=float, default=1.0, metavar="S", help="time each step is held"
+    )
+    test.set_defaults(func=run_test)
+
+    off = cmds.add_parser("off", help="switch every lamp off (the service's ExecStopPost)")
+    common(off)
+    off.set_defaults(func=run_off)
+
+
+def _open(args: argparse.Namespace) -> tuple[PinMap, GPIOBackend]:
+    try:
+        pinmap = load_pinmap(args.pinmap)
+    except PinMapError as exc:
+        raise CLIError(str(exc)) from None
+    try:
+        backend = open_backend(args.backend)
+    except GPIOError as exc:
+        raise CLIError(str(exc)) from None
+    return pinmap, backend
+
+
+def _describe(pinmap: PinMap, name: str) -> str:
+    pin = pinmap.lamps[name]
+    return f"{name} ({pin.label}; GPIO {pin.bcm}, header pin {pin.header}, active {pin.active})"
+
+
+def lights_test(
+    lamps: Lamps,
+    pinmap: PinMap,
+    seconds: float,
+    out: TextIO,
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
+    """Each lamp on for `seconds` in order, then all on, then all off; printed as it goes."""
+    try:
+        for name in lamps.names:
+            print(f"on:  {_describe(pinmap, name)}", file=out, flush=True)
+            lamps.set(name, True)
+            sleep(seconds)
+            lamps.set(name, False)
+            print(f"off: {name}", file=out, flush=True)
+        print(f"all on: {', '.join(lamps.names)}", file=out, flush=True)
+        for name in lamps.names:
+            lamps.set(name, True)
+        sleep(seconds)
+    finally:
+        lamps.all_off()
+        print("all off", file=out, flush=True)
+
+
+def run_test(args: argparse.Namespace) -> int:
+    if not 0 <= args.seconds <= 60:
+        raise CLIError(f"--seconds {args.seconds} is outside 0..60")
+    pinmap, backend = _open(args)
+    with backend, sigterm_exits():
+        try:
+            lamps = Lamps(backend, pinmap)
+            lights_test(lamps, pinmap, args.seconds, sys.stdout)
+        except GPIOError as exc:
+            raise CLIError(str(exc)) from None
+    return 0
+
+
+def run_off(args: argparse.Namespace) -> int:
+    pinmap, backend = _open(args)
+    with backend:
+        try:
+            # Claiming each lamp drives it dark from the first instant; then say so again.
+            lamps = Lamps(backend, pinmap)
+            lamps.all_off()
+        except GPIOError as exc:
+            raise CLIError(str(exc)) from None
+    for name in lamps.names:
+        print(f"off: {_describe(pinmap, name)}")
+    return 0

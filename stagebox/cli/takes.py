@@ -1,0 +1,64 @@
+"""`stagebox takes list|report FOLDER`: the take log of a takes folder, as a table or as the
+take report CSV for the editor (read-only: circling goes through the running service)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from stagebox.cli import CLIError
+from stagebox.takes import LOG_NAME, TakeLog
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    takes = sub.add_parser("takes", help="list takes and write the take report")
+    cmds = takes.add_subparsers(dest="takes_command", metavar="ACTION")
+    cmds.required = True
+    lst = cmds.add_parser("list", help="list the takes of a takes folder")
+    lst.add_argument("folder", metavar="FOLDER")
+    lst.add_argument("--cue", metavar="CUE", help="only this cue")
+    lst.add_argument("--circled", action="store_true", help="only circled takes")
+    lst.set_defaults(func=run_list)
+    report = cmds.add_parser("report", help="write the take report CSV")
+    report.add_argument("folder", metavar="FOLDER")
+    report.add_argument("-o", "--out", metavar="OUT.csv", help="file to write (default: stdout)")
+    report.set_defaults(func=run_report)
+
+
+def _open(folder: str) -> TakeLog:
+    path = Path(folder)
+    if not path.is_dir():
+        raise CLIError(f"{folder}: no such takes folder")
+    if not (path / LOG_NAME).is_file():
+        raise CLIError(f"{folder}: no take log ({LOG_NAME}) in this folder")
+    takes = TakeLog(path)
+    for warning in takes.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return takes
+
+
+def run_list(args: argparse.Namespace) -> int:
+    takes = _open(args.folder)
+    records = takes.takes(args.cue)
+    if args.circled:
+        records = [r for r in records if r.circled]
+    for r in records:
+        mark = "O" if r.circled else " "
+        print(
+            f"{r.cue:>8} T{r.take:<3} {mark} {r.tc_in}  {r.duration:6.2f}s  {r.file}  {r.full_note}"
+        )
+    return 0
+
+
+def run_report(args: argparse.Namespace) -> int:
+    takes = _open(args.folder)
+    if args.out:
+        try:
+            count = takes.report_csv(args.out)
+        except OSError as exc:
+            raise CLIError(f"{args.out}: {exc.strerror}") from None
+        print(f"{args.out}: {count} takes", file=sys.stderr)
+    else:
+        takes.report_csv(sys.stdout)
+    return 0

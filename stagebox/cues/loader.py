@@ -1,0 +1,162 @@
+"""`load_cue_sheet`: read a cue sheet file of any supported format into a `CueSheet`.
+
+The format is sniffed from the content, not the extension (a `.txt` may be a Pro Tools export,
+a tab-separated list or a CSV): Pro Tools session text first, then a VSLink header, then any
+delimited table with a header row.
+
+The rate comes from, in order: the caller (the stage config), the file (Pro Tools' TIMECODE
+FORMAT, a `# rate:` comment or a Rate column), a drop-frame `;` in the timecodes (29.97df).
+Failing all three, loading fails with a message saying where to set the rate.
+"""
+
+from __future__ import annotations
+
+import codecs
+import logging
+from pathlib import Path
+
+from stagebox.cues.errors import CueSheetError, Problem
+from stagebox.cues.protools import looks_like_protools, read_protools
+from stagebox.cues.rows import build_cues, timecode_texts
+from stagebox.cues.sheet import CueSheet
+from stagebox.cues.table import Table, header_position, read_table
+from stagebox.cues.vslink import looks_like_vslink, read_vslink
+from stagebox.timecode import RATE_2997DF, Rate, TimecodeError
+
+log = logging.getLogger(__name__)
+
+MAX_SHEET_BYTES = 20 * 1024 * 1024  # a cue sheet of thousands of cues is well under 1 MB
+MARKER_CUE_SECONDS = 4.0  # default length of a Pro Tools marker cue without an OUT time
+
+
+def load_cue_sheet(
+    path: str | Path,
+    rate: Rate | None = None,
+    *,
+    encoding: str | None = None,
+    marker_cue_seconds: float = MARKER_CUE_SECONDS,
+) -> CueSheet:
+    """Load and check a cue sheet. Raises `CueSheetError` listing every problem of the file.
+
+    `rate`: the stage's configured rate; it wins over what the file says (a disagreement is
+    noted in `CueSheet.warnings`). `encoding`: the file's text encoding if not UTF-8 (with or
+    without BOM) or UTF-16 with a BOM. `marker_cue_seconds`: length of a Pro Tools marker cue
+    that has no OUT time in its comment.
+    """
+    path = Path(path)
+    text = _read_text(path, encoding)
+    if not text.strip():
+        raise CueSheetError(path, [Problem(None, "the file is empty")])
+
+    if looks_like_protools(text):
+        source_format = "protools"
+        file_rate = _declared(read_protools(text, None), rate)
+        table = read_protools(text, rate or file_rate)
+    else:
+        _, _, header_line, _ = header_position(text)
+        if looks_like_vslink(header_line):
+            source_format, table = "vslink", read_vslink(text)
+        else:
+            source_format, table = "csv", read_table(text)
+
+    problems = list(table.problems)
+    warnings = list(table.warnings)
+    sheet_rate = _resolve_rate(rate, table, problems, warnings)
+    if sheet_rate is None:
+        raise CueSheetError(path, problems)
+
+    default_length = None
+    if source_format == "protools":
+        default_length = max(1, round(marker_cue_seconds * sheet_rate.nominal))
+    cues = build_cues(table.raws, sheet_rate, problems, default_length=default_length)
+    if problems:
+        raise CueSheetError(path, problems)
+    if not cues:
+        raise CueSheetError(path, [Problem(None, "the sheet has no cues")])
+    for warning in warnings:
+        log.warning("%s: %s", path.name, warning)
+    return CueSheet(path, sheet_rate, cues, source_format=source_format, warnings=warnings)
+
+
+def _read_text(path: Path, encoding: str | None) -> str:
+    try:
+        with open(path, "rb") as f:
+            data = f.read(MAX_SHEET_BYTES + 1)
+    except OSError as exc:
+        raise CueSheetError(
+            path, [Problem(None, f"cannot read the file: {exc.strerror}")]
+        ) from None
+    if len(data) > MAX_SHEET_BYTES:
+        raise CueSheetError(
+            path,
+            [Problem(None, f"the file is over {MAX_SHEET_BYTES // 2**20} MB: not a cue sheet")],
+        )
+    if encoding is None:
+        if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            encoding = "utf-16"
+        else:
+            encoding = "utf-8-sig"
+    try:
+        text = data.decode(encoding)
+    except LookupError:
+        raise CueSheetError(path, [Problem(None, f"unknown text encoding {encoding!r}")]) from None
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        byte = data[exc.start : exc.start + 1].hex()
+        raise CueSheetError(
+            path,
+            [
+                Problem(
+                    line,
+                    f"byte 0x{byte} is not {encoding.replace('-sig', '')} text: save the sheet as "
+                    "UTF-8 (or give its encoding, e.g. cp1252 or mac_roman)",
+                )
+            ],
+        ) from None
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise CueSheetError(path, [Problem(line, "the file contains NUL bytes: not a text file")])
+    return text
+
+
+def _declared(table: Table, rate: Rate | None) -> Rate | None:
+    if rate is not None or not table.declared_rate:
+        return None
+    try:
+        return Rate.parse(table.declared_rate)
+    except TimecodeError:
+        return None
+
+
+def _resolve_rate(
+    rate: Rate | None, table: Table, problems: list[Problem], warnings: list[str]
+) -> Rate | None:
+    declared: Rate | None = None
+    if table.declared_rate:
+        try:
+            declared = Rate.parse(table.declared_rate)
+        except TimecodeError as exc:
+            if rate is None:
+                problems.append(Problem(table.declared_rate_line, str(exc)))
+                return None
+            warnings.append(f"the sheet's rate {table.declared_rate!r} is not known; using {rate}")
+    if rate is not None:
+        if declared is not None and declared != rate:
+            warnings.append(
+                f"the sheet says {declared} (line {table.declared_rate_line}) "
+                f"but the stage is set to {rate}: using {rate}"
+            )
+        return rate
+    if declared is not None:
+        return declared
+    if any(";" in text for text in timecode_texts(table.raws)):
+        return RATE_2997DF
+    if table.raws or not problems:
+        problems.append(
+            Problem(
+                None,
+                "the timecode rate is not known: set `rate` in the stage config, or add a line "
+                "'# rate: 25' (or a Rate column) to the sheet",
+            )
+        )
+    return None

@@ -1,0 +1,275 @@
+"""The engine: one audio period in, decisions and headphone audio out, all in sample time.
+
+Per period the engine decodes the LTC channel, feeds the timecode clock, pushes the microphone
+channels into the punch recorder's ring buffer, lets the stage decide, and carries out what it
+decided: takes opened and closed (through the take writer thread: the engine never touches the
+disk), beeps mixed into the headphone block, lamp events handed to the lamp driver, events to
+whoever listens. It is a deterministic function of its input audio: fed from a file it runs as
+fast as the CPU allows and produces byte-identical takes to a live run.
+
+Real-time rules for `process`: it does bounded, allocation-light work (numpy blocks of one
+period), never blocks on the disk or the display, and calls listeners that must not block.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from stagebox import events as ev
+from stagebox.beeps import Beep, BeepPlayer
+from stagebox.clock import TimecodeClock
+from stagebox.cues.cue import Cue
+from stagebox.events import StageEvent
+from stagebox.recorder import PunchRecorder, TakeSink, TakeStart
+from stagebox.snapshot import StageSnapshot
+from stagebox.stage import Stage, StageSettings
+from stagebox.timecode import Rate, Timecode
+
+log = logging.getLogger("stagebox.engine")
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    sample_rate: int  # Hz
+    ltc_channel: int  # 0-based capture channel carrying LTC
+    mic_channels: tuple[int, ...]  # 0-based capture channels recorded into takes
+    headphone_channels: tuple[int, ...] = (0, 1)  # 0-based playback channels for the beeps
+    playback_channels: int = 2
+    playback_latency: int = 0  # samples from writing a headphone sample to hearing it
+    rate: Rate | None = None  # configured timecode rate (None: detect)
+    freewheel_frames: int = 4
+    lock_frames: int = 2
+    stage: StageSettings = field(default_factory=StageSettings)
+
+    @classmethod
+    def from_config(cls, cfg, sample_rate: int | None = None) -> EngineSettings:
+        """Engine settings from a `stagebox.config.Config` (channels there count from 1)."""
+        from stagebox.beeps import BeepSettings
+
+        st, b = cfg.stage, cfg.beeps
+        stage = StageSettings(
+            preroll_seconds=st.preroll_seconds,
+            postroll_seconds=st.postroll_seconds,
+            handles_before=st.handle_before_frames,
+            handles_after=st.handle_after_frames,
+            record_offset=st.record_offset_samples,
+            record_light=st.record_light,
+            cue_light=st.cue_light,
+            streamer_seconds=cfg.display.streamer_seconds,
+            follow_timecode=st.follow_timecode,
+            beeps=BeepSettings(
+                enabled=b.enabled,
+                count=b.count,
+                spacing_seconds=b.spacing_seconds,
+                frequency_hz=b.frequency_hz,
+                length_frames=b.length_frames,
+                level_dbfs=b.level_dbfs,
+                beep_at_tc_in=b.beep_at_tc_in,
+            ),
+        )
+        a = cfg.audio
+        return cls(
+            sample_rate=sample_rate or a.sample_rate,
+            ltc_channel=a.ltc_channel - 1,
+            mic_channels=tuple(c - 1 for c in a.mic_channels),
+            headphone_channels=tuple(c - 1 for c in a.headphone_channels),
+            playback_channels=a.playback_channels,
+            playback_latency=a.playback_latency_trim,
+            rate=cfg.timecode.rate,
+            freewheel_frames=cfg.timecode.freewheel_frames,
+            lock_frames=cfg.timecode.lock_frames,
+            stage=stage,
+        )
+
+
+class TakeNumbers:
+    """Take numbering and naming for the stage when no persistent take log is attached."""
+
+    def __init__(self) -> None:
+        self._last: dict[str, int] = {}
+
+    def next_take(self, cue: str) -> int:
+        self._last[cue] = self._last.get(cue, 0) + 1
+        return self._last[cue]
+
+    def name_for(self, cue: Cue, take: int) -> str:
+        return f"{cue.number}_T{take:03d}.wav"
+
+    def take_closed(self, record: dict) -> None:
+        """Nothing to persist."""
+
+
+class Engine:
+    """Runs the stage on captured audio, one period at a time."""
+
+    def __init__(
+        self,
+        settings: EngineSettings,
+        *,
+        sink: TakeSink,
+        cues: Sequence[Cue] = (),
+        mode: str = "safe",
+        takes=None,  # next_take(cue) -> int, name_for(cue, take) -> str, take_closed(dict)
+        listeners: Sequence[Callable[[StageEvent], None]] = (),
+        decoder=None,  # an LTCDecoder-like object (tests); default a new LTCDecoder
+    ) -> None:
+        self.settings = settings
+        sr = settings.sample_rate
+        if decoder is None:
+            from stagebox.ltc.decoder import LTCDecoder
+
+            decoder = LTCDecoder(sr)
+        self.decoder = decoder
+        self.clock = TimecodeClock(
+            sr, rate=settings.rate, freewheel_frames=settings.freewheel_frames
+        )
+        self.takes = takes or TakeNumbers()
+        self.stage = Stage(
+            sr,
+            settings.stage,
+            cues=cues,
+            mode=mode,
+            next_take=self.takes.next_take,
+            take_name=self.takes.name_for,
+        )
+        # The longest a punch decision can lag its sample: a frame (at 23.976, the slowest)
+        # until the frame after the punch point is decoded, the decoder's look-ahead, and a
+        # period of audio on either side. The ring holds that twice over, plus the handles.
+        frame = math.ceil(sr * 1001 / 24000)  # samples: the longest frame
+        self.holdback = 4 * frame + 8192  # samples
+        handles = (settings.stage.handles_before + 2) * frame
+        ring = 2 * self.holdback + handles + sr
+        self.recorder = PunchRecorder(
+            sink, len(settings.mic_channels), ring=ring, holdback=self.holdback
+        )
+        self.beeps = BeepPlayer(sr, settings.stage.beeps)
+        self.listeners = list(listeners)
+        self.position = 0  # samples: end of the audio processed so far
+        self.levels = np.zeros(0)  # dBFS peak per capture channel, last period
+        self.xruns = 0
+        self._mic = list(settings.mic_channels)
+        self._take_info: dict | None = None
+
+    # -- the period ---------------------------------------------------------------------------
+
+    def process(self, samples: np.ndarray, position: int, lost: int = 0) -> np.ndarray:
+        """Run one period: `samples` (frames, channels) captured from absolute `position`.
+
+        `lost` is the count of samples an xrun dropped just before this block (already
+        accounted for in `position`). Returns the headphone block for the same samples
+        (frames, playback_channels), shifted by the playback latency so beeps land on time.
+        """
+        n = len(samples)
+        end = position + n
+        if lost:
+            self.xruns += 1
+            self._emit(
+                StageEvent(ev.WARNING, position, None, {"detail": f"xrun: {lost} samples lost"})
+            )
+        frames = self.decoder.decode(samples[:, self.settings.ltc_channel], position)
+        clock_events = self.clock.feed(frames, end)
+        self.recorder.push(samples[:, self._mic], position)
+        for event in self.stage.update(self.clock, clock_events, position, end):
+            self._carry_out(event)
+        self.position = end
+        peak = np.max(np.abs(samples), axis=0) if n else np.zeros(samples.shape[1])
+        self.levels = 20 * np.log10(np.maximum(peak, 1e-6))
+        return self._headphones(position, n)
+
+    def _headphones(self, position: int, n: int) -> np.ndarray:
+        out = np.zeros((n, self.settings.playback_channels), dtype=np.float32)
+        mono = self.beeps.render(position + self.settings.playback_latency, n)
+        for ch in self.settings.headphone_channels:
+            out[:, ch] = mono
+        return out
+
+    def _carry_out(self, event: StageEvent) -> None:
+        if event.event == ev.PUNCH_IN:
+            self._open_take(event)
+        elif event.event == ev.PUNCH_OUT:
+            self._close_take(event)
+        elif event.event == ev.BEEP:
+            label = Timecode.parse(event.timecode, self.clock.rate) if event.timecode else None
+            self.beeps.plan(Beep(event.data["n"], label, event.sample, event.data["length"]))
+        elif event.event in (ev.PASS_END, ev.JUMP, ev.UNLOCK):
+            self.beeps.cancel_after(event.sample)
+        self._emit(event)
+
+    def _open_take(self, event: StageEvent) -> None:
+        cue = self.stage.current.cue
+        at = event.sample
+        label = self.clock.timecode_at(at)
+        frame_start = self.clock.punch_sample(label)
+        # Samples since midnight of the take's first sample (on TC-in it is TC-in's own).
+        time_reference = label.samples_since_midnight(self.settings.sample_rate) + (
+            at - frame_start
+        )
+        start = TakeStart(
+            file=event.data["file"],
+            cue=cue.number,
+            take=event.data["take"],
+            first_sample=at,
+            time_reference=time_reference,
+            note=event.data.get("note", ""),
+        )
+        note = self.recorder.punch_in(start)
+        self._take_info = {
+            "cue": cue.number,
+            "take": start.take,
+            "file": start.file,
+            "tc_in": str(label),
+            "rate": label.rate.name,
+            "sample_rate": self.settings.sample_rate,
+            "character": cue.character,
+            "first_sample": at,
+            "time_reference": time_reference,
+            "note": "; ".join(x for x in (start.note, note) if x),
+        }
+
+    def _close_take(self, event: StageEvent) -> None:
+        if not self.recorder.recording:
+            return
+        length = self.recorder.punch_out(event.sample, event.data.get("note", ""))
+        event.data["frames"] = length
+        info = self._take_info or {}
+        info.update(
+            frames=length,
+            tc_out=event.timecode,
+            note="; ".join(x for x in (info.get("note", ""), event.data.get("note", "")) if x),
+        )
+        self.takes.take_closed(info)
+        self._take_info = None
+
+    def _emit(self, event: StageEvent) -> None:
+        for listener in self.listeners:
+            listener(event)
+
+    # -- commands and state -------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close an open take at the newest captured sample (service stop, end of a replay)."""
+        for event in self.stage.stop(self.position, "recording stopped"):
+            self._carry_out(event)
+
+    def snapshot(self) -> StageSnapshot:
+        stage = self.stage
+        p = stage.current
+        return StageSnapshot(
+            sample=self.position,
+            sample_rate=self.settings.sample_rate,
+            mode=stage.mode,
+            lock=self.clock.state,
+            clock=self.clock.fit(),
+            cue=p.cue if p else stage.cue,
+            take=p.take if p and p.take else None,
+            recording=self.recorder.recording,
+            pass_active=p is not None,
+            lights=dict(stage.lights),
+            levels_dbfs=tuple(float(x) for x in self.levels),
+            xruns=self.xruns,
+        )

@@ -1,0 +1,300 @@
+"""LTC decoder: numpy blocks in, with their absolute sample position; checked frames out.
+
+The pipeline (each stage in its own module):
+
+1. `edges.EdgeFinder` finds the transitions of the biphase-mark signal to a fraction of a
+   sample, with a step detector that ignores DC and hum. Two conditionings run side by side:
+   `step`, for LTC as sent, and `pulse`, for LTC that reached the converter differentiated
+   (a transformerless XLR adapter such as the Rode VXLR), which is leaky-integrated first.
+2. `framer.Framer` classes the intervals as half or whole bit cells, finds the sync word
+   (forward or reversed), counts the frame's 80 cells, fits its start and cell length by least
+   squares over all its transitions, and checks the cells, the sync word and the BCD digits.
+3. `LTCDecoder` runs both over fixed hops of the stream, keeps one frame per place in the
+   stream (the step conditioning's when both find it) and makes `LTCFrame`s.
+
+Hops sit at fixed absolute positions from the start of the stream (or from the last
+discontinuity), so the frames found never depend on how the caller cut the stream into blocks:
+block sizes 1, 7, 256 and the whole file give identical frames. A frame is returned in the call
+that delivers the first hop ending a little after its last transition: about 21 ms (one hop)
+plus two bit cells after the frame ends, at 48 kHz.
+
+Timing: `start` is where the frame's first bit cell begins (its leading transition), `end`
+where the last cell ends, both fitted over the frame's transitions, in fractional absolute
+samples. Played backwards, a frame arrives last bit first; it is reported with
+`reverse=True` and with `start`/`end` still the stream positions of the first bit's leading
+edge and the last bit's trailing edge *as the frame was originally timed*. In the stream the
+first bit's edge then comes after the last bit's: for a reversed frame `start > end` and
+`period` (end - start) is negative, its size still the frame's length.
+
+`level` is the peak of the raw input over the frame's span, in dBFS (full scale 1.0).
+
+Cost: a fixed number of numpy calls per hop (1024 samples at 48 kHz), whatever the block
+size; no threads, no I/O; buffers are allocated once and numpy allocates only its temporaries.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from stagebox.ltc.edges import EdgeFinder
+from stagebox.ltc.frame import FRAME_BITS, LTCFrame
+from stagebox.ltc.framer import HALVES, Candidates, Framer
+
+FPS_MIN = 24000 / 1001  # slowest standard rate (23.976)
+FPS_MAX = 30.0  # fastest standard rate
+SPEED_MIN = 0.85  # slowest play speed decoded (a shuttle or varispeed)
+SPEED_MAX = 1.15  # fastest
+HOP_SECONDS = 1024 / 48000  # about 21 ms: one hop's latency and the unit of work
+BATCH_HOPS = 64  # hops handled together when a block brings many (bulk decoding)
+
+
+def _hop_size(sample_rate: int) -> int:
+    """A power of two near HOP_SECONDS of audio (1024 at 44.1 and 48 kHz, 2048 at 96)."""
+    return 1 << max(4, round(math.log2(sample_rate * HOP_SECONDS)))
+
+
+def to_float(block: np.ndarray) -> np.ndarray:
+    """A block as float64 at full scale 1.0 (ints by their dtype's full scale)."""
+    a = np.asarray(block)
+    if a.ndim == 2 and 1 in a.shape:
+        a = a.reshape(-1)
+    if a.ndim != 1:
+        raise ValueError(f"decode wants a mono block (1-D), not shape {a.shape}")
+    kind = a.dtype.kind
+    if kind == "f":
+        return a.astype(np.float64, copy=False)
+    if kind == "i":
+        return a.astype(np.float64) * (1.0 / (1 << (8 * a.dtype.itemsize - 1)))
+    if kind == "u":
+        mid = 1 << (8 * a.dtype.itemsize - 1)
+        return (a.astype(np.float64) - mid) * (1.0 / mid)
+    if kind == "b":
+        return a.astype(np.float64)
+    raise ValueError(f"decode wants numeric samples, not dtype {a.dtype}")
+
+
+class LTCDecoder:
+    """Streaming LTC decoder for one mono signal at `sample_rate`.
+
+    `fps_hint` narrows the rates searched to that rate (+-15 % play speed); None accepts
+    23.976 to 30 fps at 0.85x to 1.15x.
+    """
+
+    def __init__(self, sample_rate: int, *, fps_hint: float | None = None) -> None:
+        if not 4000 <= sample_rate <= 768000:
+            raise ValueError(f"sample rate {sample_rate} Hz is outside 4000..768000")
+        if fps_hint is not None and not 10 <= fps_hint <= 60:
+            raise ValueError(f"fps_hint {fps_hint} is outside 10..60")
+        self.sample_rate = sample_rate
+        lo, hi = (fps_hint, fps_hint) if fps_hint else (FPS_MIN, FPS_MAX)
+        cell_min = sample_rate / (hi * SPEED_MAX * FRAME_BITS)  # samples
+        cell_max = sample_rate / (lo * SPEED_MIN * FRAME_BITS)  # samples
+        self.hop = _hop_size(sample_rate)  # samples
+        # Step detector half-width: most of the shortest half cell, so adjacent transitions
+        # never share a window.
+        width = max(2, int(0.75 * 0.5 * cell_min))
+        merge_gap = 1.3 * cell_max
+        self._paths = [
+            (EdgeFinder(sample_rate, self.hop, width, merge_gap, mode), Framer(cell_min, cell_max))
+            for mode in ("step", "pulse")
+        ]
+        self._margin = max(f.margin for f, _ in self._paths)  # samples before a hop
+        self._lookahead = max(f.lookahead for f, _ in self._paths)  # samples after it
+        # Raw history kept: the longest frame, a hop, the settling time, with room.
+        self._history = int(3 * cell_max * FRAME_BITS) + self.hop + 4 * self._margin
+        self._cap = self._history + BATCH_HOPS * self.hop + self._lookahead + self.hop
+        self._buf = np.zeros(self._cap)
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the stream: the next block starts a new one (at its position, or 0)."""
+        for finder, framer in self._paths:
+            finder.reset()
+            framer.reset()
+        self._origin: int | None = None  # absolute sample of the first hop
+        self._buf_start = 0  # absolute sample of _buf[0]
+        self._buf_len = 0
+        self._next_hop = 0  # absolute sample where the next hop starts
+        self._last_t0 = -math.inf  # stream start of the last frame returned
+        self._last_half = 0.0
+
+    @property
+    def position(self) -> int | None:
+        """Absolute sample the next block continues at (None before the first block)."""
+        if self._origin is None:
+            return None
+        return self._buf_start + self._buf_len
+
+    def decode(self, block: np.ndarray, position: int | None = None) -> list[LTCFrame]:
+        """Feed a mono block starting at absolute sample `position` (None: right after the
+        previous block; a jump starts a new stream after flushing the old one). Returns the
+        frames completed by it, in stream order."""
+        x = to_float(block)
+        out: list[LTCFrame] = []
+        if self._origin is None:
+            self._start(0 if position is None else int(position))
+        elif position is not None and int(position) != self.position:
+            out.extend(self.flush())
+            self._start(int(position))
+        done = 0
+        while done < x.size:
+            room = self._cap - self._buf_len
+            if room == 0:
+                self._compact()
+                room = self._cap - self._buf_len
+            take = min(room, x.size - done)
+            self._buf[self._buf_len : self._buf_len + take] = x[done : done + take]
+            self._buf_len += take
+            done += take
+            self._run(out, final=False)
+        return out
+
+    def flush(self) -> list[LTCFrame]:
+        """End of stream: frames still pending (the last one may lack only its final edge).
+        The decoder is then reset, ready for a new stream."""
+        out: list[LTCFrame] = []
+        if self._origin is not None:
+            self._run(out, final=True)
+        self.reset()
+        return out
+
+    # -- internals ---------------------------------------------------------------------
+
+    def _start(self, position: int) -> None:
+        self.reset()
+        self._origin = position
+        self._buf_start = position - self._margin
+        self._buf[: self._margin] = 0.0  # silence before the stream
+        self._buf_len = self._margin
+        self._next_hop = position
+
+    def _compact(self) -> None:
+        keep_from = self._next_hop - self._history - self._margin
+        drop = keep_from - self._buf_start
+        if drop <= 0:
+            return
+        n = self._buf_len - drop
+        self._buf[:n] = self._buf[drop : self._buf_len]
+        self._buf_start += drop
+        self._buf_len = n
+
+    def _run(self, out: list[LTCFrame], final: bool) -> None:
+        """Process every complete hop in the buffer (and, when final, what is left)."""
+        end = self._buf_start + self._buf_len  # absolute sample after the last buffered one
+        while True:
+            hops = (end - self._lookahead - self._next_hop) // self.hop
+            if hops <= 0:
+                break
+            if self._next_hop + min(hops, BATCH_HOPS) * self.hop + self._lookahead > (
+                self._buf_start + self._cap
+            ):
+                break
+            hops = min(hops, BATCH_HOPS)
+            self._process(hops, out, final=False)
+        if final:
+            # Pad the last partial hop with silence and close everything.
+            need = self._next_hop + self.hop + self._lookahead - self._buf_start
+            if need > self._cap:
+                self._compact()
+                need = self._next_hop + self.hop + self._lookahead - self._buf_start
+            self._buf[self._buf_len : need] = 0.0
+            self._buf_len = max(self._buf_len, need)
+            self._process(1, out, final=True)
+            return
+        if self._buf_len > self._cap - self.hop:
+            self._compact()
+
+    def _process(self, hops: int, out: list[LTCFrame], final: bool) -> None:
+        first = self._next_hop
+        lo = first - self._margin - self._buf_start
+        hi = first + hops * self.hop + self._lookahead - self._buf_start
+        found = []
+        for finder, framer in self._paths:
+            seg = self._buf[lo + self._margin - finder.margin : hi]
+            t, s, _amp = finder.find(seg, first, hops, final=final)
+            framer.push(t, s)
+            cand = framer.frames(self._after())
+            if cand is not None:
+                found.append(cand)
+        self._next_hop = first + hops * self.hop
+        if not found:
+            return
+        if len(found) == 2:
+            cand = _merge(found[0], found[1])
+        else:
+            cand = found[0]
+        self._emit(cand, out)
+
+    def _after(self) -> float:
+        return self._last_t0 + 0.5 * HALVES * self._last_half
+
+    def _emit(self, cand: Candidates, out: list[LTCFrame]) -> None:
+        for i in range(len(cand)):
+            t0 = float(cand.t0[i])
+            half = float(cand.half[i])
+            if t0 <= self._after():
+                continue  # the same frame, found by the other conditioning
+            span = HALVES * half
+            lo = max(int(t0) - self._buf_start, 0)
+            hi = min(int(math.ceil(t0 + span)) + 1 - self._buf_start, self._buf_len)
+            peak = float(np.abs(self._buf[lo:hi]).max()) if hi > lo else 0.0
+            level = 20.0 * math.log10(peak) if peak > 0 else -math.inf
+            f = cand.fields[i]
+            rev = bool(cand.reverse[i])
+            bits = cand.bits[i]
+            start, end = (t0 + span, t0) if rev else (t0, t0 + span)
+            user = 0
+            for g in range(8):
+                user |= int(f[8 + g]) << (4 * g)
+            nominal25 = abs(self.sample_rate / (span) - 25.0) < 1.5  # flags move at 25 fps
+            bgf = (27, 58, 43) if nominal25 else (43, 58, 59)
+            out.append(
+                LTCFrame(
+                    int(f[7]) * 10 + int(f[6]),
+                    int(f[5]) * 10 + int(f[4]),
+                    int(f[3]) * 10 + int(f[2]),
+                    int(f[1]) * 10 + int(f[0]),
+                    drop_frame=bool(bits[10]),
+                    colour_frame=bool(bits[11]),
+                    user_bits=user,
+                    binary_group_flags=int(bits[bgf[0]])
+                    | (int(bits[bgf[1]]) << 1)
+                    | (int(bits[bgf[2]]) << 2),
+                    start=start,
+                    end=end,
+                    reverse=rev,
+                    level=level,
+                    bits=tuple(int(b) for b in bits),
+                )
+            )
+            self._last_t0 = t0
+            self._last_half = half
+
+
+def _merge(a: Candidates | None, b: Candidates | None) -> Candidates | None:
+    """Both sets in stream order (a's first where they tie); duplicates are dropped later."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    t0 = np.concatenate([a.t0, b.t0])
+    order = np.argsort(t0, kind="stable")
+    return Candidates(
+        t0[order],
+        np.concatenate([a.half, b.half])[order],
+        np.concatenate([a.bits, b.bits])[order],
+        np.concatenate([a.fields, b.fields])[order],
+        np.concatenate([a.reverse, b.reverse])[order],
+        np.concatenate([a.first, b.first])[order],
+        np.concatenate([a.last, b.last])[order],
+    )
+
+
+def decode_all(samples: np.ndarray, sample_rate: int) -> list[LTCFrame]:
+    """Every frame in a whole mono signal (samples from absolute position 0)."""
+    decoder = LTCDecoder(sample_rate)
+    frames = decoder.decode(samples, 0)
+    frames.extend(decoder.flush())
+    return frames

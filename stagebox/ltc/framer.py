@@ -1,0 +1,231 @@
+"""From transitions to checked LTC frames: half/whole cells, sync word, least-squares timing.
+
+Biphase mark puts a transition at every bit cell boundary and one more in the middle of a cell
+holding a 1. So the intervals between transitions are half cells (two in a row make a 1) or
+whole cells (a 0). Each interval is classed against the cell length measured over the
+intervals before it, which follows varispeed. The sync word 0011111111111101 ends every frame:
+as intervals that is whole, whole, 24 halves, whole, half, half, a pattern no valid frame body
+can contain. Played backwards the frame arrives last bit first, so the same pattern appears
+reversed at the frame's beginning (in stream order).
+
+From a sync match the frame's 80 cells are counted back (or forward): every cell boundary
+must carry a transition, which checks the class sequence, and the bits follow. The frame's
+start and cell length come from a least-squares line through all its transitions (about 120
+to 160 of them), which averages the jitter of single transitions into a small fraction of a
+sample. A frame is rejected if any transition sits far from that line, if its timing is not
+that of LTC, or if its BCD digits are not a label: zero false frames matter as much as recall.
+
+All of it is vectorised over every candidate in the transitions pending, so the cost is a
+fixed number of numpy calls per hop however many frames it holds.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from stagebox.ltc.frame import FRAME_BITS, SYNC_BITS
+
+HALVES = 2 * FRAME_BITS  # half cells per frame
+_SYNC_CLASSES = [2, 2] + [1] * 24 + [2, 1, 1]  # sync word as interval classes, sent forward
+FORWARD_SYNC = bytes(_SYNC_CLASSES)
+REVERSE_SYNC = bytes(_SYNC_CLASSES[::-1])
+SYNC_LEN = len(_SYNC_CLASSES)  # intervals
+HISTORY = 32  # intervals: the cell-length estimate for classing an interval averages these
+KEEP = 320  # transitions kept pending: a whole frame (up to 161) plus the history, with room
+MAX_RESIDUAL = 0.4  # of a half cell: the farthest a transition may sit from the frame's line
+
+# Field weights: bits (80) @ _WEIGHTS -> 8 BCD digits then 8 user-bit groups.
+_DIGITS = [(0, 4), (8, 2), (16, 4), (24, 3), (32, 4), (40, 3), (48, 4), (56, 2)]
+_GROUPS = [(4, 4), (12, 4), (20, 4), (28, 4), (36, 4), (44, 4), (52, 4), (60, 4)]
+_WEIGHTS = np.zeros((FRAME_BITS, 16), dtype=np.int64)
+for _col, (_first, _width) in enumerate(_DIGITS + _GROUPS):
+    for _i in range(_width):
+        _WEIGHTS[_first + _i, _col] = 1 << _i
+_DIGIT_MAX = np.array([9, 2, 9, 5, 9, 5, 9, 2])
+
+
+class Candidates:
+    """Checked frames found in one pass (arrays, one row per frame, in stream order)."""
+
+    __slots__ = ("bits", "fields", "first", "half", "last", "reverse", "t0")
+
+    def __init__(self, t0, half, bits, fields, reverse, first, last):
+        self.t0 = t0  # samples: stream time of the frame's first transition (stream order)
+        self.half = half  # samples: half a bit cell
+        self.bits = bits  # (n, 80) uint8, in transmission order (bit 0 first)
+        self.fields = fields  # (n, 16) int: BCD digits then user-bit groups
+        self.reverse = reverse  # (n,) bool
+        self.first = first  # (n,) absolute transition index of the frame's stream start
+        self.last = last  # (n,) absolute transition index of the frame's stream end
+
+    def __len__(self) -> int:
+        return self.t0.size
+
+
+class Framer:
+    """Pending transitions of one conditioned signal, and the frames they hold."""
+
+    def __init__(self, cell_min: float, cell_max: float):
+        self.cell_min = cell_min  # samples: shortest bit cell accepted (fastest code)
+        self.cell_max = cell_max  # samples: longest bit cell accepted (slowest code)
+        # Before any history, a half cell of the slowest code is shorter than a whole cell
+        # of the fastest: this splits them.
+        self.split0 = 0.5 * (cell_min + 0.5 * cell_max)
+        self.reset()
+
+    def reset(self) -> None:
+        self.base = 0  # absolute index of t[0]
+        self.t = np.zeros(0)  # samples
+        self.s = np.zeros(0, dtype=np.int8)
+        self.cls = np.zeros(0, dtype=np.uint8)  # interval i = t[i+1] - t[i]: 0 bad, 1 half, 2 whole
+        self.cell = np.zeros(0)  # per interval: its cell-length estimate (0 if bad)
+
+    def push(self, t: np.ndarray, s: np.ndarray) -> None:
+        """Append finalised transitions and class the intervals they close."""
+        if t.size == 0:
+            return
+        # Forget what no frame can still need (kept until now so `frames` saw it all).
+        drop = self.t.size - KEEP
+        if drop > 0:
+            self.base += drop
+            self.t = self.t[drop:]
+            self.s = self.s[drop:]
+            self.cls = self.cls[drop:]
+            self.cell = self.cell[drop:]
+        prev_t = self.t[-1:] if self.t.size else t[:0]
+        prev_s = self.s[-1:] if self.s.size else s[:0]
+        tt = np.concatenate([prev_t, t])
+        ss = np.concatenate([prev_s, s])
+        d = np.diff(tt)
+        alternate = ss[1:] != ss[:-1]
+        # Cell estimate of each new interval on its own, split by the fixed rule.
+        own = np.where(d >= self.split0, d, 2.0 * d)
+        ok = alternate & (own >= 0.8 * self.cell_min) & (own <= 1.25 * self.cell_max)
+        own = np.where(ok, own, 0.0)
+        # Average the estimates of the HISTORY intervals before each one (bad ones excluded).
+        hist = self.cell[-HISTORY:]
+        allc = np.concatenate([hist, own])
+        valid = (allc > 0).astype(np.float64)
+        csum = np.concatenate([[0.0], np.cumsum(allc)])
+        cnum = np.concatenate([[0.0], np.cumsum(valid)])
+        j = np.arange(hist.size, allc.size)
+        lo = np.maximum(j - HISTORY, 0)
+        num = cnum[j] - cnum[lo]
+        est = np.where(num >= 8, (csum[j] - csum[lo]) / np.maximum(num, 1.0), 0.0)
+        split = np.where(est > 0, 0.75 * est, self.split0)
+        ref = np.where(est > 0, est, own)
+        cls = np.where(d < split, 1, 2).astype(np.uint8)
+        ratio = d / np.where(ref > 0, ref, 1.0)
+        good = ok & (ratio > 0.25) & (ratio < 1.35)
+        cls[~good] = 0
+        self.t = np.concatenate([self.t, t])
+        self.s = np.concatenate([self.s, s])
+        self.cls = np.concatenate([self.cls, cls])
+        self.cell = np.concatenate([self.cell, own])
+
+    def frames(self, after: float) -> Candidates | None:
+        """Checked frames whose stream start is later than `after` (samples)."""
+        t = self.t
+        cls = self.cls
+        n = t.size
+        if n < SYNC_LEN + 2:
+            return None
+        text = cls.tobytes()
+        starts: list[int] = []
+        ends: list[int] = []
+        rev: list[bool] = []
+        halves = np.concatenate([[0], np.cumsum(cls, dtype=np.int64)])  # at each transition
+        bad = np.concatenate([[0], np.cumsum(cls == 0, dtype=np.int64)])
+        for pattern, reverse in ((FORWARD_SYNC, False), (REVERSE_SYNC, True)):
+            j = text.find(pattern)
+            while j >= 0:
+                if reverse:
+                    starts.append(j)
+                    ends.append(-1)
+                else:
+                    starts.append(-1)
+                    ends.append(j + SYNC_LEN)
+                rev.append(reverse)
+                j = text.find(pattern, j + 1)
+        if not starts:
+            return None
+        first = np.array(starts, dtype=np.int64)
+        last = np.array(ends, dtype=np.int64)
+        reverse = np.array(rev, dtype=bool)
+        # Count 160 half cells back from a forward frame's end, forward from a reverse start.
+        fwd = ~reverse
+        first[fwd] = np.searchsorted(halves, halves[last[fwd]] - HALVES)
+        last[reverse] = np.searchsorted(halves, halves[first[reverse]] + HALVES)
+        inside = (first >= 0) & (last < n) & (first < last)
+        first = np.where(inside, first, 0)
+        last = np.where(inside, np.minimum(last, n - 1), 0)
+        ok = (
+            inside
+            & (halves[last] - halves[first] == HALVES)
+            & (bad[last] == bad[first])
+            & (t[first] > after)
+        )
+        if not ok.any():
+            return None
+        first, last, reverse = first[ok], last[ok], reverse[ok]
+        m = first.size
+        # Every transition of every frame: its frame and its half-cell offset.
+        counts = last - first + 1
+        row = np.repeat(np.arange(m), counts)
+        starts_in = np.cumsum(counts) - counts
+        idx = np.arange(counts.sum()) - np.repeat(starts_in, counts) + np.repeat(first, counts)
+        off = halves[idx] - np.repeat(halves[first], counts)
+        grid = np.zeros((m, HALVES + 1), dtype=bool)
+        grid[row, off] = True
+        # Every cell boundary must carry a transition.
+        whole = grid[:, 0::2].all(axis=1)
+        bits = grid[:, 1::2].astype(np.uint8)  # (m, 80) in stream order
+        bits[reverse] = bits[reverse, ::-1]
+        # Least squares: t = t0 + off * half, per frame.
+        tt = t[idx]
+        base = np.repeat(t[first], counts)
+        y = tt - base
+        x = off.astype(np.float64)
+        sx = np.add.reduceat(x, starts_in)
+        sy = np.add.reduceat(y, starts_in)
+        sxx = np.add.reduceat(x * x, starts_in)
+        sxy = np.add.reduceat(x * y, starts_in)
+        cnt = counts.astype(np.float64)
+        den = cnt * sxx - sx * sx
+        half = (cnt * sxy - sx * sy) / np.where(den > 0, den, 1.0)
+        icpt = (sy - half * sx) / cnt
+        res = np.abs(y - (np.repeat(icpt, counts) + x * np.repeat(half, counts)))
+        worst = np.maximum.reduceat(res, starts_in)
+        fields = bits.astype(np.int64) @ _WEIGHTS
+        digits_ok = (fields[:, :8] <= _DIGIT_MAX).all(axis=1)
+        labels_ok = (
+            (fields[:, 1] * 10 + fields[:, 0] <= 29)
+            & (fields[:, 3] * 10 + fields[:, 2] <= 59)
+            & (fields[:, 5] * 10 + fields[:, 4] <= 59)
+            & (fields[:, 7] * 10 + fields[:, 6] <= 23)
+        )
+        sync_ok = (bits[:, 64:] == SYNC_BITS).all(axis=1)
+        good = (
+            whole
+            & sync_ok
+            & digits_ok
+            & labels_ok
+            & (den > 0)
+            & (half >= 0.5 * self.cell_min)
+            & (half <= 0.5 * self.cell_max)
+            & (worst < MAX_RESIDUAL * half)
+        )
+        if not good.any():
+            return None
+        t0 = t[first] + icpt
+        order = np.argsort(t0[good], kind="stable")
+        sel = np.flatnonzero(good)[order]
+        return Candidates(
+            t0[sel],
+            half[sel],
+            bits[sel],
+            fields[sel],
+            reverse[sel],
+            first[sel] + self.base,
+            last[sel] + self.base,
+        )

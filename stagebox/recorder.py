@@ -1,0 +1,232 @@
+"""The punch recorder: the pre-roll ring buffer, and takes cut on the exact sample.
+
+A punch is decided a frame late: the frame at TC-in is only known once its last bit has been
+decoded. So every captured microphone sample first goes into a ring buffer, and a take starts
+with audio taken back out of it, from the exact sample of the punch. While a take is open the
+recorder hands audio to the take writer only up to `holdback` samples behind the newest
+captured sample: far enough back that a punch-out (or a loop wrap, which ends the take where the
+old timecode stopped) can never be decided for a sample already written. The take therefore
+ends exactly on its punch-out sample too.
+
+The recorder never touches the disk: it gives blocks to a `TakeSink` (the BWF take writer
+thread), which copies and queues them.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+log = logging.getLogger("stagebox.recorder")
+
+
+class TakeSink(Protocol):
+    """Where take audio goes: the take writer thread (stagebox.bwf) or a test's list."""
+
+    def open_take(self, take: TakeStart) -> None: ...
+
+    def write(self, block: np.ndarray) -> None: ...
+
+    def close_take(self, note: str = "") -> None: ...
+
+
+@dataclass(frozen=True)
+class TakeStart:
+    """What the writer needs to open a take file."""
+
+    file: str  # file name inside the takes folder
+    cue: str
+    take: int
+    first_sample: int  # samples: capture position of the take's first sample
+    time_reference: int  # samples since midnight of the first sample (BWF TimeReference)
+    note: str = ""
+
+
+class RingBuffer:
+    """The last `capacity` frames of multichannel audio, addressed by absolute sample index."""
+
+    def __init__(self, capacity: int, channels: int) -> None:
+        self.capacity = capacity  # samples
+        self.channels = channels
+        self._data = np.zeros((capacity, channels), dtype=np.float32)
+        self.end = 0  # samples: absolute index one past the newest sample held
+        self._filled = 0  # samples held (up to capacity)
+
+    @property
+    def start(self) -> int:
+        """Absolute index of the oldest sample still held."""
+        return self.end - self._filled
+
+    def push(self, block: np.ndarray, position: int) -> None:
+        """Append `block` (frames, channels) that starts at absolute sample `position`.
+
+        A gap (an xrun's lost samples) is held as silence so indices stay true.
+        """
+        if position > self.end:
+            self._write(np.zeros((min(position - self.end, self.capacity), self.channels)))
+            self.end = position
+        elif position < self.end:
+            raise ValueError(f"audio at {position} overlaps audio already held up to {self.end}")
+        self._write(block)
+
+    def _write(self, block: np.ndarray) -> None:
+        n = len(block)
+        if n >= self.capacity:
+            block = block[-self.capacity :]
+            self.end += n - self.capacity
+            n = self.capacity
+        i = self.end % self.capacity
+        first = min(n, self.capacity - i)
+        self._data[i : i + first] = block[:first]
+        self._data[: n - first] = block[first:]
+        self.end += n
+        self._filled = min(self.capacity, self._filled + n)
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        """A copy of samples [start, stop); raises if they are not all held."""
+        if start < self.start or stop > self.end or start > stop:
+            raise IndexError(f"samples {start}..{stop} not held (have {self.start}..{self.end})")
+        i, j = start % self.capacity, stop % self.capacity
+        if stop - start == 0:
+            return np.zeros((0, self.channels), dtype=np.float32)
+        if i < j:
+            return self._data[i:j].copy()
+        return np.concatenate([self._data[i:], self._data[:j]])
+
+
+class PunchRecorder:
+    """Cuts takes out of the captured microphone stream at exact samples."""
+
+    def __init__(self, sink: TakeSink, channels: int, *, ring: int, holdback: int) -> None:
+        if holdback >= ring:
+            raise ValueError(
+                f"holdback ({holdback} samples) must be shorter than the ring ({ring})"
+            )
+        self.sink = sink
+        self.ring = RingBuffer(ring, channels)
+        self.holdback = holdback  # samples kept back from the writer while a take is open
+        self.take: TakeStart | None = None
+        self._written = 0  # samples: absolute index up to which the open take has been written
+        self.frames_written = 0  # samples in the open take so far
+
+    @property
+    def recording(self) -> bool:
+        return self.take is not None
+
+    def push(self, block: np.ndarray, position: int) -> None:
+        """Capture a block of microphone audio (frames, channels) at absolute `position`."""
+        self.ring.push(block, position)
+        if self.take is not None:
+            self._flush(self.ring.end - self.holdback)
+
+    def punch_in(self, take: TakeStart) -> str:
+        """Open `take`, starting at its `first_sample`. Returns a note ("" when exact)."""
+        if self.take is not None:
+            raise RuntimeError(f"take {self.take.file} is still open")
+        at = take.first_sample
+        note = ""
+        if at < self.ring.start:
+            # Cannot happen with a ring sized from the config; never silently shift a take.
+            note = f"punch-in {self.ring.start - at} samples late: pre-roll buffer too short"
+            log.error("%s: %s", take.file, note)
+            at = self.ring.start
+        self.sink.open_take(take)
+        self.take = take
+        self._written = at
+        self.frames_written = 0
+        self._flush(self.ring.end - self.holdback)
+        return note
+
+    def punch_out(self, at: int, note: str = "") -> int:
+        """Close the open take so that its last sample is `at - 1`. Returns its length."""
+        if self.take is None:
+            raise RuntimeError("no take is open")
+        if at < self._written:
+            log.error(
+                "%s: punch-out at %d but %d already written: holdback too short",
+                self.take.file,
+                at,
+                self._written,
+            )
+        self._flush(min(at, self.ring.end))
+        self.sink.close_take(note)
+        length = self.frames_written
+        self.take = None
+        return length
+
+    def _flush(self, upto: int) -> None:
+        if upto <= self._written:
+            return
+        block = self.ring.read(self._written, upto)
+        self.sink.write(block)
+        self.frames_written += len(block)
+        self._written = upto
+
+
+class WriterSink:
+    """A `TakeSink` that hands takes to the BWF take writer thread (`stagebox.takewriter`).
+
+    `backpressure=True` is for replay, which runs faster than real time: instead of letting
+    the writer's queue overflow (which in a live run means an SSD stall and a reported gap),
+    `write` waits for the writer to catch up. A live engine never uses it.
+    """
+
+    def __init__(
+        self,
+        writer,  # stagebox.takewriter.TakeWriter, started
+        folder: str,
+        *,
+        sample_rate: int,
+        channels: int,
+        bits: int = 24,
+        project: str = "",
+        rate=None,  # stagebox.timecode.Rate of the cue sheet, for iXML SPEED
+        track_names: tuple[str, ...] = (),
+        backpressure: bool = False,
+    ) -> None:
+        self.writer = writer
+        self.folder = folder
+        self.sample_rate = sample_rate
+        self.channels = channels
+        self.bits = bits
+        self.project = project
+        self.rate = rate
+        self.track_names = track_names
+        self.backpressure = backpressure
+        self._limit = sample_rate  # frames: replay keeps at most a second queued
+
+    def open_take(self, take: TakeStart) -> None:
+        import os
+
+        from stagebox.takemeta import TakeMetadata, Track
+
+        meta = TakeMetadata(
+            project=self.project,
+            scene=take.cue,
+            take=str(take.take),
+            note=take.note,
+            rate=self.rate,
+            tracks=tuple(Track(name) for name in self.track_names),
+        )
+        self.writer.open_take(
+            os.path.join(self.folder, take.file),
+            self.sample_rate,
+            self.channels,
+            self.bits,
+            take.time_reference,
+            meta,
+        )
+
+    def write(self, block: np.ndarray) -> None:
+        if self.backpressure:
+            import time
+
+            while self.writer.status().queued_frames > self._limit:
+                time.sleep(0.001)
+        self.writer.write(block)
+
+    def close_take(self, note: str = "") -> None:
+        self.writer.close_take(note=note or None)

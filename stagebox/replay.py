@@ -1,0 +1,159 @@
+"""Replay: the stage engine run over a stage feed from a file, as fast as the CPU allows.
+
+The same `Engine` as the live service, fed one period at a time from a multichannel WAV
+(LTC and microphones captured together), writing takes through the same take writer. Only the
+pacing differs: the writer is waited for instead of being allowed to overflow, so a replay is
+a byte-exact re-run of what a live stage would have recorded.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from stagebox.events import PUNCH_OUT, StageEvent
+
+
+class ReplayError(Exception):
+    """A problem with the replay's input (file, channel, cue sheet, config): one line."""
+
+
+@dataclass
+class ReplayResult:
+    sample_rate: int  # Hz
+    samples: int  # samples replayed
+    elapsed: float  # seconds of CPU wall time the replay took
+    events: list[StageEvent] = field(default_factory=list)
+    takes: list[dict] = field(default_factory=list)  # one per take written, in order
+
+
+def replay(
+    feed: Path,
+    *,
+    cues: Path,
+    out: Path,
+    ltc_channel: int | None = None,  # from 1; default from the config
+    mic_channels: list[int] | None = None,  # from 1; default from the config
+    mode: str = "record",
+    events_out: Path | None = None,
+    playback_out: Path | None = None,
+    config: Path | None = None,
+    period: int = 256,  # samples per engine period, as a live run's ALSA period
+) -> ReplayResult:
+    from stagebox.audio.wavout import write_pcm_wav
+    from stagebox.config import ConfigError, config_from_dict, load_config
+    from stagebox.cues import CueSheetError, load_cue_sheet
+    from stagebox.engine import Engine, EngineSettings
+    from stagebox.recorder import WriterSink
+    from stagebox.takebook import TakeBook
+    from stagebox.takes import TakeLog
+    from stagebox.takewriter import TakeWriter
+    from stagebox.wavfile import WavError, WavReader
+
+    try:
+        cfg = load_config(config) if config else config_from_dict({})
+    except ConfigError as exc:
+        raise ReplayError(str(exc)) from None
+    try:
+        reader = WavReader(feed)
+    except (WavError, OSError) as exc:
+        raise ReplayError(str(exc)) from None
+    with reader:
+        info = reader.info
+        channels = info.channels
+        ltc = ltc_channel or cfg.audio.ltc_channel
+        mics = mic_channels or list(cfg.audio.mic_channels)
+        for what, ch in [("LTC", ltc), *(("mic", m) for m in mics)]:
+            if not 1 <= ch <= channels:
+                raise ReplayError(f"{feed}: {what} channel {ch} does not exist (1..{channels})")
+        if ltc in mics:
+            raise ReplayError(f"channel {ltc} cannot be both the LTC and a mic channel")
+        if not 16 <= period <= 65536:
+            raise ReplayError(f"period {period} samples is outside 16..65536")
+        try:
+            sheet = load_cue_sheet(cues, rate=cfg.timecode.rate)
+        except (CueSheetError, OSError) as exc:
+            raise ReplayError(str(exc)) from None
+        settings = EngineSettings.from_config(cfg, sample_rate=info.sample_rate)
+        settings = dataclasses.replace(
+            settings, ltc_channel=ltc - 1, mic_channels=tuple(m - 1 for m in mics)
+        )
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ReplayError(f"{out}: cannot create the takes folder: {exc.strerror}") from None
+        takes = TakeBook(TakeLog(out, template=cfg.takes.name_template), project=cfg.stage.project)
+        takes.prime(sheet)
+        writer = TakeWriter(
+            queue_seconds=cfg.takes.writer_queue_seconds,
+            disk_reserve_bytes=cfg.takes.disk_reserve_mb * 1_000_000,
+        ).start()
+        sink = WriterSink(
+            writer,
+            str(out),
+            sample_rate=info.sample_rate,
+            channels=len(mics),
+            bits=cfg.takes.bit_depth,
+            project=cfg.stage.project,
+            rate=sheet.rate,
+            track_names=tuple(f"Mic {m}" for m in mics),
+            backpressure=True,
+        )
+        result = ReplayResult(info.sample_rate, 0, 0.0)
+        engine = Engine(
+            settings,
+            sink=sink,
+            cues=list(sheet),
+            mode=mode,
+            takes=takes,
+            listeners=[result.events.append],
+        )
+        phones: list[np.ndarray] = []
+        t0 = time.perf_counter()
+        try:
+            position = 0
+            for block in reader.blocks(period):
+                playback = engine.process(block, position)
+                if playback_out:
+                    phones.append(playback)
+                position += len(block)
+            engine.close()
+        finally:
+            writer.stop()
+            takes.stop()
+        result.elapsed = time.perf_counter() - t0
+        result.samples = position
+    result.takes = [
+        {**e.data, "tc_out": e.timecode, "tc_in": _tc_in(result.events, e)}
+        for e in result.events
+        if e.event == PUNCH_OUT
+    ]
+    if events_out:
+        with events_out.open("w") as f:
+            for event in result.events:
+                f.write(json.dumps(event.to_json()) + "\n")
+    if playback_out:
+        try:
+            write_pcm_wav(
+                playback_out, phones, info.sample_rate, settings.playback_channels, bits=24
+            )
+        except FileExistsError:
+            raise ReplayError(f"{playback_out}: exists; not overwriting it") from None
+    return result
+
+
+def _tc_in(events: list[StageEvent], punch_out: StageEvent) -> str | None:
+    """The timecode of the punch-in matching a punch-out (same cue and take)."""
+    for e in events:
+        if (
+            e.event == "punch_in"
+            and e.data.get("cue") == punch_out.data.get("cue")
+            and e.data.get("take") == punch_out.data.get("take")
+        ):
+            return e.timecode
+    return None

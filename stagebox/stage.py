@@ -1,0 +1,430 @@
+"""The stage: modes, the current cue, passes, punches, beeps and lights, decided in sample time.
+
+This is the stage's state machine. It is fed, once per audio period, the timecode clock and
+the clock's events, and returns `StageEvent`s placed on the samples where they take effect. It
+does no I/O: the engine carries out what it decides (the recorder opens and closes takes, the
+beep player sounds the beeps, the lamp driver switches the lamps).
+
+- Modes: *rehearse* (streamers, beeps and cue light; nothing recorded), *record* (every pass
+  through the cue's window records a take), *safe* (nothing).
+- The current cue is selected by button or CLI, or followed from timecode: the cue whose window
+  (TC-in minus pre-roll to TC-out plus post-roll) the LTC is in.
+- A *pass* starts when LTC runs into the cue's pre-roll (or is picked up inside the window) and
+  ends after its post-roll, on a loop wrap, a relocate or when LTC is lost.
+- The *punch*: in record mode a take starts on the sample where TC-in's frame begins (minus the
+  handles, plus the record offset) and ends where TC-out's frame begins (plus handles and
+  offset). A punch is decided once the frame at the punch point has been decoded, a frame after
+  it has happened; the recorder's pre-roll ring buffer holds the audio until then.
+- Lamps and beeps are planned `lookahead` ahead of the audio, on the clock's predicted samples,
+  so the lamp driver and the headphone feed can place them on time.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from stagebox import events as ev
+from stagebox.beeps import BeepSettings, beep_labels
+from stagebox.clock import FREEWHEEL, ClockEvent, TimecodeClock
+from stagebox.cues.cue import Cue
+from stagebox.events import StageEvent
+from stagebox.snapshot import MODES, ClockFit
+from stagebox.timecode import Timecode
+
+CUE_LIGHT = "cue"
+RECORD_LIGHT = "record"
+
+
+@dataclass(frozen=True)
+class StageSettings:
+    preroll_seconds: float = 5.0  # before TC-in: LTC entering here starts a pass
+    postroll_seconds: float = 1.0  # after TC-out: the pass ends here
+    handles_before: int = 0  # frames recorded before TC-in
+    handles_after: int = 0  # frames recorded after TC-out
+    record_offset: int = 0  # samples added to both punch points (converter/cable latency)
+    record_light: str = "punch"  # "punch": on while a take is open; "pass": for the whole pass
+    cue_light: str = "streamer"  # "streamer": streamer start to TC-in; "line": TC-in to TC-out
+    streamer_seconds: float = 2.0  # length of the streamer (the cue light follows it)
+    follow_timecode: bool = True  # choose the current cue from the LTC
+    lookahead_seconds: float = 0.25  # lamps and beeps are planned this far ahead
+    beeps: BeepSettings = field(default_factory=BeepSettings)
+
+    def __post_init__(self) -> None:
+        if self.record_light not in ("punch", "pass"):
+            raise ValueError(f"record_light must be 'punch' or 'pass', not {self.record_light!r}")
+        if self.cue_light not in ("streamer", "line"):
+            raise ValueError(f"cue_light must be 'streamer' or 'line', not {self.cue_light!r}")
+        if self.preroll_seconds < 0 or self.postroll_seconds < 0:
+            raise ValueError("pre-roll and post-roll cannot be negative")
+        if self.handles_before < 0 or self.handles_after < 0:
+            raise ValueError("handles cannot be negative")
+
+
+@dataclass(frozen=True)
+class CuePlan:
+    """Where a cue's moments fall on the clock's current line, in whole samples."""
+
+    window: tuple[float, float]  # pass window: TC-in - pre-roll .. TC-out + post-roll
+    cue_light: tuple[int, int]  # on, off
+    beeps: tuple[tuple[int, Timecode, int], ...]  # (number, label, sample)
+    punch_in: int  # first sample of a take (handles and record offset applied)
+    punch_out: int  # the sample after a take's last
+
+
+@dataclass
+class Pass:
+    """One run of the LTC through a cue's window."""
+
+    cue: Cue
+    start: int  # samples: where the pass began
+    take: int | None = None  # take number once punched in
+    file: str | None = None
+    punch_in: int | None = None  # samples
+    punch_out: int | None = None  # samples
+    note: list[str] = field(default_factory=list)
+    beeps: set[int] = field(default_factory=set)  # beep numbers planned
+    missed_beeps: set[int] = field(default_factory=set)
+    light_plan: set[str] = field(default_factory=set)  # lamp transitions already planned
+
+
+class Stage:
+    """Decides passes, punches, beeps and lights from the timecode clock, in sample time."""
+
+    def __init__(
+        self,
+        sample_rate: int,
+        settings: StageSettings,
+        *,
+        cues: Sequence[Cue] = (),
+        mode: str = "safe",
+        next_take: Callable[[str], int] = lambda cue: 1,  # take number for a new take of a cue
+        take_name: Callable[[Cue, int], str] = lambda cue, take: f"{cue.number}_T{take:03d}.wav",
+    ) -> None:
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+        self.sample_rate = sample_rate
+        self.settings = settings
+        self.cues: list[Cue] = list(cues)
+        self.cue: Cue | None = self.cues[0] if self.cues else None
+        self.mode = mode
+        self.next_take = next_take
+        self.take_name = take_name
+        self.current: Pass | None = None
+        self.lights: dict[str, bool] = {CUE_LIGHT: False, RECORD_LIGHT: False}
+        self._lookahead = round(settings.lookahead_seconds * sample_rate)  # samples
+        self._pending: list[StageEvent] = []  # from commands, emitted with the next update
+        self._fit: ClockFit | None = None  # the clock's line as of the previous update
+        self._plans: dict[str, CuePlan] = {}  # cue number -> plan on the line below
+        self._plans_for = -1  # clock generation the plans were made for
+
+    # -- commands (buttons, control socket) ---------------------------------------------------
+
+    def set_mode(self, mode: str, sample: int) -> None:
+        if mode not in MODES:
+            raise ValueError(f"unknown mode {mode!r} (one of {', '.join(MODES)})")
+        if mode == self.mode:
+            return
+        if self.current and self.current.take is not None and self.current.punch_out is None:
+            self._pending.extend(self._close_take(sample, f"mode changed to {mode}"))
+        self.mode = mode
+        self._pending.append(StageEvent(ev.MODE, sample, None, {"mode": mode}))
+        if mode == "safe" and self.current:
+            self._pending.extend(self._end_pass(sample, "stage made safe"))
+
+    def set_cues(self, cues: Sequence[Cue], sample: int) -> None:
+        """A new cue list (already validated). The current cue is kept if it still exists."""
+        self.cues = list(cues)
+        number = self.cue.number if self.cue else None
+        keep = next((c for c in self.cues if c.number == number), None)
+        self._select(keep or (self.cues[0] if self.cues else None), sample)
+
+    def select_cue(self, which: str, sample: int) -> Cue:
+        """Make a cue current: a cue number, or "next" / "previous"."""
+        if not self.cues:
+            raise KeyError("no cue sheet is loaded")
+        if which in ("next", "previous"):
+            i = self.cues.index(self.cue) if self.cue in self.cues else -1
+            i = min(i + 1, len(self.cues) - 1) if which == "next" else max(i - 1, 0)
+            cue = self.cues[i]
+        else:
+            cue = next((c for c in self.cues if c.number == which), None)
+            if cue is None:
+                raise KeyError(f"no cue {which!r} in the cue sheet")
+        self._select(cue, sample)
+        return cue
+
+    def _select(self, cue: Cue | None, sample: int) -> None:
+        if cue == self.cue:
+            return
+        if self.current:
+            self._pending.extend(self._end_pass(sample, "cue changed"))
+        self.cue = cue
+        if cue:
+            self._pending.append(StageEvent(ev.CUE, sample, None, {"cue": cue.number}))
+
+    def stop(self, sample: int, why: str) -> list[StageEvent]:
+        """End the pass now (the service is stopping): closes an open take at `sample`."""
+        return self._end_pass(sample, why)
+
+    # -- the period update --------------------------------------------------------------------
+
+    def update(
+        self, clock: TimecodeClock, clock_events: list[ClockEvent], start: int, end: int
+    ) -> list[StageEvent]:
+        """Decide what happens for audio samples [start, end) and just after."""
+        out, self._pending = self._pending, []
+        for ce in clock_events:
+            out.extend(self._clock_event(ce))
+        if clock.locked and self.mode != "safe":
+            if self.current is None and self.settings.follow_timecode:
+                out.extend(self._follow(clock, end))
+            out.extend(self._advance(clock, start, end))
+        self._fit = clock.fit()
+        return out
+
+    def _clock_event(self, ce: ClockEvent) -> list[StageEvent]:
+        tc = str(ce.timecode) if ce.timecode else None
+        at = math.floor(ce.sample + 0.5)
+        if ce.kind == "lock":
+            return [StageEvent(ev.LOCK, at, tc, {"detail": ce.detail})]
+        if ce.kind == "jump":
+            until = math.floor((ce.until if ce.until is not None else ce.sample) + 0.5)
+            out = self._end_pass(until, ce.detail) if self.current else []
+            return [*out, StageEvent(ev.JUMP, at, tc, {"detail": ce.detail})]
+        if ce.kind == "unlock":
+            out = self._end_pass(at, "LTC lost") if self.current else []
+            return [*out, StageEvent(ev.UNLOCK, at, tc, {"detail": ce.detail})]
+        return []
+
+    def _follow(self, clock: TimecodeClock, end: int) -> list[StageEvent]:
+        """Make current the cue whose window the LTC is in (the earliest TC-in ahead wins)."""
+        inside = [c for c in self.cues if _contains(self._window(clock, c), end - 1)]
+        if not inside:
+            return []
+        cue = min(inside, key=lambda c: clock.sample_of(c.tc_in))
+        if cue != self.cue:
+            self.cue = cue
+            return [StageEvent(ev.CUE, end, self._label(clock, end), {"cue": cue.number})]
+        return []
+
+    def _window(self, clock: TimecodeClock, cue: Cue) -> tuple[float, float]:
+        """Samples of the pass window: TC-in minus pre-roll to TC-out plus post-roll."""
+        return self._plan(clock, cue).window
+
+    def _plan(self, clock: TimecodeClock, cue: Cue) -> CuePlan:
+        """The cue's moments on the clock's line; recomputed only when the line changes."""
+        if clock.generation != self._plans_for:
+            self._plans.clear()
+            self._plans_for = clock.generation
+        plan = self._plans.get(cue.number)
+        if plan is None:
+            plan = self._plans[cue.number] = self._make_plan(clock, cue)
+        return plan
+
+    def _make_plan(self, clock: TimecodeClock, cue: Cue) -> CuePlan:
+        s, sr = self.settings, self.sample_rate
+        at = clock.punch_sample
+        if s.cue_light == "streamer":
+            frames = round(s.streamer_seconds * cue.tc_in.rate.nominal)
+            light = (at(cue.tc_in - frames), at(cue.tc_in))
+        else:
+            light = (at(cue.tc_in), at(cue.tc_out))
+        return CuePlan(
+            window=(
+                clock.sample_of(cue.tc_in) - s.preroll_seconds * sr,
+                clock.sample_of(cue.tc_out) + s.postroll_seconds * sr,
+            ),
+            cue_light=light,
+            beeps=tuple((n, label, at(label)) for n, label in beep_labels(cue.tc_in, s.beeps)),
+            punch_in=at(cue.tc_in - s.handles_before) + s.record_offset,
+            punch_out=at(cue.tc_out + s.handles_after) + s.record_offset,
+        )
+
+    def _advance(self, clock: TimecodeClock, start: int, end: int) -> list[StageEvent]:
+        out: list[StageEvent] = []
+        cue = self.current.cue if self.current else self.cue
+        if cue is None:
+            return out
+        win_start, win_end = self._window(clock, cue)
+        run_start = math.floor(clock.run_start + 0.5)
+        if self.current is None:
+            # Does the LTC run through this cue's window in this period?
+            first = max(math.ceil(win_start), run_start)
+            if first < end and end - 1 < win_end:
+                self.current = Pass(cue, first)
+                out.append(StageEvent(ev.PASS_START, first, self._label(clock, first), self._ids()))
+            else:
+                return out
+        p = self.current
+        horizon = end + self._lookahead
+        out.extend(self._plan_cue_light(clock, p, horizon))
+        out.extend(self._plan_beeps(clock, p, start, horizon))
+        if self.mode == "record":
+            out.extend(self._punch(clock, p, end, horizon))
+        if end > win_end:
+            out.extend(self._end_pass(math.ceil(win_end), "post-roll ended"))
+        return out
+
+    # -- lamps --------------------------------------------------------------------------------
+
+    def _light(self, name: str, state: bool, sample: int, clock: TimecodeClock) -> list[StageEvent]:
+        if self.lights[name] == state:
+            return []
+        self.lights[name] = state
+        return [
+            StageEvent(ev.LIGHT, sample, self._label(clock, sample), {"name": name, "state": state})
+        ]
+
+    def _plan_cue_light(self, clock: TimecodeClock, p: Pass, horizon: int) -> list[StageEvent]:
+        on_at, off_at = self._plan(clock, p.cue).cue_light
+        out = []
+        on_at = max(on_at, p.start)
+        if "cue on" not in p.light_plan and on_at < off_at and on_at < horizon:
+            p.light_plan.add("cue on")
+            out.extend(self._light(CUE_LIGHT, True, on_at, clock))
+        if "cue on" in p.light_plan and "cue off" not in p.light_plan and off_at < horizon:
+            p.light_plan.add("cue off")
+            out.extend(self._light(CUE_LIGHT, False, off_at, clock))
+        return out
+
+    # -- beeps --------------------------------------------------------------------------------
+
+    def _plan_beeps(
+        self, clock: TimecodeClock, p: Pass, start: int, horizon: int
+    ) -> list[StageEvent]:
+        out = []
+        length = round(self.settings.beeps.length_frames * clock.period)
+        for number, label, at in self._plan(clock, p.cue).beeps:
+            if number in p.beeps or number in p.missed_beeps:
+                continue
+            if at >= horizon:
+                continue
+            if at < p.start or at + length <= start:
+                # LTC arrived too late for this one: say so once, never play it late.
+                p.missed_beeps.add(number)
+                continue
+            p.beeps.add(number)
+            out.append(
+                StageEvent(ev.BEEP, at, str(label), {**self._ids(), "n": number, "length": length})
+            )
+        return out
+
+    # -- punches ------------------------------------------------------------------------------
+
+    def _punch(self, clock: TimecodeClock, p: Pass, end: int, horizon: int) -> list[StageEvent]:
+        s = self.settings
+        cue = p.cue
+        out: list[StageEvent] = []
+        plan = self._plan(clock, cue)
+        in_at, out_at = plan.punch_in, plan.punch_out
+        if s.record_light == "pass" and "record on" not in p.light_plan:
+            p.light_plan.add("record on")
+            out.extend(self._light(RECORD_LIGHT, True, p.start, clock))
+        if p.take is None and p.punch_out is None:
+            if s.record_light == "punch" and "record on" not in p.light_plan and in_at < horizon:
+                p.light_plan.add("record on")
+                out.extend(self._light(RECORD_LIGHT, True, max(in_at, p.start), clock))
+            if self._reached(clock, in_at, end):
+                at = in_at
+                if p.start > in_at:
+                    # Picked up late: record from the first locked sample, and say so.
+                    at = p.start
+                    late = clock.timecode_at(p.start)
+                    p.note.append(f"late pickup: LTC picked up at {late}, after TC-in {cue.tc_in}")
+                if at < out_at:
+                    p.take = self.next_take(cue.number)
+                    p.file = self.take_name(cue, p.take)
+                    p.punch_in = at
+                    out.append(
+                        StageEvent(
+                            ev.PUNCH_IN,
+                            at,
+                            self._label(clock, at),
+                            {
+                                **self._ids(),
+                                "take": p.take,
+                                "file": p.file,
+                                "note": "; ".join(p.note),
+                            },
+                        )
+                    )
+        if p.take is not None and p.punch_out is None:
+            if s.record_light == "punch" and "record off" not in p.light_plan and out_at < horizon:
+                p.light_plan.add("record off")
+                out.extend(self._light(RECORD_LIGHT, False, out_at, clock))
+            if self._reached(clock, out_at, end):
+                out.extend(self._close_take(out_at, ""))
+        return out
+
+    @staticmethod
+    def _reached(clock: TimecodeClock, at: int, end: int) -> bool:
+        """Whether sample `at` is confirmed in the past: a frame starting at or after it has
+        been decoded, or (freewheeling) the audio has gone past it."""
+        if at >= end:
+            return False
+        last = clock.last_frame
+        if last is not None and last.start >= at - 0.5:
+            return True
+        return clock.state == FREEWHEEL
+
+    def _close_take(self, at: int, why: str) -> list[StageEvent]:
+        p = self.current
+        assert p is not None and p.take is not None
+        if why:
+            p.note.append(why)
+        p.punch_out = at
+        out = [
+            StageEvent(
+                ev.PUNCH_OUT,
+                at,
+                self._old_label(at),
+                {**self._ids(), "take": p.take, "file": p.file, "note": "; ".join(p.note)},
+            )
+        ]
+        if self.lights[RECORD_LIGHT] and self.settings.record_light == "punch":
+            p.light_plan.add("record off")
+            self.lights[RECORD_LIGHT] = False
+            out.append(
+                StageEvent(
+                    ev.LIGHT, at, self._old_label(at), {"name": RECORD_LIGHT, "state": False}
+                )
+            )
+        return out
+
+    def _end_pass(self, at: int, why: str) -> list[StageEvent]:
+        p = self.current
+        if p is None:
+            return []
+        out: list[StageEvent] = []
+        if p.take is not None and p.punch_out is None:
+            out.extend(self._close_take(at, f"{why} before TC-out" if why else ""))
+        for name in (CUE_LIGHT, RECORD_LIGHT):
+            if self.lights[name]:
+                self.lights[name] = False
+                label = self._old_label(at)
+                out.append(StageEvent(ev.LIGHT, at, label, {"name": name, "state": False}))
+        out.append(StageEvent(ev.PASS_END, at, self._old_label(at), {**self._ids(), "reason": why}))
+        self.current = None
+        return out
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _ids(self) -> dict:
+        p = self.current
+        cue = p.cue if p else self.cue
+        return {"cue": cue.number if cue else None}
+
+    @staticmethod
+    def _label(clock: TimecodeClock, sample: int) -> str | None:
+        tc: Timecode | None = clock.timecode_at(sample)
+        return str(tc) if tc else None
+
+    def _old_label(self, sample: int) -> str | None:
+        """The label at `sample` on the line from before this period's jump or unlock."""
+        return str(self._fit.timecode_at(sample)) if self._fit else None
+
+
+def _contains(window: tuple[float, float], sample: int) -> bool:
+    return window[0] <= sample < window[1]

@@ -1,0 +1,222 @@
+"""The stage engine on simulated stage feeds: punches to the sample, passes, beeps, lights.
+
+The feeds come from `StageFeed`, which knows where every LTC frame really starts; the engine
+runs with the real LTC decoder and clock, so these tests judge the whole timing chain.
+"""
+
+import math
+
+import numpy as np
+import pytest
+from stagerun import run_feed
+
+from stagebox.audio.stagefeed import Dropout, StageFeed
+from stagebox.beeps import BeepSettings
+from stagebox.cues.cue import Cue
+from stagebox.engine import EngineSettings
+from stagebox.stage import StageSettings
+from stagebox.timecode import RATE_25, RATE_2997DF, RATE_23976, Timecode
+
+
+def cue(number, tc_in, tc_out, rate):
+    return Cue(number, Timecode.parse(tc_in, rate), Timecode.parse(tc_out, rate), character="ANA")
+
+
+def settings_for(feed, **stage):
+    return EngineSettings(
+        feed.sample_rate,
+        feed.ltc_channel,
+        (feed.mic_channel,),
+        headphone_channels=(0,),
+        playback_channels=1,
+        stage=StageSettings(**stage),
+    )
+
+
+def assert_takes_exact(run, number):
+    """Each pass's take starts on its TC-in frame's sample and ends on TC-out's, and holds
+    exactly the mic audio of that span."""
+    takes = [t for t in run.takes if t[0].cue == number]
+    assert len(takes) == len(run.feed.passes)
+    mic = run.audio[:, run.feed.mic_channel]
+    for (take, audio, _note), truth in zip(takes, run.feed.passes, strict=True):
+        first, stop = truth.tc_in_sample(number), truth.tc_out_sample(number)
+        assert take.first_sample == first
+        assert len(audio) == stop - first
+        np.testing.assert_array_equal(audio[:, 0], mic[first:stop])
+
+
+@pytest.mark.parametrize(
+    "rate, tc_in, tc_out",
+    [
+        (RATE_23976, "00:59:58:10", "01:00:00:20"),
+        (RATE_25, "01:00:10:00", "01:00:12:13"),
+        (RATE_2997DF, "00:59:59;20", "01:00:01;08"),  # crosses a dropped-label minute
+    ],
+)
+@pytest.mark.parametrize("wrap", ["instant", "relocate"])
+def test_punch_exact_across_loop_passes(rate, tc_in, tc_out, wrap):
+    c = cue("12", tc_in, tc_out, rate)
+    feed = StageFeed([c], passes=3, preroll=2.5, postroll=1.0, wrap=wrap)
+    run = run_feed(feed, [c])
+    assert_takes_exact(run, "12")
+    assert [t[0].take for t in run.takes] == [1, 2, 3]
+    assert len(run.of("pass_start")) == 3 and len(run.of("pass_end")) == 3
+    # Each punch event sits on its take's sample.
+    assert [e.sample for e in run.of("punch_in")] == [t[0].first_sample for t in run.takes]
+
+
+def test_time_reference_is_samples_since_midnight_of_tc_in():
+    c = cue("3", "01:00:10:00", "01:00:11:00", RATE_25)
+    run = run_feed(StageFeed([c], passes=1, preroll=2.0), [c])
+    take = run.takes[0][0]
+    assert take.time_reference == (3600 + 10) * 48000
+
+
+def test_two_cues_in_one_loop_followed_from_timecode():
+    a = cue("1", "01:00:03:00", "01:00:04:00", RATE_25)
+    b = cue("2", "01:00:08:00", "01:00:09:10", RATE_25)
+    feed = StageFeed([a, b], passes=2, preroll=2.0, postroll=1.0)
+    run = run_feed(feed, [a, b], settings=settings_for(feed, preroll_seconds=2.0))
+    assert [(t[0].cue, t[0].take) for t in run.takes] == [("1", 1), ("2", 1), ("1", 2), ("2", 2)]
+    assert_takes_exact(run, "1")
+    assert_takes_exact(run, "2")
+
+
+def test_rehearse_records_nothing_but_beeps_and_cue_light():
+    c = cue("5", "01:00:10:00", "01:00:11:00", RATE_25)
+    run = run_feed(StageFeed([c], passes=1, preroll=4.0), [c], mode="rehearse")
+    assert run.takes == [] and run.of("punch_in") == []
+    assert len(run.of("beep")) == 3
+    lights = [(e.data["name"], e.data["state"]) for e in run.of("light")]
+    assert lights == [("cue", True), ("cue", False)]
+
+
+def test_safe_does_nothing():
+    c = cue("5", "01:00:10:00", "01:00:11:00", RATE_25)
+    run = run_feed(StageFeed([c], passes=1, preroll=4.0), [c], mode="safe")
+    assert [e.event for e in run.events] == ["lock", "unlock"]
+
+
+def test_beeps_land_on_their_samples_in_the_headphones():
+    c = cue("5", "01:00:10:00", "01:00:11:00", RATE_25)
+    feed = StageFeed([c], passes=1, preroll=4.0)
+    run = run_feed(feed, [c], mode="rehearse")
+    truth = feed.passes[0]
+    frame = 1920  # samples at 25 fps, 48 kHz
+    expected = [truth.tc_in_sample("5") - k * 25 * frame for k in (3, 2, 1)]
+    assert [e.sample for e in run.of("beep")] == expected
+    phones = run.playback[:, 0]
+    loud = np.flatnonzero(phones != 0)
+    # Three bursts, each starting on its beep sample and one frame long.
+    starts = [loud[0], *loud[1:][np.diff(loud) > 100]]
+    assert [int(s) for s in starts] == [e + 1 for e in expected]  # fade-in: sample 0 is 0.0
+    for s in expected:
+        burst = phones[s : s + frame]
+        assert np.max(np.abs(burst)) == pytest.approx(10 ** (-20 / 20), rel=0.01)
+        assert np.all(phones[s + frame : s + frame + 100] == 0)
+        # 1 kHz: 48 samples a cycle, 40 cycles in a frame -> 80 zero crossings.
+        crossings = np.count_nonzero(np.diff(np.signbit(burst[48:-48])))
+        assert abs(crossings - 76) <= 2
+
+
+def test_beep_settings_count_spacing_and_tc_in_beep():
+    c = cue("5", "01:00:10:00", "01:00:11:00", RATE_25)
+    feed = StageFeed([c], passes=1, preroll=4.0)
+    beeps = BeepSettings(count=2, spacing_seconds=0.5, beep_at_tc_in=True)
+    run = run_feed(feed, [c], mode="rehearse", settings=settings_for(feed, beeps=beeps))
+    t = feed.passes[0].tc_in_sample("5")
+    frame = 1920
+    # 0.5 s at 25 fps is 12.5 labels: rounded to 12 frames, so beeps stay on frame boundaries.
+    assert [e.sample for e in run.of("beep")] == [t - 24 * frame, t - 12 * frame, t]
+
+
+def test_preroll_shorter_than_streamer_and_beeps():
+    c = cue("8", "01:00:10:00", "01:00:11:00", RATE_25)
+    feed = StageFeed([c], passes=1, preroll=1.2)  # LTC starts 1.2 s before TC-in
+    run = run_feed(feed, [c])
+    # Two-second streamer: the cue light comes on as soon as the pass starts.
+    on = [e for e in run.of("light") if e.data["name"] == "cue" and e.data["state"]]
+    assert on[0].sample == run.of("pass_start")[0].sample
+    # Only the beep at TC-in minus one second could still be played.
+    assert [e.data["n"] for e in run.of("beep")] == [3]
+    assert_takes_exact(run, "8")
+
+
+def test_late_pickup_records_from_first_locked_sample():
+    c = cue("9", "01:00:10:00", "01:00:12:00", RATE_25)
+    # The loop starts half a second after TC-in: LTC picked up inside the window.
+    feed = StageFeed([c], passes=1, preroll=-0.0, postroll=1.0)
+    late = cue("9", "01:00:09:12", "01:00:12:00", RATE_25)  # the sheet says 13 frames earlier
+    run = run_feed(feed, [late])
+    (take, audio, note) = run.takes[0]
+    truth = feed.passes[0]
+    first = math.floor(truth.frame_starts[0] + 0.5)
+    assert take.first_sample == first
+    assert "late pickup" in run.of("punch_in")[0].data["note"]
+    assert len(audio) == truth.tc_out_sample("9") - first
+
+
+def test_ltc_lost_mid_take_freewheels_then_closes_noted():
+    c = cue("4", "01:00:10:00", "01:00:14:00", RATE_25)
+    # 0.1 s dropout is bridged; 1.5 s dropout loses the LTC mid-take.
+    feed = StageFeed(
+        [c],
+        passes=2,
+        preroll=2.0,
+        dropouts=[Dropout(0, 3.0, 0.1), Dropout(1, 3.0, 1.5)],
+    )
+    run = run_feed(feed, [c])
+    first, second, third = run.takes
+    truth0, truth1 = feed.passes
+    assert first[0].first_sample == truth0.tc_in_sample("4")
+    assert len(first[1]) == truth0.tc_out_sample("4") - truth0.tc_in_sample("4")
+    assert "LTC lost" not in first[2]
+    # Second pass: closed at the end of the freewheel, with a note.
+    assert "LTC lost" in second[2]
+    unlock = run.of("unlock")[0]
+    assert second[0].first_sample + len(second[1]) == unlock.sample
+    muted_from, back_at = truth1.dropouts[0]
+    assert unlock.sample - muted_from == 4 * 1920  # four frames freewheeled
+    # LTC comes back inside the window: a new take, a late pickup, to TC-out.
+    assert "late pickup" in third[2]
+    assert back_at <= third[0].first_sample < back_at + 1920
+    assert third[0].first_sample + len(third[1]) == truth1.tc_out_sample("4")
+
+
+def test_lights_follow_punch_and_streamer():
+    c = cue("2", "01:00:10:00", "01:00:11:00", RATE_25)
+    feed = StageFeed([c], passes=1, preroll=4.0)
+    run = run_feed(feed, [c])
+    t = feed.passes[0]
+    lights = [(e.data["name"], e.data["state"], e.sample) for e in run.of("light")]
+    assert lights == [
+        ("cue", True, t.tc_in_sample("2") - 2 * 25 * 1920),
+        ("cue", False, t.tc_in_sample("2")),
+        ("record", True, t.tc_in_sample("2")),
+        ("record", False, t.tc_out_sample("2")),
+    ]
+
+
+def test_record_light_for_whole_pass_and_cue_light_on_the_line():
+    c = cue("2", "01:00:10:00", "01:00:11:00", RATE_25)
+    feed = StageFeed([c], passes=1, preroll=4.0)
+    settings = settings_for(feed, record_light="pass", cue_light="line")
+    run = run_feed(feed, [c], settings=settings)
+    t = feed.passes[0]
+    lights = {(e.data["name"], e.data["state"]): e.sample for e in run.of("light")}
+    assert lights[("cue", True)] == t.tc_in_sample("2")
+    assert lights[("cue", False)] == t.tc_out_sample("2")
+    assert lights[("record", True)] == run.of("pass_start")[0].sample
+    assert lights[("record", False)] == run.of("pass_end")[0].sample
+
+
+def test_handles_and_record_offset():
+    c = cue("6", "01:00:10:00", "01:00:11:00", RATE_25)
+    feed = StageFeed([c], passes=1, preroll=3.0)
+    settings = settings_for(feed, handles_before=5, handles_after=3, record_offset=17)
+    run = run_feed(feed, [c], settings=settings)
+    take, audio, _ = run.takes[0]
+    t = feed.passes[0]
+    assert take.first_sample == t.tc_in_sample("6") - 5 * 1920 + 17
+    assert take.first_sample + len(audio) == t.tc_out_sample("6") + 3 * 1920 + 17
