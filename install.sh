@@ -4,7 +4,7 @@
 # What it does, in order (each step says "changed" or "unchanged"; running it again changes
 # nothing that is already right):
 #   1. Debian packages needed to build and run stagebox (apt-get, only the missing ones)
-#   2. a virtual environment in /opt/stagebox/venv with stagebox[stage,pi] installed
+#   2. a virtual environment in /opt/stagebox/venv with stagebox[stage,pi] (Pi 5: [stage,pi5])
 #   3. the docs, firmware fragment and pin map in /opt/stagebox
 #   4. the `stagebox` system user and groups (systemd-sysusers) and its folders (systemd-tmpfiles)
 #   5. the default config at /etc/stagebox/stagebox.toml, never overwriting an existing one
@@ -260,14 +260,14 @@ source_fingerprint() {
 venv_step() {
     step "Python environment $venv"
     if [ ! -e "$source_path" ]; then echo "install.sh: --source $source_path does not exist" >&2; exit 2; fi
-    # On a Pi 5 the classic RPi.GPIO cannot reach the pins: rpi-lgpio provides the same
-    # module on top of lgpio. Elsewhere (Pi 4 and older) the `pi` extra's RPi.GPIO is right.
+    # On a Pi 5 the classic RPi.GPIO cannot reach the pins: the `pi5` extra's rpi-lgpio
+    # provides the same module on top of lgpio. Elsewhere (Pi 4 and older) the `pi` extra.
     local model="" spec
     if [ -z "$R" ] && [ -r /proc/device-tree/model ]; then model=$(tr -d '\0' </proc/device-tree/model); fi
     local target=$source_path
     if [ -d "$source_path" ]; then target=$(cd "$source_path" && pwd); fi
     case "$model" in
-        "Raspberry Pi 5"*) spec=("${target}[stage]" "rpi-lgpio") ;;
+        "Raspberry Pi 5"*) spec=("${target}[stage,pi5]") ;;
         *) spec=("${target}[stage,pi]") ;;
     esac
     local want stamp=$venv/.stagebox-install

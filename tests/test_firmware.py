@@ -6,6 +6,9 @@ import re
 import tomllib
 from pathlib import Path
 
+from stagebox.config import Config
+from stagebox.gpio.pinmap import load_pinmap
+
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG_TXT = ROOT / "firmware" / "config.txt"
 PINMAP = ROOT / "hardware" / "pinmap.toml"
@@ -121,3 +124,19 @@ def test_firmware_comments_name_the_same_pins():
     for pin in pins():
         if pin["function"] in ("lamp", "button"):
             assert f"{pin['name']} ({pin['bcm']})" in text, pin["name"]
+
+
+def test_the_code_reads_the_same_map_and_powers_lamps_up_off():
+    # The lights code's default map (lights.pinmap = "": the packaged one) is this file, and
+    # the level it calls "off" for each lamp is the level config.txt drives from power-on.
+    code_map = load_pinmap(Config().lights.pinmap)
+    by_name = {p["name"]: p for p in pins()}
+    assert [p.name for p in code_map.pins] == list(by_name)
+    states = gpio_states(CONFIG_TXT.read_text())
+    for name, pin in code_map.lamps.items():
+        assert pin.bcm == by_name[name]["bcm"]
+        off = "dh" if pin.level_for(False) else "dl"
+        assert off in states[pin.bcm], name
+    for name, pin in code_map.buttons.items():
+        assert pin.bcm == by_name[name]["bcm"]
+        assert {"up": "pu", "down": "pd", "none": "pn"}[pin.pull] in states[pin.bcm], name
