@@ -19,6 +19,7 @@ COMMANDS = [
     "config",
     "cues",
     "takes",
+    "run",
     "replay",
     "feed",
     "lights",
