@@ -62,12 +62,15 @@ class _Command:
 class StageService:
     """The whole stage, as the systemd service runs it (or `stagebox demo`, simulated)."""
 
-    def __init__(self, cfg, *, config_path: Path | None = None, feed=None) -> None:
+    def __init__(
+        self, cfg, *, config_path: Path | None = None, feed=None, stop_at_end: bool = False
+    ) -> None:
         from stagebox.notify import Notifier
 
         self.cfg = cfg
         self.config_path = config_path
         self.feed = feed  # a StageFeed for the simulated stage (demo, tests); else from config
+        self.stop_at_end = stop_at_end  # a simulated feed's end stops the service (the demo)
         self.notifier = Notifier()
         self.engine = None
         self.sheet = None
@@ -327,8 +330,10 @@ class StageService:
             try:
                 block = backend.read()
             except EndOfFeed:
-                log.warning("the audio feed ended: recording stopped, no more timecode")
                 self._end_audio("audio feed ended")
+                if self.stop_at_end:
+                    break
+                log.warning("the audio feed ended: recording stopped, no more timecode")
                 continue
             except AudioError as exc:
                 log.error("audio device failed: %s", exc)

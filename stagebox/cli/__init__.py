@@ -19,6 +19,7 @@ COMMANDS = [
     "config",
     "cues",
     "takes",
+    "demo",
     "run",
     "replay",
     "feed",

@@ -1,0 +1,161 @@
+"""`stagebox demo`: the whole stage, simulated, on a laptop.
+
+A generated stage feed plays the DAW's part: for each cue of the example cue sheet it loops
+the cue's picture with pre-roll and post-roll, three passes, and an actor speaks the line on
+the mic channel in every pass. The real service runs on it (the same engine, take writer,
+take log, lamp driver and control socket as on the Pi; only the audio, GPIO and display
+backends are the simulated ones) and writes the takes. The feed knows where every cue's
+TC-in really fell in each pass, so the demo ends with each punch's error in samples.
+"""
+
+from __future__ import annotations
+
+import grp
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from stagebox.audio.stagefeed import StageFeed
+from stagebox.events import PUNCH_IN, PUNCH_OUT, StageEvent
+
+EXAMPLE_CUES = Path(__file__).resolve().parent / "data" / "example_cues.csv"
+
+
+class CueByCueFeed:
+    """Stage feeds played one after another: the DAW looping one cue, then the next."""
+
+    def __init__(self, feeds: list[StageFeed]) -> None:
+        self.feeds = feeds
+        self.sample_rate = feeds[0].sample_rate
+        self.channels = feeds[0].channels
+        self.mic_channel = feeds[0].mic_channel
+        self.ltc_channel = feeds[0].ltc_channel
+        self.offsets = list(np.cumsum([0] + [f.length for f in feeds[:-1]]))  # samples
+        self.length = int(sum(f.length for f in feeds))  # samples
+        self.position = 0  # samples: next sample read() returns
+
+    @property
+    def remaining(self) -> int:
+        return self.length - self.position
+
+    def read(self, n: int) -> np.ndarray:
+        out = np.zeros((n, self.channels), dtype=np.float32)
+        filled = 0
+        while filled < n and self.position < self.length:
+            i = int(np.searchsorted(self.offsets, self.position, side="right")) - 1
+            feed = self.feeds[i]
+            take = min(n - filled, feed.remaining)
+            out[filled : filled + take] = feed.read(take)
+            filled += take
+            self.position += take
+        return out[:filled]  # shorter at the end: an empty block means the feed is over
+
+    def truth(self) -> list[tuple[str, int, int, int]]:
+        """(cue, pass number from 1, TC-in sample, TC-out sample) for every pass, in order."""
+        rows = []
+        for offset, feed in zip(self.offsets, self.feeds, strict=True):
+            for p in feed.passes:
+                for cue in feed.cues:
+                    rows.append(
+                        (
+                            cue.number,
+                            p.index + 1,
+                            int(offset) + p.tc_in_sample(cue.number),
+                            int(offset) + p.tc_out_sample(cue.number),
+                        )
+                    )
+        return rows
+
+
+@dataclass
+class DemoResult:
+    takes: list[dict]  # cue, take, file, in_error, out_error (samples), frames
+    folder: Path
+    seconds: float  # seconds of stage audio simulated
+
+
+def build_feed(cues, passes: int = 3, sample_rate: int = 48000) -> CueByCueFeed:
+    feeds = [
+        StageFeed(
+            [cue],
+            sample_rate=sample_rate,
+            passes=passes,
+            preroll=4.0,
+            postroll=1.5,
+            lead_in=0.5,
+            tail=0.5,
+            seed=i,
+        )
+        for i, cue in enumerate(cues)
+    ]
+    return CueByCueFeed(feeds)
+
+
+def run_demo(
+    out: Path,
+    *,
+    cue_sheet: Path = EXAMPLE_CUES,
+    passes: int = 3,
+    realtime: bool = False,
+    display: str | None = None,
+) -> DemoResult:
+    from stagebox.config import config_from_dict
+    from stagebox.cues import load_cue_sheet
+    from stagebox.service import StageService
+
+    sheet = load_cue_sheet(cue_sheet)
+    feed = build_feed(list(sheet), passes)
+    out.mkdir(parents=True, exist_ok=True)
+    run_dir = Path(tempfile.mkdtemp(prefix="stagebox-demo-run-"))  # the control socket
+    overrides = {
+        "audio.backend": "sim",
+        "audio.sim_realtime": realtime,
+        "audio.capture_channels": feed.channels,
+        "audio.ltc_channel": feed.ltc_channel + 1,
+        "audio.mic_channels": [feed.mic_channel + 1],
+        "stage.project": "stagebox demo",
+        "stage.mode": "record",
+        "stage.cue_sheet": str(cue_sheet),
+        "takes.folder": str(out),
+        "takes.disk_reserve_mb": 1,
+        "lights.backend": "sim",
+        "buttons.enabled": False,
+        "display.enabled": display is not None,
+        "control.socket": str(run_dir / "control.sock"),
+        "control.socket_group": grp.getgrgid(os.getgid()).gr_name,
+    }
+    if display is not None:
+        overrides["display.backend"] = display
+    cfg = config_from_dict({}, overrides=overrides)
+    service = StageService(cfg, feed=feed, stop_at_end=True)
+    events: list[StageEvent] = []
+    service.add_listener(lambda e: events.append(e) if e.event in (PUNCH_IN, PUNCH_OUT) else None)
+    status = service.run()
+    if status != 0:
+        raise RuntimeError("the simulated stage did not start (see the log above)")
+    truth = {(cue, n): (tin, tout) for cue, n, tin, tout in feed.truth()}
+    seen: dict[str, int] = {}
+    takes = []
+    ins = {(e.data["cue"], e.data["take"]): e for e in events if e.event == PUNCH_IN}
+    for e in events:
+        if e.event != PUNCH_OUT:
+            continue
+        cue, take = e.data["cue"], e.data["take"]
+        seen[cue] = seen.get(cue, 0) + 1
+        tin, tout = truth.get((cue, seen[cue]), (None, None))
+        start = ins[(cue, take)].sample
+        takes.append(
+            {
+                "cue": cue,
+                "take": take,
+                "file": e.data["file"],
+                "frames": e.data.get("frames", 0),
+                "in_error": None if tin is None else start - tin,
+                "out_error": None if tout is None else e.sample - tout,
+                "note": e.data.get("note", ""),
+            }
+        )
+    return DemoResult(takes, out, feed.length / feed.sample_rate)
