@@ -39,8 +39,9 @@ import math
 import numpy as np
 
 from stagebox.ltc.edges import EdgeFinder
-from stagebox.ltc.frame import FRAME_BITS, LTCFrame
-from stagebox.ltc.framer import HALVES, Candidates, Framer
+from stagebox.ltc.flywheel import read_bits, refit
+from stagebox.ltc.frame import FRAME_BITS, SYNC_BITS, LTCFrame
+from stagebox.ltc.framer import HALVES, WEIGHTS, Candidates, Framer
 
 FPS_MIN = 24000 / 1001  # slowest standard rate (23.976)
 FPS_MAX = 30.0  # fastest standard rate
@@ -48,6 +49,8 @@ SPEED_MIN = 0.85  # slowest play speed decoded (a shuttle or varispeed)
 SPEED_MAX = 1.15  # fastest
 HOP_SECONDS = 1024 / 48000  # about 21 ms: one hop's latency and the unit of work
 BATCH_HOPS = 64  # hops handled together when a block brings many (bulk decoding)
+FLYWHEEL_FRAMES = 8  # frames after the last decoded one read on the predicted grid
+LOOKBACK_FRAMES = 2  # frames before the first of a run read on its grid
 
 
 def _hop_size(sample_rate: int) -> int:
@@ -96,13 +99,19 @@ class LTCDecoder:
         # never share a window.
         width = max(2, int(0.75 * 0.5 * cell_min))
         merge_gap = 1.3 * cell_max
+        block = 1 << max(1, int(math.log2(0.5 * cell_max)))  # samples, at most half a cell
         self._paths = [
-            (EdgeFinder(sample_rate, self.hop, width, merge_gap, mode), Framer(cell_min, cell_max))
+            (
+                EdgeFinder(sample_rate, self.hop, width, block, merge_gap, mode),
+                Framer(cell_min, cell_max),
+            )
             for mode in ("step", "pulse")
         ]
         self._margin = max(f.margin for f, _ in self._paths)  # samples before a hop
         self._lookahead = max(f.lookahead for f, _ in self._paths)  # samples after it
         # Raw history kept: the longest frame, a hop, the settling time, with room.
+        # A predicted frame is read only once the framer would surely have found it.
+        self._fly_delay = 2 * merge_gap + 2 * self._lookahead + 2 * cell_max  # samples
         self._history = int(3 * cell_max * FRAME_BITS) + self.hop + 4 * self._margin
         self._cap = self._history + BATCH_HOPS * self.hop + self._lookahead + self.hop
         self._buf = np.zeros(self._cap)
@@ -118,7 +127,9 @@ class LTCDecoder:
         self._buf_len = 0
         self._next_hop = 0  # absolute sample where the next hop starts
         self._last_t0 = -math.inf  # stream start of the last frame returned
-        self._last_half = 0.0
+        self._last_half = 0.0  # samples: its half cell
+        self._last_rev = False
+        self._fly_slot = FLYWHEEL_FRAMES + 1  # next predicted frame to read (none yet)
 
     @property
     def position(self) -> int | None:
@@ -219,58 +230,126 @@ class LTCDecoder:
             if cand is not None:
                 found.append(cand)
         self._next_hop = first + hops * self.hop
-        if not found:
-            return
-        if len(found) == 2:
-            cand = _merge(found[0], found[1])
-        else:
-            cand = found[0]
-        self._emit(cand, out)
+        cand = None
+        for c in found:
+            cand = _merge(cand, c)
+        self._emit(cand, out, float(self._next_hop))
 
     def _after(self) -> float:
         return self._last_t0 + 0.5 * HALVES * self._last_half
 
-    def _emit(self, cand: Candidates, out: list[LTCFrame]) -> None:
-        for i in range(len(cand)):
-            t0 = float(cand.t0[i])
-            half = float(cand.half[i])
-            if t0 <= self._after():
-                continue  # the same frame, found by the other conditioning
-            span = HALVES * half
-            lo = max(int(t0) - self._buf_start, 0)
-            hi = min(int(math.ceil(t0 + span)) + 1 - self._buf_start, self._buf_len)
-            peak = float(np.abs(self._buf[lo:hi]).max()) if hi > lo else 0.0
-            level = 20.0 * math.log10(peak) if peak > 0 else -math.inf
-            f = cand.fields[i]
-            rev = bool(cand.reverse[i])
-            bits = cand.bits[i]
-            start, end = (t0 + span, t0) if rev else (t0, t0 + span)
-            user = 0
-            for g in range(8):
-                user |= int(f[8 + g]) << (4 * g)
-            nominal25 = abs(self.sample_rate / (span) - 25.0) < 1.5  # flags move at 25 fps
-            bgf = (27, 58, 43) if nominal25 else (43, 58, 59)
-            out.append(
-                LTCFrame(
-                    int(f[7]) * 10 + int(f[6]),
-                    int(f[5]) * 10 + int(f[4]),
-                    int(f[3]) * 10 + int(f[2]),
-                    int(f[1]) * 10 + int(f[0]),
-                    drop_frame=bool(bits[10]),
-                    colour_frame=bool(bits[11]),
-                    user_bits=user,
-                    binary_group_flags=int(bits[bgf[0]])
-                    | (int(bits[bgf[1]]) << 1)
-                    | (int(bits[bgf[2]]) << 2),
-                    start=start,
-                    end=end,
-                    reverse=rev,
-                    level=level,
-                    bits=tuple(int(b) for b in bits),
+    def _emit(self, cand: Candidates | None, out: list[LTCFrame], upto: float) -> None:
+        """Accept the candidates in stream order, reading any frame the framer missed
+        between them (the flywheel), then the slots after the last one that are due."""
+        if cand is not None:
+            for i in range(len(cand)):
+                t0 = float(cand.t0[i])
+                self._fly(upto, before=t0, out=out)
+                if t0 <= self._after():
+                    continue  # the same frame, found by the other conditioning
+                self._accept(
+                    t0, float(cand.half[i]), cand.bits[i], cand.fields[i], cand.reverse[i], out
                 )
-            )
-            self._last_t0 = t0
-            self._last_half = half
+        self._fly(upto, before=None, out=out)
+
+    def _fly(self, upto: float, before: float | None, out: list[LTCFrame]) -> None:
+        """Read predicted frames after the last one accepted, while they are due by `upto`
+        (late enough that the framer would have found them) and start before `before`."""
+        while self._fly_slot <= FLYWHEEL_FRAMES:
+            half = self._last_half
+            span = HALVES * half
+            t0 = self._last_t0 + self._fly_slot * span
+            if t0 + span + self._fly_delay > upto:
+                return
+            if before is not None and t0 > before - 0.5 * span:
+                return
+            self._fly_slot += 1
+            got = self._read(t0, half, self._last_rev)
+            if got is not None:
+                self._accept(*got, self._last_rev, out)
+
+    def _accept(self, t0, half, bits, fields, reverse, out: list[LTCFrame]) -> None:
+        if self._fly_slot > FLYWHEEL_FRAMES:
+            # First frame of a run: the frames just before it may have been there, broken
+            # by noise; read them on the grid now that it is known (they arrive with it).
+            earlier = []
+            for k in range(1, LOOKBACK_FRAMES + 1):
+                span = HALVES * half
+                t_k = t0 - k * span
+                if t_k <= self._after():
+                    break
+                got = self._read(t_k, half, bool(reverse))
+                if got is None:
+                    break
+                earlier.append(got)
+            for got in reversed(earlier):
+                out.append(self._make_frame(*got, reverse))
+        out.append(self._make_frame(t0, half, bits, fields, reverse))
+        self._last_t0 = t0
+        self._last_half = half
+        self._last_rev = bool(reverse)
+        self._fly_slot = 1
+
+    def _read(self, t0: float, half: float, reverse: bool):
+        """(t0, half, bits, fields) of the frame on the grid near t0, or None."""
+        t = self._paths[0][1].t
+        t0, fit_half, used = refit(t, t0, half)
+        if used < FRAME_BITS:
+            return None
+        bits = read_bits(self._buf, self._buf_start, t0, fit_half)
+        if bits is None:
+            return None
+        if reverse:
+            bits = bits[::-1].copy()
+        fields = bits.astype(np.int64) @ WEIGHTS
+        if not _label_ok(bits, fields):
+            return None
+        return t0, fit_half, bits, fields
+
+    def _make_frame(self, t0, half, bits, fields, reverse) -> LTCFrame:
+        span = HALVES * half
+        lo = max(int(t0) - self._buf_start, 0)
+        hi = min(int(math.ceil(t0 + span)) + 1 - self._buf_start, self._buf_len)
+        peak = float(np.abs(self._buf[lo:hi]).max()) if hi > lo else 0.0
+        level = 20.0 * math.log10(peak) if peak > 0 else -math.inf
+        f = fields.tolist()
+        rev = bool(reverse)
+        start, end = (t0 + span, t0) if rev else (t0, t0 + span)
+        user = 0
+        for g in range(8):
+            user |= f[8 + g] << (4 * g)
+        nominal25 = abs(self.sample_rate / span - 25.0) < 1.5  # flags move at 25 fps
+        bgf = (27, 58, 43) if nominal25 else (43, 58, 59)
+        b = bits.tolist()
+        return LTCFrame(
+            f[7] * 10 + f[6],
+            f[5] * 10 + f[4],
+            f[3] * 10 + f[2],
+            f[1] * 10 + f[0],
+            drop_frame=bool(b[10]),
+            colour_frame=bool(b[11]),
+            user_bits=user,
+            binary_group_flags=b[bgf[0]] | (b[bgf[1]] << 1) | (b[bgf[2]] << 2),
+            start=start,
+            end=end,
+            reverse=rev,
+            level=level,
+            bits=tuple(b),
+        )
+
+
+def _label_ok(bits: np.ndarray, fields: np.ndarray) -> bool:
+    """Sync word in place and BCD digits forming a label."""
+    if not (bits[64:] == SYNC_BITS).all():
+        return False
+    f = [int(v) for v in fields[:8]]
+    return (
+        all(v <= m for v, m in zip(f, (9, 2, 9, 5, 9, 5, 9, 2), strict=True))
+        and f[1] * 10 + f[0] <= 29
+        and f[3] * 10 + f[2] <= 59
+        and f[5] * 10 + f[4] <= 59
+        and f[7] * 10 + f[6] <= 23
+    )
 
 
 def _merge(a: Candidates | None, b: Candidates | None) -> Candidates | None:
