@@ -50,7 +50,7 @@ SPEED_MAX = 1.15  # fastest
 HOP_SECONDS = 1024 / 48000  # about 21 ms: one hop's latency and the unit of work
 BATCH_HOPS = 64  # hops handled together when a block brings many (bulk decoding)
 FLYWHEEL_FRAMES = 8  # frames after the last decoded one read on the predicted grid
-LOOKBACK_FRAMES = 2  # frames before the first of a run read on its grid
+LOOKBACK_FRAMES = 4  # frames before the first of a run read on its grid
 
 
 def _hop_size(sample_rate: int) -> int:
@@ -109,10 +109,12 @@ class LTCDecoder:
         ]
         self._margin = max(f.margin for f, _ in self._paths)  # samples before a hop
         self._lookahead = max(f.lookahead for f, _ in self._paths)  # samples after it
-        # Raw history kept: the longest frame, a hop, the settling time, with room.
+        # Raw history kept: the frames the lookback may read, a hop, the settling time.
         # A predicted frame is read only once the framer would surely have found it.
         self._fly_delay = 2 * merge_gap + 2 * self._lookahead + 2 * cell_max  # samples
-        self._history = int(3 * cell_max * FRAME_BITS) + self.hop + 4 * self._margin
+        self._history = (
+            int((LOOKBACK_FRAMES + 2) * cell_max * FRAME_BITS) + self.hop + 4 * self._margin
+        )
         self._cap = self._history + BATCH_HOPS * self.hop + self._lookahead + self.hop
         self._buf = np.zeros(self._cap)
         self.reset()
@@ -212,12 +214,14 @@ class LTCDecoder:
                 need = self._next_hop + self.hop + self._lookahead - self._buf_start
             self._buf[self._buf_len : need] = 0.0
             self._buf_len = max(self._buf_len, need)
-            self._process(1, out, final=True)
+            self._process(1, out, final=True, stream_end=float(end))
             return
         if self._buf_len > self._cap - self.hop:
             self._compact()
 
-    def _process(self, hops: int, out: list[LTCFrame], final: bool) -> None:
+    def _process(
+        self, hops: int, out: list[LTCFrame], final: bool, stream_end: float = math.inf
+    ) -> None:
         first = self._next_hop
         lo = first - self._margin - self._buf_start
         hi = first + hops * self.hop + self._lookahead - self._buf_start
@@ -226,6 +230,8 @@ class LTCDecoder:
             seg = self._buf[lo + self._margin - finder.margin : hi]
             t, s, _amp = finder.find(seg, first, hops, final=final)
             framer.push(t, s)
+            if final:
+                framer.close(stream_end)
             cand = framer.frames(self._after())
             if cand is not None:
                 found.append(cand)

@@ -127,6 +127,21 @@ class Framer:
         self.cls = np.concatenate([self.cls, cls])
         self.cell = np.concatenate([self.cell, own])
 
+    def close(self, stream_end: float) -> None:
+        """End of stream: a forward frame whose last bit ended exactly with the stream lacks
+        only its closing transition (the next frame's first). Place it, half a cell after
+        the last bit's middle, if the stream reached that far."""
+        n = self.t.size
+        if n < SYNC_LEN or self.cls[-(SYNC_LEN - 1) :].tobytes() != FORWARD_SYNC[:-1]:
+            return
+        half = self.t[-1] - self.t[-2]
+        end = self.t[-1] + half
+        if end <= stream_end + 1.0:
+            fresh, base = self.fresh, self.base
+            self.push(np.array([end]), np.array([-self.s[-1]], dtype=np.int8))
+            # Frames the last real transitions completed are still to be looked for.
+            self.fresh = max(0, fresh - (self.base - base))
+
     def frames(self, after: float) -> Candidates | None:
         """Checked frames completed by the last push whose stream start is later than
         `after` (samples)."""
