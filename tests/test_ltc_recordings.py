@@ -136,7 +136,8 @@ def test_ltcsync_negatives(shared_samples):
     """The stereo mic pair carries no LTC: nothing. Track 2 of the same take is a mic whose
     cable picked up track 1's LTC as capacitive crosstalk (a spike, about -15 dBFS, on every
     one of track 1's transitions): what we decode there is exactly track 1's timecode, at
-    track 1's positions; libltc makes up two frames there that exist nowhere."""
+    track 1's positions (within the few samples the spikes lag the edges); libltc makes up
+    two frames there that exist nowhere."""
     lr, _ = _decode(shared_samples / "ltcsync" / "ZOOM0004_LR.WAV")
     assert lr == []
     lr2, _ = _decode(shared_samples / "ltcsync" / "ZOOM0004_LR.WAV", channel=1)
@@ -146,7 +147,7 @@ def test_ltcsync_negatives(shared_samples):
     by_label = {f.label: f for f in tr1}
     for f in tr2:
         assert f.label in by_label
-        assert abs(f.start - by_label[f.label].start) < 2
+        assert abs(f.start - by_label[f.label].start) < 5
 
 
 @pytest.mark.parametrize(

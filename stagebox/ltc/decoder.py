@@ -112,6 +112,8 @@ class LTCDecoder:
         # Raw history kept: the frames the lookback may read, a hop, the settling time.
         # A predicted frame is read only once the framer would surely have found it.
         self._fly_delay = 2 * merge_gap + 2 * self._lookahead + 2 * cell_max  # samples
+        # The step conditioning counts as locked for this long after its frames end.
+        self._lock_hold = 4 * cell_max * FRAME_BITS + self._fly_delay  # samples
         self._history = (
             int((LOOKBACK_FRAMES + 2) * cell_max * FRAME_BITS) + self.hop + 4 * self._margin
         )
@@ -125,6 +127,7 @@ class LTCDecoder:
             finder.reset()
             framer.reset()
         self._origin: int | None = None  # absolute sample of the first hop
+        self._pulse_next: int | None = None  # hop the pulse conditioning would continue at
         self._buf_start = 0  # absolute sample of _buf[0]
         self._buf_len = 0
         self._next_hop = 0  # absolute sample where the next hop starts
@@ -223,23 +226,48 @@ class LTCDecoder:
         self, hops: int, out: list[LTCFrame], final: bool, stream_end: float = math.inf
     ) -> None:
         first = self._next_hop
-        lo = first - self._margin - self._buf_start
-        hi = first + hops * self.hop + self._lookahead - self._buf_start
-        found = []
-        for finder, framer in self._paths:
-            seg = self._buf[lo + self._margin - finder.margin : hi]
-            t, s, _amp = finder.find(seg, first, hops, final=final)
-            framer.push(t, s)
-            if final:
-                framer.close(stream_end)
-            cand = framer.frames(self._after())
-            if cand is not None:
-                found.append(cand)
-        self._next_hop = first + hops * self.hop
+        h = self.hop
+        (step, step_framer), (pulse, pulse_framer) = self._paths
+        found = [self._run_path(step, step_framer, first, hops, final, stream_end)]
+        # The pulse conditioning runs only while the step one is not locked: on hops where
+        # it had found fewer than three frames ending in the last four frames' time. Only frames
+        # it had found before the hop began count, so batching hops changes nothing.
+        k = 0
+        while k < hops:
+            if not self._pulse_wanted(first + k * h):
+                k += 1
+                continue
+            run = k
+            while run < hops and self._pulse_wanted(first + run * h):
+                run += 1
+            start = first + k * h
+            if self._pulse_next != start:
+                pulse.reset()
+                pulse_framer.reset()
+            last = final and run == hops
+            found.append(self._run_path(pulse, pulse_framer, start, run - k, last, stream_end))
+            self._pulse_next = first + run * h
+            k = run
+        self._next_hop = first + hops * h
         cand = None
         for c in found:
-            cand = _merge(cand, c)
+            if c is not None:
+                cand = _merge(cand, c)
         self._emit(cand, out, float(self._next_hop))
+
+    def _run_path(self, finder, framer, first, hops, final, stream_end) -> Candidates | None:
+        lo = first - finder.margin - self._buf_start
+        hi = first + hops * self.hop + finder.lookahead - self._buf_start
+        t, s, _amp = finder.find(self._buf[lo:hi], first, hops, final=final)
+        framer.push(t, s)
+        if final:
+            framer.close(stream_end)
+        return framer.frames(self._after())
+
+    def _pulse_wanted(self, hop_start: int) -> bool:
+        ends = self._paths[0][1].found_ends
+        recent = [e for e in ends if hop_start - self._lock_hold <= e < hop_start - self._fly_delay]
+        return len(recent) < 3
 
     def _after(self) -> float:
         return self._last_t0 + 0.5 * HALVES * self._last_half

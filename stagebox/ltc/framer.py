@@ -81,6 +81,7 @@ class Framer:
         self.cls = np.zeros(0, dtype=np.uint8)  # interval i = t[i+1] - t[i]: 0 bad, 1 half, 2 whole
         self.cell = np.zeros(0)  # per interval: its cell-length estimate (0 if bad)
         self.fresh = 0  # index of the first transition the last push brought
+        self.found_ends: list[float] = []  # samples: stream ends of the last frames found
 
     def push(self, t: np.ndarray, s: np.ndarray) -> None:
         """Append finalised transitions and class the intervals they close."""
@@ -186,7 +187,6 @@ class Framer:
             inside
             & (halves[last] - halves[first] == HALVES)
             & (bad[last] == bad[first])
-            & (t[first] > after)
             & (last >= self.fresh)
         )
         if not ok.any():
@@ -241,9 +241,13 @@ class Framer:
             & (worst < MAX_RESIDUAL * half)
             & (rms < RMS_RESIDUAL * half)
         )
+        t0 = t[first] + icpt
+        if good.any():
+            self.found_ends.extend((t0[good] + HALVES * half[good]).tolist())
+            del self.found_ends[:-8]
+        good &= t0 > after
         if not good.any():
             return None
-        t0 = t[first] + icpt
         order = np.argsort(t0[good], kind="stable")
         sel = np.flatnonzero(good)[order]
         return Candidates(
