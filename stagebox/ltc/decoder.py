@@ -34,6 +34,7 @@ size; no threads, no I/O; buffers are allocated once and numpy allocates only it
 
 from __future__ import annotations
 
+import bisect
 import math
 
 import numpy as np
@@ -266,8 +267,9 @@ class LTCDecoder:
 
     def _pulse_wanted(self, hop_start: int) -> bool:
         ends = self._paths[0][1].found_ends
-        recent = [e for e in ends if hop_start - self._lock_hold <= e < hop_start - self._fly_delay]
-        return len(recent) < 3
+        lo = bisect.bisect_left(ends, hop_start - self._lock_hold)
+        hi = bisect.bisect_left(ends, hop_start - self._fly_delay)
+        return hi - lo < 3
 
     def _after(self) -> float:
         return self._last_t0 + 0.5 * HALVES * self._last_half

@@ -32,6 +32,7 @@ REVERSE_SYNC = bytes(_SYNC_CLASSES[::-1])
 SYNC_LEN = len(_SYNC_CLASSES)  # intervals
 HISTORY = 32  # intervals: the cell-length estimate for classing an interval averages these
 KEEP = 320  # transitions kept pending: a whole frame (up to 161) plus the history, with room
+FOUND_KEPT = 256  # frame ends remembered: more than a batch of hops can hold
 MAX_RESIDUAL = 0.5  # of a half cell: the farthest a transition may sit from the frame's line
 RMS_RESIDUAL = 0.15  # of a half cell: the most the transitions may scatter about it
 
@@ -244,7 +245,8 @@ class Framer:
         t0 = t[first] + icpt
         if good.any():
             self.found_ends.extend((t0[good] + HALVES * half[good]).tolist())
-            del self.found_ends[:-8]
+            self.found_ends.sort()
+            del self.found_ends[:-FOUND_KEPT]
         good &= t0 > after
         if not good.any():
             return None
