@@ -9,8 +9,14 @@ The pipeline (each stage in its own module):
 2. `framer.Framer` classes the intervals as half or whole bit cells, finds the sync word
    (forward or reversed), counts the frame's 80 cells, fits its start and cell length by least
    squares over all its transitions, and checks the cells, the sync word and the BCD digits.
-3. `LTCDecoder` runs both over fixed hops of the stream, keeps one frame per place in the
-   stream (the step conditioning's when both find it) and makes `LTCFrame`s.
+3. `LTCDecoder` runs them over fixed hops of the stream and keeps one frame per place in the
+   stream (the step conditioning's when both find it). The pulse conditioning runs only
+   while the step one is not locked (fewer than three of its frames in the last four frames'
+   time), which halves the cost of ordinary LTC.
+4. `flywheel` reads frames the framer missed (noise broke a transition or two) on the grid
+   predicted from the last frame, with matched-filter bit decisions, for up to
+   FLYWHEEL_FRAMES frames; and when a run of frames starts, the LOOKBACK_FRAMES before its
+   first are read on its grid and returned with it (late by those frames).
 
 Hops sit at fixed absolute positions from the start of the stream (or from the last
 discontinuity), so the frames found never depend on how the caller cut the stream into blocks:
