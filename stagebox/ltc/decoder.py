@@ -9,8 +9,14 @@ The pipeline (each stage in its own module):
 2. `framer.Framer` classes the intervals as half or whole bit cells, finds the sync word
    (forward or reversed), counts the frame's 80 cells, fits its start and cell length by least
    squares over all its transitions, and checks the cells, the sync word and the BCD digits.
-3. `LTCDecoder` runs both over fixed hops of the stream, keeps one frame per place in the
-   stream (the step conditioning's when both find it) and makes `LTCFrame`s.
+3. `LTCDecoder` runs them over fixed hops of the stream and keeps one frame per place in the
+   stream (the step conditioning's when both find it). The pulse conditioning runs only
+   while the step one is not locked (fewer than three of its frames in the last four frames'
+   time), which halves the cost of ordinary LTC.
+4. `flywheel` reads frames the framer missed (noise broke a transition or two) on the grid
+   predicted from the last frame, with matched-filter bit decisions, for up to
+   FLYWHEEL_FRAMES frames; and when a run of frames starts, the LOOKBACK_FRAMES before its
+   first are read on its grid and returned with it (late by those frames).
 
 Hops sit at fixed absolute positions from the start of the stream (or from the last
 discontinuity), so the frames found never depend on how the caller cut the stream into blocks:
@@ -34,13 +40,15 @@ size; no threads, no I/O; buffers are allocated once and numpy allocates only it
 
 from __future__ import annotations
 
+import bisect
 import math
 
 import numpy as np
 
 from stagebox.ltc.edges import EdgeFinder
-from stagebox.ltc.frame import FRAME_BITS, LTCFrame
-from stagebox.ltc.framer import HALVES, Candidates, Framer
+from stagebox.ltc.flywheel import read_bits, refit
+from stagebox.ltc.frame import FRAME_BITS, SYNC_BITS, LTCFrame
+from stagebox.ltc.framer import HALVES, WEIGHTS, Candidates, Framer
 
 FPS_MIN = 24000 / 1001  # slowest standard rate (23.976)
 FPS_MAX = 30.0  # fastest standard rate
@@ -48,6 +56,8 @@ SPEED_MIN = 0.85  # slowest play speed decoded (a shuttle or varispeed)
 SPEED_MAX = 1.15  # fastest
 HOP_SECONDS = 1024 / 48000  # about 21 ms: one hop's latency and the unit of work
 BATCH_HOPS = 64  # hops handled together when a block brings many (bulk decoding)
+FLYWHEEL_FRAMES = 8  # frames after the last decoded one read on the predicted grid
+LOOKBACK_FRAMES = 4  # frames before the first of a run read on its grid
 
 
 def _hop_size(sample_rate: int) -> int:
@@ -96,14 +106,24 @@ class LTCDecoder:
         # never share a window.
         width = max(2, int(0.75 * 0.5 * cell_min))
         merge_gap = 1.3 * cell_max
+        block = 1 << max(1, int(math.log2(0.5 * cell_max)))  # samples, at most half a cell
         self._paths = [
-            (EdgeFinder(sample_rate, self.hop, width, merge_gap, mode), Framer(cell_min, cell_max))
+            (
+                EdgeFinder(sample_rate, self.hop, width, block, merge_gap, mode),
+                Framer(cell_min, cell_max),
+            )
             for mode in ("step", "pulse")
         ]
         self._margin = max(f.margin for f, _ in self._paths)  # samples before a hop
         self._lookahead = max(f.lookahead for f, _ in self._paths)  # samples after it
-        # Raw history kept: the longest frame, a hop, the settling time, with room.
-        self._history = int(3 * cell_max * FRAME_BITS) + self.hop + 4 * self._margin
+        # Raw history kept: the frames the lookback may read, a hop, the settling time.
+        # A predicted frame is read only once the framer would surely have found it.
+        self._fly_delay = 2 * merge_gap + 2 * self._lookahead + 2 * cell_max  # samples
+        # The step conditioning counts as locked for this long after its frames end.
+        self._lock_hold = 4 * cell_max * FRAME_BITS + self._fly_delay  # samples
+        self._history = (
+            int((LOOKBACK_FRAMES + 2) * cell_max * FRAME_BITS) + self.hop + 4 * self._margin
+        )
         self._cap = self._history + BATCH_HOPS * self.hop + self._lookahead + self.hop
         self._buf = np.zeros(self._cap)
         self.reset()
@@ -114,11 +134,14 @@ class LTCDecoder:
             finder.reset()
             framer.reset()
         self._origin: int | None = None  # absolute sample of the first hop
+        self._pulse_next: int | None = None  # hop the pulse conditioning would continue at
         self._buf_start = 0  # absolute sample of _buf[0]
         self._buf_len = 0
         self._next_hop = 0  # absolute sample where the next hop starts
         self._last_t0 = -math.inf  # stream start of the last frame returned
-        self._last_half = 0.0
+        self._last_half = 0.0  # samples: its half cell
+        self._last_rev = False
+        self._fly_slot = FLYWHEEL_FRAMES + 1  # next predicted frame to read (none yet)
 
     @property
     def position(self) -> int | None:
@@ -201,76 +224,174 @@ class LTCDecoder:
                 need = self._next_hop + self.hop + self._lookahead - self._buf_start
             self._buf[self._buf_len : need] = 0.0
             self._buf_len = max(self._buf_len, need)
-            self._process(1, out, final=True)
+            self._process(1, out, final=True, stream_end=float(end))
             return
         if self._buf_len > self._cap - self.hop:
             self._compact()
 
-    def _process(self, hops: int, out: list[LTCFrame], final: bool) -> None:
+    def _process(
+        self, hops: int, out: list[LTCFrame], final: bool, stream_end: float = math.inf
+    ) -> None:
         first = self._next_hop
-        lo = first - self._margin - self._buf_start
-        hi = first + hops * self.hop + self._lookahead - self._buf_start
-        found = []
-        for finder, framer in self._paths:
-            seg = self._buf[lo + self._margin - finder.margin : hi]
-            t, s, _amp = finder.find(seg, first, hops, final=final)
-            framer.push(t, s)
-            cand = framer.frames(self._after())
-            if cand is not None:
-                found.append(cand)
-        self._next_hop = first + hops * self.hop
-        if not found:
-            return
-        if len(found) == 2:
-            cand = _merge(found[0], found[1])
-        else:
-            cand = found[0]
-        self._emit(cand, out)
+        h = self.hop
+        (step, step_framer), (pulse, pulse_framer) = self._paths
+        found = [self._run_path(step, step_framer, first, hops, final, stream_end)]
+        # The pulse conditioning runs only while the step one is not locked: on hops where
+        # it had found fewer than three frames ending in the last four frames' time. Only frames
+        # it had found before the hop began count, so batching hops changes nothing.
+        k = 0
+        while k < hops:
+            if not self._pulse_wanted(first + k * h):
+                k += 1
+                continue
+            run = k
+            while run < hops and self._pulse_wanted(first + run * h):
+                run += 1
+            start = first + k * h
+            if self._pulse_next != start:
+                pulse.reset()
+                pulse_framer.reset()
+            last = final and run == hops
+            found.append(self._run_path(pulse, pulse_framer, start, run - k, last, stream_end))
+            self._pulse_next = first + run * h
+            k = run
+        self._next_hop = first + hops * h
+        cand = None
+        for c in found:
+            if c is not None:
+                cand = _merge(cand, c)
+        self._emit(cand, out, float(self._next_hop))
+
+    def _run_path(self, finder, framer, first, hops, final, stream_end) -> Candidates | None:
+        lo = first - finder.margin - self._buf_start
+        hi = first + hops * self.hop + finder.lookahead - self._buf_start
+        t, s, _amp = finder.find(self._buf[lo:hi], first, hops, final=final)
+        framer.push(t, s)
+        if final:
+            framer.close(stream_end)
+        return framer.frames(self._after())
+
+    def _pulse_wanted(self, hop_start: int) -> bool:
+        ends = self._paths[0][1].found_ends
+        lo = bisect.bisect_left(ends, hop_start - self._lock_hold)
+        hi = bisect.bisect_left(ends, hop_start - self._fly_delay)
+        return hi - lo < 3
 
     def _after(self) -> float:
         return self._last_t0 + 0.5 * HALVES * self._last_half
 
-    def _emit(self, cand: Candidates, out: list[LTCFrame]) -> None:
-        for i in range(len(cand)):
-            t0 = float(cand.t0[i])
-            half = float(cand.half[i])
-            if t0 <= self._after():
-                continue  # the same frame, found by the other conditioning
-            span = HALVES * half
-            lo = max(int(t0) - self._buf_start, 0)
-            hi = min(int(math.ceil(t0 + span)) + 1 - self._buf_start, self._buf_len)
-            peak = float(np.abs(self._buf[lo:hi]).max()) if hi > lo else 0.0
-            level = 20.0 * math.log10(peak) if peak > 0 else -math.inf
-            f = cand.fields[i]
-            rev = bool(cand.reverse[i])
-            bits = cand.bits[i]
-            start, end = (t0 + span, t0) if rev else (t0, t0 + span)
-            user = 0
-            for g in range(8):
-                user |= int(f[8 + g]) << (4 * g)
-            nominal25 = abs(self.sample_rate / (span) - 25.0) < 1.5  # flags move at 25 fps
-            bgf = (27, 58, 43) if nominal25 else (43, 58, 59)
-            out.append(
-                LTCFrame(
-                    int(f[7]) * 10 + int(f[6]),
-                    int(f[5]) * 10 + int(f[4]),
-                    int(f[3]) * 10 + int(f[2]),
-                    int(f[1]) * 10 + int(f[0]),
-                    drop_frame=bool(bits[10]),
-                    colour_frame=bool(bits[11]),
-                    user_bits=user,
-                    binary_group_flags=int(bits[bgf[0]])
-                    | (int(bits[bgf[1]]) << 1)
-                    | (int(bits[bgf[2]]) << 2),
-                    start=start,
-                    end=end,
-                    reverse=rev,
-                    level=level,
-                    bits=tuple(int(b) for b in bits),
+    def _emit(self, cand: Candidates | None, out: list[LTCFrame], upto: float) -> None:
+        """Accept the candidates in stream order, reading any frame the framer missed
+        between them (the flywheel), then the slots after the last one that are due."""
+        if cand is not None:
+            for i in range(len(cand)):
+                t0 = float(cand.t0[i])
+                self._fly(upto, before=t0, out=out)
+                if t0 <= self._after():
+                    continue  # the same frame, found by the other conditioning
+                self._accept(
+                    t0, float(cand.half[i]), cand.bits[i], cand.fields[i], cand.reverse[i], out
                 )
-            )
-            self._last_t0 = t0
-            self._last_half = half
+        self._fly(upto, before=None, out=out)
+
+    def _fly(self, upto: float, before: float | None, out: list[LTCFrame]) -> None:
+        """Read predicted frames after the last one accepted, while they are due by `upto`
+        (late enough that the framer would have found them) and start before `before`."""
+        while self._fly_slot <= FLYWHEEL_FRAMES:
+            half = self._last_half
+            span = HALVES * half
+            t0 = self._last_t0 + self._fly_slot * span
+            if t0 + span + self._fly_delay > upto:
+                return
+            if before is not None and t0 > before - 0.5 * span:
+                return
+            self._fly_slot += 1
+            got = self._read(t0, half, self._last_rev)
+            if got is not None:
+                self._accept(*got, self._last_rev, out)
+
+    def _accept(self, t0, half, bits, fields, reverse, out: list[LTCFrame]) -> None:
+        if self._fly_slot > FLYWHEEL_FRAMES:
+            # First frame of a run: the frames just before it may have been there, broken
+            # by noise; read them on the grid now that it is known (they arrive with it).
+            earlier = []
+            for k in range(1, LOOKBACK_FRAMES + 1):
+                span = HALVES * half
+                t_k = t0 - k * span
+                if t_k <= self._after():
+                    break
+                got = self._read(t_k, half, bool(reverse))
+                if got is None:
+                    break
+                earlier.append(got)
+            for got in reversed(earlier):
+                out.append(self._make_frame(*got, reverse))
+        out.append(self._make_frame(t0, half, bits, fields, reverse))
+        self._last_t0 = t0
+        self._last_half = half
+        self._last_rev = bool(reverse)
+        self._fly_slot = 1
+
+    def _read(self, t0: float, half: float, reverse: bool):
+        """(t0, half, bits, fields) of the frame on the grid near t0, or None."""
+        t = self._paths[0][1].t
+        t0, fit_half, used = refit(t, t0, half)
+        if used < FRAME_BITS:
+            return None
+        bits = read_bits(self._buf, self._buf_start, t0, fit_half)
+        if bits is None:
+            return None
+        if reverse:
+            bits = bits[::-1].copy()
+        fields = bits.astype(np.int64) @ WEIGHTS
+        if not _label_ok(bits, fields):
+            return None
+        return t0, fit_half, bits, fields
+
+    def _make_frame(self, t0, half, bits, fields, reverse) -> LTCFrame:
+        span = HALVES * half
+        lo = max(int(t0) - self._buf_start, 0)
+        hi = min(int(math.ceil(t0 + span)) + 1 - self._buf_start, self._buf_len)
+        peak = float(np.abs(self._buf[lo:hi]).max()) if hi > lo else 0.0
+        level = 20.0 * math.log10(peak) if peak > 0 else -math.inf
+        f = fields.tolist()
+        rev = bool(reverse)
+        start, end = (t0 + span, t0) if rev else (t0, t0 + span)
+        user = 0
+        for g in range(8):
+            user |= f[8 + g] << (4 * g)
+        nominal25 = abs(self.sample_rate / span - 25.0) < 1.5  # flags move at 25 fps
+        bgf = (27, 58, 43) if nominal25 else (43, 58, 59)
+        b = bits.tolist()
+        return LTCFrame(
+            f[7] * 10 + f[6],
+            f[5] * 10 + f[4],
+            f[3] * 10 + f[2],
+            f[1] * 10 + f[0],
+            drop_frame=bool(b[10]),
+            colour_frame=bool(b[11]),
+            user_bits=user,
+            binary_group_flags=b[bgf[0]] | (b[bgf[1]] << 1) | (b[bgf[2]] << 2),
+            start=start,
+            end=end,
+            reverse=rev,
+            level=level,
+            bits=tuple(b),
+        )
+
+
+def _label_ok(bits: np.ndarray, fields: np.ndarray) -> bool:
+    """Sync word in place and BCD digits forming a label."""
+    if not (bits[64:] == SYNC_BITS).all():
+        return False
+    f = [int(v) for v in fields[:8]]
+    return (
+        all(v <= m for v, m in zip(f, (9, 2, 9, 5, 9, 5, 9, 2), strict=True))
+        and f[1] * 10 + f[0] <= 29
+        and f[3] * 10 + f[2] <= 59
+        and f[5] * 10 + f[4] <= 59
+        and f[7] * 10 + f[6] <= 23
+    )
 
 
 def _merge(a: Candidates | None, b: Candidates | None) -> Candidates | None:

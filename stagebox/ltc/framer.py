@@ -32,15 +32,17 @@ REVERSE_SYNC = bytes(_SYNC_CLASSES[::-1])
 SYNC_LEN = len(_SYNC_CLASSES)  # intervals
 HISTORY = 32  # intervals: the cell-length estimate for classing an interval averages these
 KEEP = 320  # transitions kept pending: a whole frame (up to 161) plus the history, with room
-MAX_RESIDUAL = 0.4  # of a half cell: the farthest a transition may sit from the frame's line
+FOUND_KEPT = 256  # frame ends remembered: more than a batch of hops can hold
+MAX_RESIDUAL = 0.5  # of a half cell: the farthest a transition may sit from the frame's line
+RMS_RESIDUAL = 0.15  # of a half cell: the most the transitions may scatter about it
 
-# Field weights: bits (80) @ _WEIGHTS -> 8 BCD digits then 8 user-bit groups.
+# Field weights: bits (80) @ WEIGHTS -> 8 BCD digits then 8 user-bit groups.
 _DIGITS = [(0, 4), (8, 2), (16, 4), (24, 3), (32, 4), (40, 3), (48, 4), (56, 2)]
 _GROUPS = [(4, 4), (12, 4), (20, 4), (28, 4), (36, 4), (44, 4), (52, 4), (60, 4)]
-_WEIGHTS = np.zeros((FRAME_BITS, 16), dtype=np.int64)
+WEIGHTS = np.zeros((FRAME_BITS, 16), dtype=np.int64)
 for _col, (_first, _width) in enumerate(_DIGITS + _GROUPS):
     for _i in range(_width):
-        _WEIGHTS[_first + _i, _col] = 1 << _i
+        WEIGHTS[_first + _i, _col] = 1 << _i
 _DIGIT_MAX = np.array([9, 2, 9, 5, 9, 5, 9, 2])
 
 
@@ -79,10 +81,13 @@ class Framer:
         self.s = np.zeros(0, dtype=np.int8)
         self.cls = np.zeros(0, dtype=np.uint8)  # interval i = t[i+1] - t[i]: 0 bad, 1 half, 2 whole
         self.cell = np.zeros(0)  # per interval: its cell-length estimate (0 if bad)
+        self.fresh = 0  # index of the first transition the last push brought
+        self.found_ends: list[float] = []  # samples: stream ends of the last frames found
 
     def push(self, t: np.ndarray, s: np.ndarray) -> None:
         """Append finalised transitions and class the intervals they close."""
         if t.size == 0:
+            self.fresh = self.t.size
             return
         # Forget what no frame can still need (kept until now so `frames` saw it all).
         drop = self.t.size - KEEP
@@ -92,6 +97,7 @@ class Framer:
             self.s = self.s[drop:]
             self.cls = self.cls[drop:]
             self.cell = self.cell[drop:]
+        self.fresh = self.t.size
         prev_t = self.t[-1:] if self.t.size else t[:0]
         prev_s = self.s[-1:] if self.s.size else s[:0]
         tt = np.concatenate([prev_t, t])
@@ -123,21 +129,38 @@ class Framer:
         self.cls = np.concatenate([self.cls, cls])
         self.cell = np.concatenate([self.cell, own])
 
+    def close(self, stream_end: float) -> None:
+        """End of stream: a forward frame whose last bit ended exactly with the stream lacks
+        only its closing transition (the next frame's first). Place it, half a cell after
+        the last bit's middle, if the stream reached that far."""
+        n = self.t.size
+        if n < SYNC_LEN or self.cls[-(SYNC_LEN - 1) :].tobytes() != FORWARD_SYNC[:-1]:
+            return
+        half = self.t[-1] - self.t[-2]
+        end = self.t[-1] + half
+        if end <= stream_end + 1.0:
+            fresh, base = self.fresh, self.base
+            self.push(np.array([end]), np.array([-self.s[-1]], dtype=np.int8))
+            # Frames the last real transitions completed are still to be looked for.
+            self.fresh = max(0, fresh - (self.base - base))
+
     def frames(self, after: float) -> Candidates | None:
-        """Checked frames whose stream start is later than `after` (samples)."""
+        """Checked frames completed by the last push whose stream start is later than
+        `after` (samples)."""
         t = self.t
         cls = self.cls
         n = t.size
-        if n < SYNC_LEN + 2:
+        if n < SYNC_LEN + 2 or self.fresh >= n:
             return None
         text = cls.tobytes()
         starts: list[int] = []
         ends: list[int] = []
         rev: list[bool] = []
-        halves = np.concatenate([[0], np.cumsum(cls, dtype=np.int64)])  # at each transition
-        bad = np.concatenate([[0], np.cumsum(cls == 0, dtype=np.int64)])
+        # A forward frame is complete when its sync word's last interval has arrived; a
+        # reversed one (sync first) when its 160th half cell has.
+        since = {False: self.fresh - SYNC_LEN, True: self.fresh - HALVES - 1}
         for pattern, reverse in ((FORWARD_SYNC, False), (REVERSE_SYNC, True)):
-            j = text.find(pattern)
+            j = text.find(pattern, max(0, since[reverse]))
             while j >= 0:
                 if reverse:
                     starts.append(j)
@@ -149,12 +172,14 @@ class Framer:
                 j = text.find(pattern, j + 1)
         if not starts:
             return None
+        halves = np.concatenate([[0], np.cumsum(cls, dtype=np.int64)])  # at each transition
+        bad = np.concatenate([[0], np.cumsum(cls == 0, dtype=np.int64)])
         first = np.array(starts, dtype=np.int64)
         last = np.array(ends, dtype=np.int64)
         reverse = np.array(rev, dtype=bool)
         # Count 160 half cells back from a forward frame's end, forward from a reverse start.
         fwd = ~reverse
-        first[fwd] = np.searchsorted(halves, halves[last[fwd]] - HALVES)
+        first[fwd] = np.searchsorted(halves, halves[last[fwd]] - HALVES, side="right") - 1
         last[reverse] = np.searchsorted(halves, halves[first[reverse]] + HALVES)
         inside = (first >= 0) & (last < n) & (first < last)
         first = np.where(inside, first, 0)
@@ -163,7 +188,7 @@ class Framer:
             inside
             & (halves[last] - halves[first] == HALVES)
             & (bad[last] == bad[first])
-            & (t[first] > after)
+            & (last >= self.fresh)
         )
         if not ok.any():
             return None
@@ -196,7 +221,8 @@ class Framer:
         icpt = (sy - half * sx) / cnt
         res = np.abs(y - (np.repeat(icpt, counts) + x * np.repeat(half, counts)))
         worst = np.maximum.reduceat(res, starts_in)
-        fields = bits.astype(np.int64) @ _WEIGHTS
+        rms = np.sqrt(np.add.reduceat(res * res, starts_in) / cnt)
+        fields = bits.astype(np.int64) @ WEIGHTS
         digits_ok = (fields[:, :8] <= _DIGIT_MAX).all(axis=1)
         labels_ok = (
             (fields[:, 1] * 10 + fields[:, 0] <= 29)
@@ -214,10 +240,16 @@ class Framer:
             & (half >= 0.5 * self.cell_min)
             & (half <= 0.5 * self.cell_max)
             & (worst < MAX_RESIDUAL * half)
+            & (rms < RMS_RESIDUAL * half)
         )
+        t0 = t[first] + icpt
+        if good.any():
+            self.found_ends.extend((t0[good] + HALVES * half[good]).tolist())
+            self.found_ends.sort()
+            del self.found_ends[:-FOUND_KEPT]
+        good &= t0 > after
         if not good.any():
             return None
-        t0 = t[first] + icpt
         order = np.argsort(t0[good], kind="stable")
         sel = np.flatnonzero(good)[order]
         return Candidates(
