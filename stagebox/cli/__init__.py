@@ -24,6 +24,11 @@ COMMANDS = [
     "lights",
     "take",
     "streamer",
+    "status",
+    "monitor",
+    "cue",
+    "mode",
+    "report",
 ]
 
 
