@@ -31,9 +31,10 @@ class Style:
         self.colour = colour
 
     def __call__(self, text: str, *names: str) -> str:
-        if not self.colour or not names or not text:
+        codes = [CODES[n] for n in names if n]  # "" stands for no style
+        if not self.colour or not codes or not text:
             return text
-        return "\x1b[" + ";".join(CODES[n] for n in names) + "m" + text + RESET
+        return "\x1b[" + ";".join(codes) + "m" + text + RESET
 
 
 def char_width(ch: str) -> int:

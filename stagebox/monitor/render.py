@@ -233,7 +233,7 @@ def _meters(status: dict, width: int, hold: Sequence[float] | None, g: dict, s: 
     if not levels:
         return [s("  no input levels", "dim")]
     name_w = min(12, max(len(n) for n in names[: len(levels)]))
-    bar_w = max(8, width - name_w - 16)  # 2 indent, 2 gaps, 6 value, 5 CLIP, 1 spare
+    bar_w = max(8, width - name_w - 17)  # 2 indent, 2 + 2 gaps, 6 value, 5 " CLIP"
     lines = []
     for i, value in enumerate(levels):
         peak = hold[i] if hold is not None and i < len(hold) else meter.level(value)
