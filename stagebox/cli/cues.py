@@ -40,18 +40,24 @@ def register(sub: argparse._SubParsersAction) -> None:
     lst.set_defaults(func=run_list)
 
 
+# The unit runs with ProtectHome= and PrivateTmp=: files there do not exist for the service.
+HIDDEN_FROM_SERVICE = ("/home/", "/root/", "/run/user/", "/tmp/", "/var/tmp/")
+
+
 def run_load(args: argparse.Namespace) -> int:
     # The service has its own working directory: give it the full path.
     path = os.path.abspath(args.sheet)
     if not os.path.isfile(path):
         raise CLIError(f"{args.sheet}: no such file")
     name = os.path.basename(path)
-    result = remote.call(
-        args,
-        "cues.load",
-        {"path": path},
-        refused=f"{name}: not loaded; the stage keeps the cue list it had",
-    )
+    refused = f"{name}: not loaded; the stage keeps the cue list it had"
+    hidden = next((p for p in HIDDEN_FROM_SERVICE if path.startswith(p)), None)
+    if hidden:
+        refused += (
+            f" (the service cannot see {hidden.rstrip('/')}: keep cue sheets in a folder it "
+            "can read, e.g. /srv/stagebox/cues, see docs/cli.md)"
+        )
+    result = remote.call(args, "cues.load", {"path": path}, refused=refused)
     for warning in result.get("warnings", []):
         print(f"warning: {warning}", file=sys.stderr)
     rate = f" at {result['rate']} fps" if result.get("rate") else ""
@@ -74,7 +80,13 @@ def run_list(args: argparse.Namespace) -> int:
     sheet = status.get("cue_sheet")
     if sheet:
         print(f"{sheet}: {len(cues)} cues")
-    print("\n".join(cue_table(cues, current, upcoming)))
+    lines = cue_table(cues, current, upcoming)
+    if sys.stdout.isatty():  # one cue per screen line; piped output keeps whole lines
+        import shutil
+
+        columns = shutil.get_terminal_size().columns
+        lines = [line if len(line) <= columns else line[: columns - 1] + "…" for line in lines]
+    print("\n".join(lines))
     return 0
 
 
