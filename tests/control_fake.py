@@ -87,7 +87,7 @@ class FakeStage:
         status.update(self.extra)
         return status
 
-    def do_cues_load(self, path):
+    def do_cues_load_real(self, path):
         try:
             sheet = load_cue_sheet(path, self.sheet.rate)  # the stage's rate, as configured
         except CueSheetError as exc:
@@ -101,6 +101,9 @@ class FakeStage:
             "rate": sheet.rate.name,
             "warnings": list(sheet.warnings),
         }
+
+    def do_cues_load(self, path):
+        return self.do_cues_load_real(path)
 
     def do_cues_list(self):
         return [cue.to_dict() for cue in self.sheet]

@@ -118,14 +118,25 @@ def test_cues_load_lists_every_problem_and_keeps_the_old_list(stage, capsys, tmp
     err = err.splitlines()
     assert "bad.csv line 2: TC-out 01:00:02:00 is before TC-in 01:00:05:00" in err
     assert any(e.startswith("bad.csv line 3: TC-out 'nope'") for e in err)
-    assert err[-1].startswith("stagebox: bad.csv: not loaded; the stage keeps the cue list it had")
-    # pytest's folder is under /tmp, which the service's unit hides from it (PrivateTmp=).
-    assert str(bad).startswith("/tmp/") and "the service cannot see /tmp" in err[-1]
+    assert err[-1] == "stagebox: bad.csv: not loaded; the stage keeps the cue list it had"
     assert len(stage.sheet) == 6
 
     code, _, err = run(stage, capsys, "cues", "load", str(tmp_path / "missing.csv"))
     assert code == 2 and err.strip().endswith("missing.csv: no such file")
     assert [c for c, _ in stage.calls] == ["cues.load"]  # the missing file never left the CLI
+
+
+def test_cues_load_explains_folders_the_service_cannot_see(stage, capsys, tmp_path):
+    # The unit's PrivateTmp= hides pytest's /tmp folder from the service: emulate that.
+    sheet = tmp_path / "reel3.csv"
+    sheet.write_text("Cue,In,Out\n301,03:00:01:00,03:00:02:00\n")
+    assert str(sheet).startswith("/tmp/")
+    stage.do_cues_load = lambda path: stage.do_cues_load_real(path + ".hidden")
+    code, _, err = run(stage, capsys, "cues", "load", str(sheet))
+    lines = err.splitlines()
+    assert code == 2 and "reel3.csv.hidden" in lines[0] and "No such file" in lines[0]
+    assert lines[-1].startswith("stagebox: reel3.csv: not loaded; the stage keeps the cue list")
+    assert "the service cannot see /tmp" in lines[-1] and len(stage.sheet) == 6
 
 
 def test_cue_selects_by_number_next_and_previous(stage, capsys):

@@ -50,13 +50,17 @@ def run_load(args: argparse.Namespace) -> int:
     if not os.path.isfile(path):
         raise CLIError(f"{args.sheet}: no such file")
     name = os.path.basename(path)
-    refused = f"{name}: not loaded; the stage keeps the cue list it had"
     hidden = next((p for p in HIDDEN_FROM_SERVICE if path.startswith(p)), None)
-    if hidden:
-        refused += (
-            f" (the service cannot see {hidden.rstrip('/')}: keep cue sheets in a folder it "
-            "can read, e.g. /srv/stagebox/cues, see docs/cli.md)"
-        )
+
+    def refused(message: str) -> str:
+        text = f"{name}: not loaded; the stage keeps the cue list it had"
+        if hidden and any(m in message for m in ("No such file", "Permission denied")):
+            text += (
+                f" (the service cannot see {hidden.rstrip('/')}: keep cue sheets in a folder "
+                "it can read, e.g. /srv/stagebox/cues, see docs/cli.md)"
+            )
+        return text
+
     result = remote.call(args, "cues.load", {"path": path}, refused=refused)
     for warning in result.get("warnings", []):
         print(f"warning: {warning}", file=sys.stderr)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from stagebox.cli import CLIError
 from stagebox.control.client import ControlClient, NotRunning
@@ -49,14 +49,17 @@ def service(args: argparse.Namespace, timeout: float = DEFAULT_TIMEOUT) -> Itera
         client.close()
 
 
+Refused = str | Callable[[str], str] | None
+
+
 def ask(
-    client: ControlClient, cmd: str, args: dict | None = None, *, refused: str | None = None
+    client: ControlClient, cmd: str, args: dict | None = None, *, refused: Refused = None
 ) -> object:
     """`client.call(cmd, **args)`, with a refusal turned into a CLIError.
 
     A refusal of several lines (a cue sheet's problems) is printed to stderr line by line and
-    summed up in one last line (`refused`, if given), so the engineer sees every problem and
-    the last line says what happened.
+    summed up in one last line (`refused`, if given: a text, or a function of the service's
+    message), so the engineer sees every problem and the last line says what happened.
     """
     try:
         return client.call(cmd, **(args or {}))
@@ -68,6 +71,8 @@ def ask(
             raise CLIError(lines[0]) from None
         for line in lines:
             print(line, file=sys.stderr)
+        if callable(refused):
+            refused = refused(str(exc))
         raise CLIError(refused or f"{cmd}: refused (see above)") from None
 
 
@@ -77,7 +82,7 @@ def call(
     request: dict | None = None,
     *,
     timeout: float = DEFAULT_TIMEOUT,
-    refused: str | None = None,
+    refused: Refused = None,
 ) -> object:
     """One request on its own connection."""
     with service(args, timeout) as client:

@@ -148,7 +148,7 @@ def status_lines(status: dict) -> list[str]:
     """`stagebox status` as label/value lines."""
     speed = status.get("speed")
     rate = status.get("rate")
-    tc = [status.get("timecode") or "--:--:--:--", status.get("lock", "?")]
+    tc = [status.get("timecode") or "--:--:--:--", status.get("lock") or "lost"]
     if rate:
         tc.append(f"{rate} fps")
     if speed is not None:
@@ -170,7 +170,7 @@ def status_lines(status: dict) -> list[str]:
         writer_text += f", error: {writer['error']}"
     pairs = [
         ("timecode", "  ".join(tc)),
-        ("mode", status.get("mode", "?")),
+        ("mode", status.get("mode") or "starting"),
         ("cue", cue_summary(status.get("cue"))),
         ("next cue", cue_summary(status.get("next_cue"))),
         ("take", take_text),
