@@ -26,6 +26,11 @@ COMMANDS = [
     "lights",
     "take",
     "streamer",
+    "status",
+    "monitor",
+    "cue",
+    "mode",
+    "report",
 ]
 
 

@@ -1,9 +1,13 @@
 """`stagebox lights test|off`: check the lamp wiring, and darken every lamp.
 
 `lights test` is for the installer: each lamp on for a second in pin-map order, then all on,
-then all off, saying what it does. `lights off` is what the service unit runs as ExecStopPost:
-after a process death that skipped every `finally` (SIGKILL, OOM), the pins would otherwise
-stay as last set.
+then all off, saying what it does. The running service owns the GPIO, so `lights test` asks it
+first (it refuses unless the stage is in safe mode); only when nothing answers on the control
+socket does it drive the pins itself, and it says which it did. `--backend` names a backend to
+drive directly: `sim` always, `rpigpio` only while the service is stopped.
+
+`lights off` is what the service unit runs as ExecStopPost: after a process death that
+skipped every `finally` (SIGKILL, OOM), the pins would otherwise stay as last set.
 """
 
 from __future__ import annotations
@@ -14,7 +18,9 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
-from stagebox.cli import CLIError
+from stagebox.cli import CLIError, remote
+from stagebox.control.client import ControlClient, NotRunning
+from stagebox.control.protocol import ControlError
 from stagebox.gpio.backend import BACKENDS, GPIOBackend, GPIOError, open_backend
 from stagebox.gpio.lamps import Lamps
 from stagebox.gpio.pinmap import PinMap, PinMapError, load_pinmap
@@ -26,20 +32,28 @@ def register(sub: argparse._SubParsersAction) -> None:
     cmds = lights.add_subparsers(dest="lights_command", metavar="ACTION")
     cmds.required = True
 
-    def common(p: argparse.ArgumentParser) -> None:
+    def common(p: argparse.ArgumentParser, default: str | None = "rpigpio") -> None:
         p.add_argument(
             "--backend",
-            default="rpigpio",
+            default=default,
             choices=sorted(BACKENDS),
-            help="GPIO backend (default rpigpio; sim runs anywhere)",
+            help="GPIO backend to drive directly (default rpigpio; sim runs anywhere)",
         )
         p.add_argument("--pinmap", metavar="FILE", help="pin map TOML (default: the shipped one)")
 
-    test = cmds.add_parser("test", help="light each lamp in turn, then all, then none")
-    common(test)
-    test.add_argument(
-        "--seconds", type=float, default=1.0, metavar="S", help="time each step is held"
+    test = cmds.add_parser(
+        "test",
+        help="light each lamp in turn, then all, then none (through the service if it runs)",
     )
+    common(test, default=None)
+    test.add_argument(
+        "--seconds",
+        type=float,
+        default=1.0,
+        metavar="S",
+        help="time each step is held when driving the pins directly",
+    )
+    remote.add_socket_option(test)
     test.set_defaults(func=run_test)
 
     off = cmds.add_parser("off", help="switch every lamp off (the service's ExecStopPost)")
@@ -88,9 +102,16 @@ def lights_test(
         print("all off", file=out, flush=True)
 
 
+SERVICE_TEST_TIMEOUT = 60.0  # seconds: the service holds each lamp for a while before answering
+
+
 def run_test(args: argparse.Namespace) -> int:
     if not 0 <= args.seconds <= 60:
         raise CLIError(f"--seconds {args.seconds} is outside 0..60")
+    if args.backend != "sim" and _service_ran_test(args):
+        return 0
+    if args.backend is None:
+        args.backend = "rpigpio"
     pinmap, backend = _open(args)
     with backend, sigterm_exits():
         try:
@@ -99,6 +120,39 @@ def run_test(args: argparse.Namespace) -> int:
         except GPIOError as exc:
             raise CLIError(str(exc)) from None
     return 0
+
+
+def _service_ran_test(args: argparse.Namespace) -> bool:
+    """Ask the running service to cycle its lamps; False when no service answers.
+
+    With `--backend rpigpio` a running service is an error: two owners of the same pins.
+    """
+    client = ControlClient(remote.socket_path(args), timeout=SERVICE_TEST_TIMEOUT)
+    try:
+        try:
+            client.connect()
+        except NotRunning:
+            if args.backend is None:
+                print(
+                    f"stagebox is not running (nothing answers at {client.path}): "
+                    "driving the lamps directly (rpigpio)",
+                    flush=True,
+                )
+            return False
+        except ControlError as exc:
+            raise CLIError(str(exc)) from None
+        if args.backend is not None:
+            raise CLIError(
+                f"stagebox is running and owns the GPIO: drop --backend {args.backend} to "
+                "test through it, or stop it first (sudo systemctl stop stagebox)"
+            )
+        print(f"stagebox is running ({client.path}): the service cycles its lamps", flush=True)
+        result = remote.ask(client, "lights.test")
+    finally:
+        client.close()
+    for step in result.get("steps", []) if isinstance(result, dict) else []:
+        print(step)
+    return True
 
 
 def run_off(args: argparse.Namespace) -> int:

@@ -1,12 +1,21 @@
-"""`stagebox take ...`: look at takes, circle them, repair a folder after a crash."""
+"""`stagebox take ...`: look at takes, circle them, note them, repair a folder after a crash.
+
+Circling and noting work two ways, told apart by what is named:
+- `take circle CUE TAKE`, `take uncircle CUE TAKE`, `take note CUE TAKE TEXT` ask the running
+  service, which updates its take log (and the report) and the take file's iXML;
+- `take circle FILE.wav`, `take uncircle FILE.wav`, `take note FILE.wav TEXT` edit that one
+  file's iXML offline (a take copied off the stage, or with the service stopped).
+"""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 
 from stagebox.bwf import TakeError, read_take_metadata, repair_takes, update_take_metadata
-from stagebox.cli import CLIError
+from stagebox.cli import CLIError, remote
+from stagebox.cli.show import take_summary
 from stagebox.timecode import Timecode
 from stagebox.wavfile import WavError, read_wav_info
 
@@ -20,11 +29,30 @@ def register(sub: argparse._SubParsersAction) -> None:
     info.add_argument("files", nargs="+", metavar="TAKE.wav")
     info.set_defaults(func=run_info)
 
-    circle = cmds.add_parser("circle", help="circle (or uncircle) a take, set its note")
-    circle.add_argument("file", metavar="TAKE.wav")
+    circle = cmds.add_parser(
+        "circle",
+        help="circle a take: CUE TAKE on the running stage, or a FILE.wav offline",
+    )
+    circle.add_argument("target", nargs="+", metavar="CUE TAKE | TAKE.wav")
     circle.add_argument("--off", action="store_true", help="uncircle instead")
     circle.add_argument("--note", metavar="TEXT", help="replace the take's note")
-    circle.set_defaults(func=run_circle)
+    remote.add_socket_option(circle)
+    circle.set_defaults(func=run_circle, circled=True)
+
+    uncircle = cmds.add_parser(
+        "uncircle", help="uncircle a take: CUE TAKE on the running stage, or a FILE.wav offline"
+    )
+    uncircle.add_argument("target", nargs="+", metavar="CUE TAKE | TAKE.wav")
+    uncircle.add_argument("--note", metavar="TEXT", help="replace the take's note")
+    remote.add_socket_option(uncircle)
+    uncircle.set_defaults(func=run_circle, circled=False, off=False)
+
+    note = cmds.add_parser(
+        "note", help="set a take's note: CUE TAKE TEXT on the running stage, or FILE.wav TEXT"
+    )
+    note.add_argument("target", nargs="+", metavar="CUE TAKE TEXT | TAKE.wav TEXT")
+    remote.add_socket_option(note)
+    note.set_defaults(func=run_note)
 
     repair = cmds.add_parser("repair", help="finish takes a crash left open in a folder")
     repair.add_argument("folder")
@@ -66,13 +94,69 @@ def run_info(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_circle(args: argparse.Namespace) -> int:
+def _take_number(text: str) -> int:
     try:
-        meta = update_take_metadata(args.file, circled=not args.off, note=args.note)
+        number = int(text)
+    except ValueError:
+        raise CLIError(f"TAKE must be a take number, not {text!r}") from None
+    if number < 1:
+        raise CLIError(f"TAKE must be 1 or more, not {number}")
+    return number
+
+
+def _take_file(path: str, usage: str) -> None:
+    if not os.path.isfile(path):
+        raise CLIError(
+            f"{path}: no such take file (on the running stage name the cue and the take: "
+            f"stagebox take {usage})"
+        )
+
+
+def run_circle(args: argparse.Namespace) -> int:
+    circled = args.circled and not args.off
+    action = args.take_command
+    if len(args.target) == 2:
+        cue, take = args.target[0], _take_number(args.target[1])
+        with remote.service(args) as client:
+            record = remote.ask(
+                client, "take.circle", {"cue": cue, "take": take, "circled": circled}
+            )
+            if args.note is not None:
+                record = remote.ask(
+                    client, "take.note", {"cue": cue, "take": take, "text": args.note}
+                )
+        print(take_summary(record))
+        return 0
+    if len(args.target) != 1:
+        raise CLIError(f"take {action}: give CUE TAKE (running stage) or one TAKE.wav (offline)")
+    path = args.target[0]
+    _take_file(path, f"{action} CUE TAKE")
+    return _edit_file(path, circled=circled, note=args.note)
+
+
+def run_note(args: argparse.Namespace) -> int:
+    if len(args.target) == 3:
+        cue, take, text = args.target[0], _take_number(args.target[1]), args.target[2]
+        record = remote.call(args, "take.note", {"cue": cue, "take": take, "text": text})
+        print(take_summary(record))
+        return 0
+    if len(args.target) != 2:
+        raise CLIError(
+            "take note: give CUE TAKE TEXT (running stage) or TAKE.wav TEXT (offline); "
+            "quote a note of several words"
+        )
+    path, text = args.target
+    _take_file(path, "note CUE TAKE TEXT")
+    return _edit_file(path, circled=None, note=text)
+
+
+def _edit_file(path: str, circled: bool | None, note: str | None) -> int:
+    try:
+        meta = update_take_metadata(path, circled=circled, note=note)
     except (WavError, TakeError, OSError) as exc:
         raise CLIError(str(exc)) from None
     state = "circled" if meta.circled else "not circled"
-    print(f"{args.file}: {state}" + (f", note: {meta.note}" if meta.note else ""))
+    print(f"{path}: {state}" + (f", note: {meta.note}" if meta.note else ""))
     return 0
 
 

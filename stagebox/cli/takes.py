@@ -1,5 +1,9 @@
-"""`stagebox takes list|report FOLDER`: the take log of a takes folder, as a table or as the
-take report CSV for the editor (read-only: circling goes through the running service)."""
+"""`stagebox takes`: the takes, from the running stage or from a takes folder.
+
+`stagebox takes [--cue N] [--json]` (no action) asks the running service. `takes list FOLDER`
+and `takes report FOLDER` read a takes folder's log offline (a copy collected over rsync, or
+the stage's folder while the service is stopped); they never change it.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +11,24 @@ import argparse
 import sys
 from pathlib import Path
 
-from stagebox.cli import CLIError
+from stagebox.cli import CLIError, remote
+from stagebox.cli.show import take_table
 from stagebox.takes import LOG_NAME, TakeLog
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    takes = sub.add_parser("takes", help="list takes and write the take report")
+    takes = sub.add_parser(
+        "takes",
+        help="list the stage's takes (asks the service), or a takes folder's (list/report)",
+        description="Without an action: the running stage's takes. With list/report FOLDER: "
+        "a takes folder's log, read offline.",
+    )
+    takes.add_argument("--cue", dest="remote_cue", metavar="N", help="only this cue")
+    takes.add_argument("--json", dest="remote_json", action="store_true", help="print JSON")
+    remote.add_socket_option(takes)
+    takes.set_defaults(func=run_remote)
     cmds = takes.add_subparsers(dest="takes_command", metavar="ACTION")
-    cmds.required = True
+    cmds.required = False
     lst = cmds.add_parser("list", help="list the takes of a takes folder")
     lst.add_argument("folder", metavar="FOLDER")
     lst.add_argument("--cue", metavar="CUE", help="only this cue")
@@ -24,6 +38,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     report.add_argument("folder", metavar="FOLDER")
     report.add_argument("-o", "--out", metavar="OUT.csv", help="file to write (default: stdout)")
     report.set_defaults(func=run_report)
+
+
+def run_remote(args: argparse.Namespace) -> int:
+    request = {"cue": args.remote_cue} if args.remote_cue else {}
+    takes = remote.call(args, "takes", request)
+    if args.remote_json:
+        remote.print_json(takes)
+    elif not takes:
+        print(f"no takes of cue {args.remote_cue}" if args.remote_cue else "no takes yet")
+    else:
+        print("\n".join(take_table(takes)))
+    return 0
 
 
 def _open(folder: str) -> TakeLog:

@@ -1,0 +1,187 @@
+"""Human-readable text for what the service answers: cues, takes, the stage status.
+
+Aligned columns, times as timecode, lengths in seconds; every function returns lines so the
+commands print them and the tests read them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from stagebox.cues.cue import Cue
+from stagebox.takes import TakeRecord
+from stagebox.timecode import TimecodeError
+
+
+def table(
+    header: Sequence[str], rows: Iterable[Sequence[str]], right: Iterable[int] = ()
+) -> list[str]:
+    """Rows as aligned columns under `header`; columns in `right` are right-aligned.
+
+    The last column is not padded, so a long dialogue line does not drag trailing spaces.
+    """
+    rows = [[str(c) for c in row] for row in rows]
+    right = set(right)
+    widths = [len(h) for h in header]
+    for row in rows:
+        for i, cell in enumerate(row):
+            widths[i] = max(widths[i], len(cell))
+    out = []
+    for row in [list(header), *rows]:
+        cells = []
+        for i, cell in enumerate(row):
+            if i == len(row) - 1 and i not in right:
+                cells.append(cell)
+            elif i in right:
+                cells.append(cell.rjust(widths[i]))
+            else:
+                cells.append(cell.ljust(widths[i]))
+        out.append("  ".join(cells).rstrip())
+    return out
+
+
+def clock(seconds: float | None, with_seconds: bool = False) -> str:
+    """`h:mm` (or `h:mm:ss`) for a span of seconds; `--:--` when unknown."""
+    if seconds is None:
+        return "--:--:--" if with_seconds else "--:--"
+    total = max(0, int(seconds))
+    h, rest = divmod(total, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if with_seconds else f"{h}:{m:02d}"
+
+
+def one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def cue_length(cue: dict) -> str:
+    """Seconds from TC-in to TC-out, from the cue's own timecodes and rate."""
+    try:
+        parsed = Cue.from_dict(cue)
+    except (KeyError, TimecodeError, ValueError):
+        return "?"
+    return f"{parsed.duration_frames / float(parsed.tc_in.rate.fps):.1f}s"
+
+
+def cue_summary(cue: dict | None) -> str:
+    """`101  DETECTIVE HALE  01:00:10:00-01:00:13:05 (3.2s)  "Where were you?"`"""
+    if not cue:
+        return "none"
+    parts = [str(cue.get("number", "?"))]
+    if cue.get("character"):
+        parts.append(cue["character"])
+    parts.append(f"{cue.get('tc_in', '?')}-{cue.get('tc_out', '?')} ({cue_length(cue)})")
+    if cue.get("dialogue"):
+        parts.append(f'"{one_line(cue["dialogue"])}"')
+    return "  ".join(parts)
+
+
+def cue_table(
+    cues: list[dict], current: str | None = None, upcoming: str | None = None
+) -> list[str]:
+    """The cue list; `>` marks the current cue, `+` the next one."""
+    rows = []
+    for cue in cues:
+        number = str(cue.get("number", "?"))
+        mark = ">" if number == current else "+" if number == upcoming else ""
+        rows.append(
+            [
+                mark,
+                number,
+                cue.get("tc_in", "?"),
+                cue.get("tc_out", "?"),
+                cue_length(cue),
+                one_line(cue.get("character", "")),
+                one_line(cue.get("dialogue", "")),
+            ]
+        )
+    return table(["", "CUE", "TC IN", "TC OUT", "LENGTH", "CHARACTER", "DIALOGUE"], rows, {1, 4})
+
+
+def take_table(takes: list[dict]) -> list[str]:
+    """The takes as the engineer reads them: `O` marks a circled take."""
+    rows = []
+    for data in takes:
+        take = TakeRecord.from_dict(data)
+        rows.append(
+            [
+                take.cue,
+                str(take.take),
+                "O" if take.circled else "",
+                str(take.tc_in),
+                str(take.tc_out),
+                f"{take.duration:.2f}s",
+                take.character,
+                take.file,
+                take.full_note,
+            ]
+        )
+    header = ["CUE", "TAKE", "", "TC IN", "TC OUT", "LENGTH", "CHARACTER", "FILE", "NOTE"]
+    return table(header, rows, {0, 1, 5})
+
+
+def take_summary(data: dict) -> str:
+    """`101 take 3: circled, note: director's pick  (101_T03.wav)`"""
+    take = TakeRecord.from_dict(data)
+    state = "circled" if take.circled else "not circled"
+    note = f", note: {take.full_note}" if take.full_note else ""
+    return f"{take.cue} take {take.take}: {state}{note}  ({take.file})"
+
+
+def levels(status: dict) -> str:
+    names = list(status.get("channel_names") or [])
+    values = list(status.get("levels_dbfs") or [])
+    parts = []
+    for i, value in enumerate(values):
+        name = names[i] if i < len(names) else f"In {i + 1}"
+        parts.append(f"{name} {_dbfs(value)}")
+    return ", ".join(parts) or "no input"
+
+
+def _dbfs(value: float | None) -> str:
+    if value is None or value != value or value < -120:  # None, NaN, -inf: silence
+        return "-inf dBFS"
+    return f"{value:.1f} dBFS"
+
+
+def status_lines(status: dict) -> list[str]:
+    """`stagebox status` as label/value lines."""
+    speed = status.get("speed")
+    rate = status.get("rate")
+    tc = [status.get("timecode") or "--:--:--:--", status.get("lock") or "lost"]
+    if rate:
+        tc.append(f"{rate} fps")
+    if speed is not None:
+        tc.append(f"speed {speed:.3f}x")
+    take = status.get("take")
+    if take is None:
+        take_text = "none"
+    elif status.get("recording"):
+        take_text = f"{take} (recording)"
+    else:
+        take_text = f"{take} (next)"
+    if status.get("pass_active"):
+        take_text += ", pass in progress"
+    lights = status.get("lights") or {}
+    writer = status.get("writer") or {}
+    writer_text = "recording" if writer.get("recording") else "idle"
+    writer_text += f", {writer.get('queued_frames', 0)} frames queued"
+    if writer.get("error"):
+        writer_text += f", error: {writer['error']}"
+    pairs = [
+        ("timecode", "  ".join(tc)),
+        ("mode", status.get("mode") or "starting"),
+        ("cue", cue_summary(status.get("cue"))),
+        ("next cue", cue_summary(status.get("next_cue"))),
+        ("take", take_text),
+        ("lights", ", ".join(f"{k} {'on' if v else 'off'}" for k, v in lights.items()) or "none"),
+        ("inputs", levels(status)),
+        ("xruns", str(status.get("xruns", 0))),
+        ("disk", f"{clock(status.get('disk_seconds_left'))} left"),
+        ("writer", writer_text),
+        ("cue sheet", status.get("cue_sheet") or "none loaded"),
+        ("takes", status.get("takes_folder") or "?"),
+        ("uptime", clock(status.get("uptime"), with_seconds=True)),
+        ("message", status.get("message") or ""),
+    ]
+    return [f"{label:<10} {value}".rstrip() for label, value in pairs]
