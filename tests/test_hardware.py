@@ -1,17 +1,30 @@
-"""Real-hardware tests: the RPi.GPIO backend on the Pi's pins and the OLED on real I2C.
+"""Real-hardware tests, all in one place: they run only on the stage's Raspberry Pi.
 
-Run on the stage's Pi with the lamps and front panel wired (`pytest -m hardware`). Everywhere
-else they are skipped with the reason. They switch the real lamps briefly.
+Run them on the Pi with the stage wired (lamps, buttons, front-panel OLED, audio HAT, HDMI
+monitor), after `sudo ./install.sh` and a reboot, with `pytest -m hardware`. Everywhere else
+(laptops, CI) each is skipped with its reason: the same code paths run there against the
+simulated backends. Set STAGEBOX_AUDIO_DEVICE to the card's ALSA name if it is not a
+HiFiBerry DAC+ ADC. The lamp tests switch the real lamps briefly.
 """
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
+import subprocess
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from stagebox.audio.alsa import AlsaBackend
+from stagebox.config import load_config
+from stagebox.display.kmsdrm import connected_problem, connector_states
 from stagebox.gpio.pinmap import load_pinmap
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _pi_model() -> str:
@@ -24,12 +37,11 @@ def _pi_model() -> str:
 ON_PI = "Raspberry Pi" in _pi_model()
 pytestmark = [
     pytest.mark.hardware,
-    pytest.mark.skipif(
-        not ON_PI, reason="needs a Raspberry Pi with the stage's lamps and OLED wired"
-    ),
+    pytest.mark.skipif(not ON_PI, reason="real hardware: needs the stage's Raspberry Pi"),
 ]
 
 
+# -- Lamps and buttons (RPi.GPIO) and the front-panel OLED (I2C) -------------------------------
 def test_rpigpio_lamps_follow_their_active_level():
     from stagebox.gpio.backend import open_backend
     from stagebox.gpio.lamps import Lamps
@@ -74,3 +86,84 @@ def test_oled_on_real_i2c():
     assert device.show(fb) == 8 * 128  # the first frame is sent whole
     assert device.show(fb) == 0  # nothing changed
     device.close()
+
+
+# -- The ALSA backend on the audio HAT ---------------------------------------------------------
+DEVICE = os.environ.get("STAGEBOX_AUDIO_DEVICE", "hw:CARD=sndrpihifiberry,DEV=0")
+
+
+def test_five_seconds_of_capture_and_playback_without_xruns():
+    backend = AlsaBackend(
+        DEVICE,
+        DEVICE,
+        sample_rate=48000,
+        format="S32_LE",
+        period=256,
+        periods=3,
+        realtime_priority=70,
+    )
+    blocks = []
+    with backend:
+        for _ in range(5 * 48000 // 256):
+            blocks.append(backend.read())
+            backend.write(np.zeros((256, 2), np.float32))
+    assert backend.xruns == 0
+    assert [b.position for b in blocks] == [i * 256 for i in range(len(blocks))]
+    fit = backend.time_map.fit()
+    assert abs(fit.rate / 48000 - 1) < 200e-6  # the ADC crystal against the Pi's clock
+
+
+# -- The streamer screen: KMS/DRM on the HDMI monitor ------------------------------------------
+def test_kmsdrm_shows_streamers_at_the_monitor_refresh():
+    from stagebox.display.config import DisplayConfig
+    from stagebox.display.process import DisplayLoop
+
+    assert connected_problem(connector_states()) == "", "connect the HDMI monitor"
+    statuses = []
+    config = DisplayConfig(backend="kmsdrm")
+    loop = DisplayLoop(config, lambda: None, statuses.append, lambda: False)
+    started = time.monotonic()
+    loop.stopping = lambda: loop.status.frames >= 120
+    assert loop.run() == 0
+    elapsed = time.monotonic() - started
+    showing = [s for s in statuses if s.state == "showing"]
+    assert showing, [s.message for s in statuses]
+    refresh = showing[0].refresh_hz
+    # 120 presents paced by the page flip take about 120 refreshes, not as fast as possible.
+    assert elapsed > 0.8 * 120 / refresh
+
+
+# -- The installed appliance: firmware, pins at power-on, unit, sound card ---------------------
+INSTALLED = Path("/etc/systemd/system/stagebox.service").is_file()
+
+
+def test_firmware_lines_are_in_the_boot_config():
+    boot = Path("/boot/firmware/config.txt")
+    text = boot.read_text()
+    for line in (ROOT / "firmware" / "config.txt").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            assert re.search(rf"^{re.escape(line)}$", text, re.M), f"{boot} lacks {line}"
+
+
+def test_pins_are_in_their_power_on_state():
+    if shutil.which("pinctrl") is None:
+        pytest.fail("pinctrl (Raspberry Pi OS bookworm's raspi-utils) is missing")
+    pinmap = load_pinmap()
+    for pin in pinmap.buttons.values():
+        out = subprocess.run(["pinctrl", "get", str(pin.bcm)], capture_output=True, text=True)
+        assert " ip " in out.stdout and " pu " in out.stdout, out.stdout
+
+
+def test_installed_unit_is_the_shipped_one_and_enabled():
+    installed = Path("/etc/systemd/system/stagebox.service").read_text()
+    assert installed == (ROOT / "systemd" / "stagebox.service").read_text()
+    enabled = subprocess.run(["systemctl", "is-enabled", "stagebox.service"], capture_output=True)
+    assert enabled.returncode == 0
+
+
+def test_configured_capture_device_exists():
+    cfg = load_config()
+    card = re.search(r"CARD=([^,]+)", cfg.audio.capture_device)
+    assert card, cfg.audio.capture_device
+    cards = Path("/proc/asound/cards").read_text()
+    assert f"[{card[1]}]" in cards.replace(" ", ""), cards
