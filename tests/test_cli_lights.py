@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 
@@ -63,3 +64,16 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
     assert err.startswith(f"stagebox: {bad}:1: pin 'cue_light': missing field")
     assert main(["lights", "off"]) == 2  # rpigpio off a Pi: a clear error, not the simulator
     assert "rpigpio" in capsys.readouterr().err
+
+
+def test_lights_off_uses_the_configured_pin_map(tmp_path, capsys):
+    # A stage wired differently: its config names its own pin map, and ExecStopPost's
+    # `stagebox lights off` must darken those pins, not the shipped ones.
+    shipped = Path(load_pinmap().path).read_text()
+    custom = tmp_path / "pins.toml"
+    custom.write_text(shipped.replace("bcm = 17\nheader = 11", "bcm = 23\nheader = 16"))
+    config = tmp_path / "stagebox.toml"
+    config.write_text(f'[lights]\npinmap = "{custom}"\n')
+    assert main(["lights", "off", "--backend", "sim", "--config", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert "cue_light (Cue light (booth); GPIO 23, header pin 16" in out

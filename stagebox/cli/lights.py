@@ -39,7 +39,12 @@ def register(sub: argparse._SubParsersAction) -> None:
             choices=sorted(BACKENDS),
             help="GPIO backend to drive directly (default rpigpio; sim runs anywhere)",
         )
-        p.add_argument("--pinmap", metavar="FILE", help="pin map TOML (default: the shipped one)")
+        p.add_argument(
+            "--pinmap", metavar="FILE", help="pin map TOML (default: the config's [lights] pinmap)"
+        )
+        p.add_argument(
+            "--config", metavar="FILE", help="config whose [lights] to use (default: the service's)"
+        )
 
     test = cmds.add_parser(
         "test",
@@ -61,9 +66,27 @@ def register(sub: argparse._SubParsersAction) -> None:
     off.set_defaults(func=run_off)
 
 
+def _configured_pinmap(args: argparse.Namespace) -> str | None:
+    """The pin map the service uses: `--pinmap`, else the config's `[lights] pinmap`.
+
+    `lights off` runs after the service stopped, possibly because its config is bad: then the
+    shipped pin map is used, with a warning, rather than leaving the lamps as they were.
+    """
+    if args.pinmap:
+        return args.pinmap
+    from stagebox.config import ConfigError, load_config
+
+    try:
+        cfg = load_config(args.config)
+    except ConfigError as exc:
+        print(f"warning: {exc}\nusing the shipped pin map", file=sys.stderr)
+        return None
+    return str(cfg.lights.pinmap) if cfg.lights.pinmap else None
+
+
 def _open(args: argparse.Namespace) -> tuple[PinMap, GPIOBackend]:
     try:
-        pinmap = load_pinmap(args.pinmap)
+        pinmap = load_pinmap(_configured_pinmap(args))
     except PinMapError as exc:
         raise CLIError(str(exc)) from None
     try:
