@@ -116,6 +116,7 @@ class Stage:
         self._lookahead = round(settings.lookahead_seconds * sample_rate)  # samples
         self._pending: list[StageEvent] = []  # from commands, emitted with the next update
         self._fit: ClockFit | None = None  # the clock's line as of the previous update
+        self._ended_at = 0  # samples: where the last pass ended (the next starts no earlier)
         self._plans: dict[str, CuePlan] = {}  # cue number -> plan on the line below
         self._plans_for = -1  # clock generation the plans were made for
 
@@ -251,7 +252,7 @@ class Stage:
         run_start = math.floor(clock.run_start + 0.5)
         if self.current is None:
             # Does the LTC run through this cue's window in this period?
-            first = max(math.ceil(win_start), run_start)
+            first = max(math.ceil(win_start), run_start, self._ended_at)
             if first < end and end - 1 < win_end:
                 self.current = Pass(cue, first)
                 out.append(StageEvent(ev.PASS_START, first, self._label(clock, first), self._ids()))
@@ -407,6 +408,7 @@ class Stage:
                 out.append(StageEvent(ev.LIGHT, at, label, {"name": name, "state": False}))
         out.append(StageEvent(ev.PASS_END, at, self._old_label(at), {**self._ids(), "reason": why}))
         self.current = None
+        self._ended_at = at
         return out
 
     # -- helpers ------------------------------------------------------------------------------

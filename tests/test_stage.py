@@ -220,3 +220,23 @@ def test_handles_and_record_offset():
     t = feed.passes[0]
     assert take.first_sample == t.tc_in_sample("6") - 5 * 1920 + 17
     assert take.first_sample + len(audio) == t.tc_out_sample("6") + 3 * 1920 + 17
+
+
+def test_overlapping_windows_pass_to_the_next_cue_after_post_roll():
+    # Cue 2's pre-roll (2 s) begins before cue 1's post-roll (1 s) ends: cue 2's pass starts
+    # where cue 1's ended, never before, and both takes are exact.
+    a = cue("1", "01:00:03:00", "01:00:04:00", RATE_25)
+    b = cue("2", "01:00:06:00", "01:00:07:00", RATE_25)
+    feed = StageFeed([a, b], passes=1, preroll=2.0, postroll=1.0)
+    run = run_feed(feed, [a, b], settings=settings_for(feed, preroll_seconds=2.0))
+    starts, ends = run.of("pass_start"), run.of("pass_end")
+    assert [e.data["cue"] for e in starts] == ["1", "2"]
+    assert starts[1].sample == ends[0].sample
+    assert ends[0].data["reason"] == "post-roll ended"
+    assert_takes_exact(run, "1")
+    assert_takes_exact(run, "2")
+    # Cue 2's beeps at 01:00:03 and :04 fall inside cue 1's pass: they are not played late;
+    # the one at 01:00:05:00 is, on the sample where cue 2's pass starts.
+    beeps = [e for e in run.of("beep") if e.data["cue"] == "2"]
+    assert [e.data["n"] for e in beeps] == [3]
+    assert beeps[0].sample == starts[1].sample
