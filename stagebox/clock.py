@@ -68,7 +68,7 @@ class TimecodeClock:
         *,
         rate: Rate | None = None,  # configured rate: wins over detection
         freewheel_frames: int = 4,  # frames of dropout bridged before the clock is lost
-        lock_frames: int = 2,  # consecutive frames needed to lock
+        lock_frames: int = 1,  # consecutive frames needed to lock
         grid_tolerance: float = 0.25,  # frames: how far off the grid a frame may start
     ) -> None:
         if lock_frames < 1:
@@ -212,7 +212,8 @@ class TimecodeClock:
             a = run.starts[1]
             self._period = b
         else:
-            b = self._period or frame.period
+            # One frame: its own length, or the period of the run before a jump.
+            b = self._period = self._period or frame.period
             a = frame.start
         self._fit = (a, b, k0)
         self.generation += 1

@@ -43,7 +43,7 @@ class EngineSettings:
     playback_latency: int = 0  # samples from writing a headphone sample to hearing it
     rate: Rate | None = None  # configured timecode rate (None: detect)
     freewheel_frames: int = 4
-    lock_frames: int = 2
+    lock_frames: int = 1
     stage: StageSettings = field(default_factory=StageSettings)
 
     @classmethod

@@ -48,9 +48,17 @@ def feed_all(clock, frames, period=256):
     return events
 
 
-def test_locks_on_the_second_frame():
+def test_locks_on_the_first_frame_by_default():
     frames = sent_frames(RATE_25, n=10)
     clock = TimecodeClock(SR)
+    events = clock.feed(frames[:1], math.ceil(frames[0].end))
+    assert [e.kind for e in events] == ["lock"]
+    assert str(clock.timecode_at(frames[0].start + 10)) == frames[0].label
+
+
+def test_locks_on_the_second_frame_when_asked():
+    frames = sent_frames(RATE_25, n=10)
+    clock = TimecodeClock(SR, lock_frames=2)
     assert clock.feed(frames[:1], math.ceil(frames[0].end)) == []
     assert clock.state == LOST
     events = clock.feed(frames[1:2], math.ceil(frames[1].end))

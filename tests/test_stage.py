@@ -240,3 +240,28 @@ def test_overlapping_windows_pass_to_the_next_cue_after_post_roll():
     beeps = [e for e in run.of("beep") if e.data["cue"] == "2"]
     assert [e.data["n"] for e in beeps] == [3]
     assert beeps[0].sample == starts[1].sample
+
+
+@pytest.mark.parametrize("rate", [RATE_23976, RATE_25, RATE_2997DF])
+@pytest.mark.parametrize("sample_rate", [44100, 48000, 96000])
+def test_timecode_usable_within_two_frames_of_ltc_appearing(rate, sample_rate):
+    """DESIGN.md 5: first usable timecode within two frames of LTC appearing. Measured in
+    samples of audio processed (256-sample periods, as live), not in wall-clock time."""
+    from stagerun import ListSink
+
+    from stagebox.engine import Engine
+
+    sep = ";" if rate.drop_frame else ":"
+    c = cue("1", f"01:00:10{sep}00", f"01:00:11{sep}00", rate)
+    feed = StageFeed([c], passes=1, preroll=2.0, sample_rate=sample_rate, lead_in=0.3)
+    audio = feed.render_all()
+    engine = Engine(settings_for(feed), sink=ListSink(), cues=[c], mode="safe")
+    appeared = feed.passes[0].start
+    period = float(rate.samples_per_frame(sample_rate))
+    for pos in range(0, len(audio), 256):
+        engine.process(audio[pos : pos + 256], pos)
+        if engine.clock.locked:
+            break
+    assert (engine.position - appeared) / period < 2.0
+    first = math.floor(feed.passes[0].frame_starts[0] + 0.5)
+    assert str(engine.clock.timecode_at(first)) == str(feed.passes[0].first)

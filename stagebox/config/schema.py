@@ -127,8 +127,9 @@ class TimecodeConfig:
     )
     lock_frames: int = setting(
         Integer(minimum=1, maximum=50),
-        2,
-        "consecutive frames in sequence needed before the clock declares lock",
+        1,
+        "consecutive frames in sequence needed to lock (1: the first frame that passes the "
+        "decoder's sync, BCD and timing checks, so timecode is known within two frames)",
     )
 
 
