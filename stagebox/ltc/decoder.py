@@ -66,7 +66,10 @@ def _hop_size(sample_rate: int) -> int:
 
 
 def to_float(block: np.ndarray) -> np.ndarray:
-    """A block as float64 at full scale 1.0 (ints by their dtype's full scale)."""
+    """A block as float32 at full scale 1.0 (ints by their dtype's full scale).
+
+    float32 holds 24 bits of mantissa, more than any converter delivers, and halves the
+    memory traffic of every pass over the samples."""
     a = np.asarray(block)
     if a.ndim == 2 and 1 in a.shape:
         a = a.reshape(-1)
@@ -74,14 +77,14 @@ def to_float(block: np.ndarray) -> np.ndarray:
         raise ValueError(f"decode wants a mono block (1-D), not shape {a.shape}")
     kind = a.dtype.kind
     if kind == "f":
-        return a.astype(np.float64, copy=False)
+        return a.astype(np.float32, copy=False)
     if kind == "i":
-        return a.astype(np.float64) * (1.0 / (1 << (8 * a.dtype.itemsize - 1)))
+        return a.astype(np.float32) * np.float32(1.0 / (1 << (8 * a.dtype.itemsize - 1)))
     if kind == "u":
         mid = 1 << (8 * a.dtype.itemsize - 1)
-        return (a.astype(np.float64) - mid) * (1.0 / mid)
+        return (a.astype(np.float32) - np.float32(mid)) * np.float32(1.0 / mid)
     if kind == "b":
-        return a.astype(np.float64)
+        return a.astype(np.float32)
     raise ValueError(f"decode wants numeric samples, not dtype {a.dtype}")
 
 
@@ -125,7 +128,7 @@ class LTCDecoder:
             int((LOOKBACK_FRAMES + 2) * cell_max * FRAME_BITS) + self.hop + 4 * self._margin
         )
         self._cap = self._history + BATCH_HOPS * self.hop + self._lookahead + self.hop
-        self._buf = np.zeros(self._cap)
+        self._buf = np.zeros(self._cap, dtype=np.float32)
         self.reset()
 
     def reset(self) -> None:
