@@ -55,7 +55,7 @@ FPS_MAX = 30.0  # fastest standard rate
 SPEED_MIN = 0.85  # slowest play speed decoded (a shuttle or varispeed)
 SPEED_MAX = 1.15  # fastest
 HOP_SECONDS = 1024 / 48000  # about 21 ms: one hop's latency and the unit of work
-BATCH_HOPS = 64  # hops handled together when a block brings many (bulk decoding)
+BATCH_HOPS = 256  # hops handled together when a block brings many (bulk decoding)
 FLYWHEEL_FRAMES = 8  # frames after the last decoded one read on the predicted grid
 LOOKBACK_FRAMES = 4  # frames before the first of a run read on its grid
 
@@ -286,18 +286,21 @@ class LTCDecoder:
     def _emit(self, cand: Candidates | None, out: list[LTCFrame], upto: float) -> None:
         """Accept the candidates in stream order, reading any frame the framer missed
         between them (the flywheel), then the slots after the last one that are due."""
+        accepted: list[tuple] = []  # (t0, half, bits, fields, reverse, row): stream order
         if cand is not None:
-            for i in range(len(cand)):
-                t0 = float(cand.t0[i])
-                self._fly(upto, before=t0, out=out)
+            t0s = cand.t0.tolist()
+            halves = cand.half.tolist()
+            revs = cand.reverse.tolist()
+            for i, t0 in enumerate(t0s):
+                self._fly(upto, before=t0, accepted=accepted)
                 if t0 <= self._after():
                     continue  # the same frame, found by the other conditioning
-                self._accept(
-                    t0, float(cand.half[i]), cand.bits[i], cand.fields[i], cand.reverse[i], out
-                )
-        self._fly(upto, before=None, out=out)
+                self._accept(t0, halves[i], cand.bits[i], cand.fields[i], revs[i], accepted, i)
+        self._fly(upto, before=None, accepted=accepted)
+        if accepted:
+            out.extend(self._make_frames(accepted, cand))
 
-    def _fly(self, upto: float, before: float | None, out: list[LTCFrame]) -> None:
+    def _fly(self, upto: float, before: float | None, accepted: list[tuple]) -> None:
         """Read predicted frames after the last one accepted, while they are due by `upto`
         (late enough that the framer would have found them) and start before `before`."""
         while self._fly_slot <= FLYWHEEL_FRAMES:
@@ -311,9 +314,12 @@ class LTCDecoder:
             self._fly_slot += 1
             got = self._read(t0, half, self._last_rev)
             if got is not None:
-                self._accept(*got, self._last_rev, out)
+                self._accept(*got, self._last_rev, accepted)
 
-    def _accept(self, t0, half, bits, fields, reverse, out: list[LTCFrame]) -> None:
+    def _accept(
+        self, t0, half, bits, fields, reverse: bool, accepted: list[tuple], row: int = -1
+    ) -> None:
+        """Take a frame (row: its index in this batch's candidates, -1 if read on the grid)."""
         if self._fly_slot > FLYWHEEL_FRAMES:
             # First frame of a run: the frames just before it may have been there, broken
             # by noise; read them on the grid now that it is known (they arrive with it).
@@ -323,16 +329,16 @@ class LTCDecoder:
                 t_k = t0 - k * span
                 if t_k <= self._after():
                     break
-                got = self._read(t_k, half, bool(reverse))
+                got = self._read(t_k, half, reverse)
                 if got is None:
                     break
                 earlier.append(got)
             for got in reversed(earlier):
-                out.append(self._make_frame(*got, reverse))
-        out.append(self._make_frame(t0, half, bits, fields, reverse))
+                accepted.append((*got, reverse, -1))
+        accepted.append((t0, half, bits, fields, reverse, row))
         self._last_t0 = t0
         self._last_half = half
-        self._last_rev = bool(reverse)
+        self._last_rev = reverse
         self._fly_slot = 1
 
     def _read(self, t0: float, half: float, reverse: bool):
@@ -351,36 +357,61 @@ class LTCDecoder:
             return None
         return t0, fit_half, bits, fields
 
-    def _make_frame(self, t0, half, bits, fields, reverse) -> LTCFrame:
-        span = HALVES * half
-        lo = max(int(t0) - self._buf_start, 0)
-        hi = min(int(math.ceil(t0 + span)) + 1 - self._buf_start, self._buf_len)
-        peak = float(np.abs(self._buf[lo:hi]).max()) if hi > lo else 0.0
-        level = 20.0 * math.log10(peak) if peak > 0 else -math.inf
-        f = fields.tolist()
-        rev = bool(reverse)
-        start, end = (t0 + span, t0) if rev else (t0, t0 + span)
-        user = 0
-        for g in range(8):
-            user |= f[8 + g] << (4 * g)
-        nominal25 = abs(self.sample_rate / span - 25.0) < 1.5  # flags move at 25 fps
-        bgf = (27, 58, 43) if nominal25 else (43, 58, 59)
-        b = bits.tolist()
-        return LTCFrame(
-            f[7] * 10 + f[6],
-            f[5] * 10 + f[4],
-            f[3] * 10 + f[2],
-            f[1] * 10 + f[0],
-            drop_frame=bool(b[10]),
-            colour_frame=bool(b[11]),
-            user_bits=user,
-            binary_group_flags=b[bgf[0]] | (b[bgf[1]] << 1) | (b[bgf[2]] << 2),
-            start=start,
-            end=end,
-            reverse=rev,
-            level=level,
-            bits=tuple(b),
-        )
+    def _make_frames(self, accepted: list[tuple], cand: Candidates | None) -> list[LTCFrame]:
+        """LTCFrames for the accepted (t0, half, bits, fields, reverse, row), all at once: the
+        fields, flags and levels are computed over the whole batch in a few numpy calls,
+        leaving one constructor call per frame."""
+        t0 = np.array([f[0] for f in accepted])  # samples
+        span = HALVES * np.array([f[1] for f in accepted])  # samples
+        rows = [f[5] for f in accepted]  # index into `cand`, or -1 (read by the flywheel)
+        if cand is not None and min(rows) >= 0:
+            bits = cand.bits[rows]  # (n, 80) uint8
+            fields = cand.fields[rows]  # (n, 16): BCD digits, user groups
+        else:
+            bits = np.stack([f[2] for f in accepted])
+            fields = np.stack([f[3] for f in accepted])
+        rev = np.array([f[4] for f in accepted], dtype=bool)
+        # Level: peak of the raw input over each frame's span, as buffer indices [lo, hi).
+        lo = np.maximum(np.trunc(t0).astype(np.int64) - self._buf_start, 0)
+        hi = np.minimum(np.ceil(t0 + span).astype(np.int64) + 1 - self._buf_start, self._buf_len)
+        hi = np.maximum(hi, lo)
+        r0 = int(lo.min())
+        r1 = int(hi.max())
+        if r1 < self._cap:
+            x = self._buf[r0 : r1 + 1]  # one spare sample: reduceat's last index
+        else:
+            x = np.append(self._buf[r0:r1], np.float32(0.0))
+        pairs = np.empty(2 * t0.size, dtype=np.int64)
+        pairs[0::2] = lo - r0
+        pairs[1::2] = hi - r0
+        top = np.maximum.reduceat(x, pairs)[0::2]
+        bottom = np.minimum.reduceat(x, pairs)[0::2]
+        peak = np.maximum(top, -bottom).astype(np.float64)
+        peak[hi == lo] = 0.0
+        level = np.full(t0.size, -np.inf)
+        np.log10(peak, out=level, where=peak > 0)
+        level *= 20.0  # dBFS
+        labels = fields[:, [7, 5, 3, 1]] * 10 + fields[:, [6, 4, 2, 0]]  # h, m, s, f
+        user = fields[:, 8:16] @ (1 << (4 * np.arange(8, dtype=np.int64)))
+        nominal25 = np.abs(self.sample_rate / span - 25.0) < 1.5  # flags move at 25 fps
+        flag_bits = np.where(nominal25[:, None], [27, 58, 43], [43, 58, 59])
+        bgf = np.take_along_axis(bits, flag_bits, axis=1).astype(np.int64) @ [1, 2, 4]
+        start = np.where(rev, t0 + span, t0)
+        end = np.where(rev, t0, t0 + span)
+        return [
+            LTCFrame(h, m, s, f, bool(b[10]), bool(b[11]), u, g, st, en, r, lv, tuple(b))
+            for (h, m, s, f), b, u, g, st, en, r, lv in zip(
+                labels.tolist(),
+                bits.tolist(),
+                user.tolist(),
+                bgf.tolist(),
+                start.tolist(),
+                end.tolist(),
+                rev.tolist(),
+                level.tolist(),
+                strict=True,
+            )
+        ]
 
 
 def _label_ok(bits: np.ndarray, fields: np.ndarray) -> bool:
