@@ -40,7 +40,6 @@ size; no threads, no I/O; buffers are allocated once and numpy allocates only it
 
 from __future__ import annotations
 
-import bisect
 import math
 
 import numpy as np
@@ -48,7 +47,7 @@ import numpy as np
 from stagebox.ltc.edges import EdgeFinder
 from stagebox.ltc.flywheel import read_bits, refit
 from stagebox.ltc.frame import FRAME_BITS, SYNC_BITS, LTCFrame
-from stagebox.ltc.framer import HALVES, WEIGHTS, Candidates, Framer
+from stagebox.ltc.framer import HALVES, Candidates, Framer, field_values
 
 FPS_MIN = 24000 / 1001  # slowest standard rate (23.976)
 FPS_MAX = 30.0  # fastest standard rate
@@ -242,22 +241,16 @@ class LTCDecoder:
         # The pulse conditioning runs only while the step one is not locked: on hops where
         # it had found fewer than three frames ending in the last four frames' time. Only frames
         # it had found before the hop began count, so batching hops changes nothing.
-        k = 0
-        while k < hops:
-            if not self._pulse_wanted(first + k * h):
-                k += 1
-                continue
-            run = k
-            while run < hops and self._pulse_wanted(first + run * h):
-                run += 1
-            start = first + k * h
+        wanted = self._pulse_wanted(first + h * np.arange(hops))
+        change = np.flatnonzero(np.diff(np.concatenate([[0], wanted, [0]]).astype(np.int8)))
+        for k, run in zip(change[0::2].tolist(), change[1::2].tolist(), strict=True):
+            start = first + k * h  # hops [k, run) want the pulse conditioning
             if self._pulse_next != start:
                 pulse.reset()
                 pulse_framer.reset()
             last = final and run == hops
             found.append(self._run_path(pulse, pulse_framer, start, run - k, last, stream_end))
             self._pulse_next = first + run * h
-            k = run
         self._next_hop = first + hops * h
         cand = None
         for c in found:
@@ -274,10 +267,11 @@ class LTCDecoder:
             framer.close(stream_end)
         return framer.frames(self._after())
 
-    def _pulse_wanted(self, hop_start: int) -> bool:
-        ends = self._paths[0][1].found_ends
-        lo = bisect.bisect_left(ends, hop_start - self._lock_hold)
-        hi = bisect.bisect_left(ends, hop_start - self._fly_delay)
+    def _pulse_wanted(self, hop_starts: np.ndarray) -> np.ndarray:
+        """Per hop start (absolute samples): whether the step conditioning is not locked."""
+        ends = np.asarray(self._paths[0][1].found_ends)
+        lo = np.searchsorted(ends, hop_starts - self._lock_hold, side="left")
+        hi = np.searchsorted(ends, hop_starts - self._fly_delay, side="left")
         return hi - lo < 3
 
     def _after(self) -> float:
@@ -352,7 +346,7 @@ class LTCDecoder:
             return None
         if reverse:
             bits = bits[::-1].copy()
-        fields = bits.astype(np.int64) @ WEIGHTS
+        fields = field_values(bits)
         if not _label_ok(bits, fields):
             return None
         return t0, fit_half, bits, fields
