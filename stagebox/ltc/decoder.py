@@ -40,6 +40,7 @@ size; no threads, no I/O; buffers are allocated once and numpy allocates only it
 
 from __future__ import annotations
 
+import bisect
 import math
 
 import numpy as np
@@ -241,9 +242,7 @@ class LTCDecoder:
         # The pulse conditioning runs only while the step one is not locked: on hops where
         # it had found fewer than three frames ending in the last four frames' time. Only frames
         # it had found before the hop began count, so batching hops changes nothing.
-        wanted = self._pulse_wanted(first + h * np.arange(hops))
-        change = np.flatnonzero(np.diff(np.concatenate([[0], wanted, [0]]).astype(np.int8)))
-        for k, run in zip(change[0::2].tolist(), change[1::2].tolist(), strict=True):
+        for k, run in self._pulse_wanted(first, hops):
             start = first + k * h  # hops [k, run) want the pulse conditioning
             if self._pulse_next != start:
                 pulse.reset()
@@ -267,12 +266,25 @@ class LTCDecoder:
             framer.close(stream_end)
         return framer.frames(self._after())
 
-    def _pulse_wanted(self, hop_starts: np.ndarray) -> np.ndarray:
-        """Per hop start (absolute samples): whether the step conditioning is not locked."""
-        ends = np.asarray(self._paths[0][1].found_ends)
-        lo = np.searchsorted(ends, hop_starts - self._lock_hold, side="left")
-        hi = np.searchsorted(ends, hop_starts - self._fly_delay, side="left")
-        return hi - lo < 3
+    def _pulse_wanted(self, first: int, hops: int) -> list[tuple[int, int]]:
+        """Runs [k, end) of the hops from `first` on which the step conditioning is not
+        locked: it had found fewer than three frames ending in the last four frames' time."""
+        ends = self._paths[0][1].found_ends
+        if hops < 8:  # streaming: a hop or two per call, plain Python is cheapest
+            starts = [first + k * self.hop for k in range(hops)]
+            lo = [bisect.bisect_left(ends, t - self._lock_hold) for t in starts]
+            hi = [bisect.bisect_left(ends, t - self._fly_delay) for t in starts]
+            wanted = np.array([b - a < 3 for a, b in zip(lo, hi, strict=True)])
+        else:
+            starts = first + self.hop * np.arange(hops)
+            ends = np.asarray(ends)
+            lo = np.searchsorted(ends, starts - self._lock_hold, side="left")
+            hi = np.searchsorted(ends, starts - self._fly_delay, side="left")
+            wanted = hi - lo < 3
+        if not wanted.any():
+            return []
+        change = np.flatnonzero(np.diff(np.concatenate([[0], wanted, [0]]).astype(np.int8)))
+        return list(zip(change[0::2].tolist(), change[1::2].tolist(), strict=True))
 
     def _after(self) -> float:
         return self._last_t0 + 0.5 * HALVES * self._last_half
@@ -351,10 +363,44 @@ class LTCDecoder:
             return None
         return t0, fit_half, bits, fields
 
+    def _make_frame(self, t0, half, bits, fields, reverse: bool) -> LTCFrame:
+        """One LTCFrame, as `_make_frames` builds many."""
+        span = HALVES * half
+        lo = max(int(t0) - self._buf_start, 0)
+        hi = min(int(math.ceil(t0 + span)) + 1 - self._buf_start, self._buf_len)
+        seg = self._buf[lo:hi]
+        peak = max(float(seg.max()), -float(seg.min())) if hi > lo else 0.0
+        f = fields.tolist()
+        start, end = (t0 + span, t0) if reverse else (t0, t0 + span)
+        user = 0
+        for g in range(8):
+            user |= f[8 + g] << (4 * g)
+        nominal25 = abs(self.sample_rate / span - 25.0) < 1.5  # flags move at 25 fps
+        bgf = (27, 58, 43) if nominal25 else (43, 58, 59)
+        b = bits.tolist()
+        return LTCFrame(
+            f[7] * 10 + f[6],
+            f[5] * 10 + f[4],
+            f[3] * 10 + f[2],
+            f[1] * 10 + f[0],
+            bool(b[10]),
+            bool(b[11]),
+            user,
+            b[bgf[0]] | (b[bgf[1]] << 1) | (b[bgf[2]] << 2),
+            start,
+            end,
+            reverse,
+            _dbfs(peak),
+            tuple(b),
+        )
+
     def _make_frames(self, accepted: list[tuple], cand: Candidates | None) -> list[LTCFrame]:
         """LTCFrames for the accepted (t0, half, bits, fields, reverse, row), all at once: the
         fields, flags and levels are computed over the whole batch in a few numpy calls,
-        leaving one constructor call per frame."""
+        leaving one constructor call per frame. A few frames (streaming) are built one by
+        one, which costs fewer numpy calls; both give the same frames."""
+        if len(accepted) < 4:
+            return [self._make_frame(*a[:5]) for a in accepted]
         t0 = np.array([f[0] for f in accepted])  # samples
         span = HALVES * np.array([f[1] for f in accepted])  # samples
         rows = [f[5] for f in accepted]  # index into `cand`, or -1 (read by the flywheel)
@@ -382,9 +428,7 @@ class LTCDecoder:
         bottom = np.minimum.reduceat(x, pairs)[0::2]
         peak = np.maximum(top, -bottom).astype(np.float64)
         peak[hi == lo] = 0.0
-        level = np.full(t0.size, -np.inf)
-        np.log10(peak, out=level, where=peak > 0)
-        level *= 20.0  # dBFS
+        level = [_dbfs(p) for p in peak.tolist()]
         labels = fields[:, [7, 5, 3, 1]] * 10 + fields[:, [6, 4, 2, 0]]  # h, m, s, f
         user = fields[:, 8:16] @ (1 << (4 * np.arange(8, dtype=np.int64)))
         nominal25 = np.abs(self.sample_rate / span - 25.0) < 1.5  # flags move at 25 fps
@@ -402,10 +446,15 @@ class LTCDecoder:
                 start.tolist(),
                 end.tolist(),
                 rev.tolist(),
-                level.tolist(),
+                level,
                 strict=True,
             )
         ]
+
+
+def _dbfs(peak: float) -> float:
+    """Peak level in dBFS (full scale 1.0)."""
+    return 20.0 * math.log10(peak) if peak > 0 else -math.inf
 
 
 def _label_ok(bits: np.ndarray, fields: np.ndarray) -> bool:

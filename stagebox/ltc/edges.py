@@ -20,7 +20,6 @@ found never depends on how the caller cut the stream into blocks.
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 THRESHOLD = 0.12  # of the tracked peak detector level over the last hops
 LOCAL_THRESHOLD = 0.35  # of the strongest detector output within about a bit cell each side
@@ -130,7 +129,11 @@ class EdgeFinder:
         mid = a[b : b + n_out]
         # Tracked level: per hop max, decaying between hops (log domain, absolute hop index).
         k0 = first // h
-        hop_max = _block_max(bmax[1:-1], h // b)
+        # (the same maxima either way: one call for a few hops, pairwise halving for many)
+        if hops < 8:
+            hop_max = bmax[1:-1].reshape(hops, -1).max(axis=1)
+        else:
+            hop_max = _block_max(bmax[1:-1], h // b)
         log_m = np.log(np.maximum(hop_max, FLOOR * w * 1e-3))
         ks = np.arange(k0, k0 + hops, dtype=np.float64)
         g = log_m - ks * self._log_decay
@@ -149,7 +152,8 @@ class EdgeFinder:
         # The 2w - 1 samples around each peak are rows of a strided view (a row gather is
         # much cheaper than a 2-D fancy index); the sums are matrix-vector products.
         k = self._offsets
-        win = sliding_window_view(e, k.size)[idx - (w - 1)]
+        rows = np.ndarray((e.size - k.size + 1, k.size), e.dtype, e, 0, (e.itemsize,) * 2)
+        win = rows[idx - (w - 1)]  # rows[j] = e[j : j + 2w - 1], a view (no copy until here)
         win *= sign[:, None]
         win -= 0.5 * amp[:, None]
         np.maximum(win, 0.0, out=win)
