@@ -56,6 +56,7 @@ SPEED_MIN = 0.85  # slowest play speed decoded (a shuttle or varispeed)
 SPEED_MAX = 1.15  # fastest
 HOP_SECONDS = 1024 / 48000  # about 21 ms: one hop's latency and the unit of work
 BATCH_HOPS = 256  # hops handled together when a block brings many (bulk decoding)
+FIND_HOPS = 64  # of those, hops the transition finder takes at once (its arrays fit in cache)
 FLYWHEEL_FRAMES = 8  # frames after the last decoded one read on the predicted grid
 LOOKBACK_FRAMES = 4  # frames before the first of a run read on its grid
 
@@ -258,9 +259,20 @@ class LTCDecoder:
         self._emit(cand, out, float(self._next_hop))
 
     def _run_path(self, finder, framer, first, hops, final, stream_end) -> Candidates | None:
-        lo = first - finder.margin - self._buf_start
-        hi = first + hops * self.hop + finder.lookahead - self._buf_start
-        t, s, _amp = finder.find(self._buf[lo:hi], first, hops, final=final)
+        # The transition finder takes FIND_HOPS at a time, so its arrays stay in the CPU's
+        # cache; the framer takes the whole batch (fewer, larger numpy calls).
+        found = []
+        for k in range(0, hops, FIND_HOPS):
+            n = min(FIND_HOPS, hops - k)
+            at = first + k * self.hop
+            lo = at - finder.margin - self._buf_start
+            hi = at + n * self.hop + finder.lookahead - self._buf_start
+            found.append(finder.find(self._buf[lo:hi], at, n, final=final and k + n == hops))
+        if len(found) == 1:
+            t, s, _amp = found[0]
+        else:
+            t = np.concatenate([f[0] for f in found])
+            s = np.concatenate([f[1] for f in found])
         framer.push(t, s)
         if final:
             framer.close(stream_end)
