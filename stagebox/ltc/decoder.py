@@ -35,7 +35,10 @@ first bit's edge then comes after the last bit's: for a reversed frame `start > 
 `level` is the peak of the raw input over the frame's span, in dBFS (full scale 1.0).
 
 Cost: a fixed number of numpy calls per hop (1024 samples at 48 kHz), whatever the block
-size; no threads, no I/O; buffers are allocated once and numpy allocates only its temporaries.
+size; a block bringing many hops is handled BATCH_HOPS at a time (the transition finder
+FIND_HOPS at a time, to stay in cache), which gives the same frames with fewer numpy calls.
+Samples are float32. No threads, no I/O; buffers are allocated once and numpy allocates only
+its temporaries. Measured against libltc in `docs/benchmarks.md`.
 """
 
 from __future__ import annotations
@@ -48,14 +51,15 @@ import numpy as np
 from stagebox.ltc.edges import EdgeFinder
 from stagebox.ltc.flywheel import read_bits, refit
 from stagebox.ltc.frame import FRAME_BITS, SYNC_BITS, LTCFrame
-from stagebox.ltc.framer import HALVES, WEIGHTS, Candidates, Framer
+from stagebox.ltc.framer import HALVES, Candidates, Framer, field_values
 
 FPS_MIN = 24000 / 1001  # slowest standard rate (23.976)
 FPS_MAX = 30.0  # fastest standard rate
 SPEED_MIN = 0.85  # slowest play speed decoded (a shuttle or varispeed)
 SPEED_MAX = 1.15  # fastest
 HOP_SECONDS = 1024 / 48000  # about 21 ms: one hop's latency and the unit of work
-BATCH_HOPS = 64  # hops handled together when a block brings many (bulk decoding)
+BATCH_HOPS = 256  # hops handled together when a block brings many (bulk decoding)
+FIND_HOPS = 64  # of those, hops the transition finder takes at once (its arrays fit in cache)
 FLYWHEEL_FRAMES = 8  # frames after the last decoded one read on the predicted grid
 LOOKBACK_FRAMES = 4  # frames before the first of a run read on its grid
 
@@ -66,7 +70,10 @@ def _hop_size(sample_rate: int) -> int:
 
 
 def to_float(block: np.ndarray) -> np.ndarray:
-    """A block as float64 at full scale 1.0 (ints by their dtype's full scale)."""
+    """A block as float32 at full scale 1.0 (ints by their dtype's full scale).
+
+    float32 holds 24 bits of mantissa, more than any converter delivers, and halves the
+    memory traffic of every pass over the samples."""
     a = np.asarray(block)
     if a.ndim == 2 and 1 in a.shape:
         a = a.reshape(-1)
@@ -74,14 +81,14 @@ def to_float(block: np.ndarray) -> np.ndarray:
         raise ValueError(f"decode wants a mono block (1-D), not shape {a.shape}")
     kind = a.dtype.kind
     if kind == "f":
-        return a.astype(np.float64, copy=False)
+        return a.astype(np.float32, copy=False)
     if kind == "i":
-        return a.astype(np.float64) * (1.0 / (1 << (8 * a.dtype.itemsize - 1)))
+        return a.astype(np.float32) * np.float32(1.0 / (1 << (8 * a.dtype.itemsize - 1)))
     if kind == "u":
         mid = 1 << (8 * a.dtype.itemsize - 1)
-        return (a.astype(np.float64) - mid) * (1.0 / mid)
+        return (a.astype(np.float32) - np.float32(mid)) * np.float32(1.0 / mid)
     if kind == "b":
-        return a.astype(np.float64)
+        return a.astype(np.float32)
     raise ValueError(f"decode wants numeric samples, not dtype {a.dtype}")
 
 
@@ -125,7 +132,7 @@ class LTCDecoder:
             int((LOOKBACK_FRAMES + 2) * cell_max * FRAME_BITS) + self.hop + 4 * self._margin
         )
         self._cap = self._history + BATCH_HOPS * self.hop + self._lookahead + self.hop
-        self._buf = np.zeros(self._cap)
+        self._buf = np.zeros(self._cap, dtype=np.float32)
         self.reset()
 
     def reset(self) -> None:
@@ -239,22 +246,14 @@ class LTCDecoder:
         # The pulse conditioning runs only while the step one is not locked: on hops where
         # it had found fewer than three frames ending in the last four frames' time. Only frames
         # it had found before the hop began count, so batching hops changes nothing.
-        k = 0
-        while k < hops:
-            if not self._pulse_wanted(first + k * h):
-                k += 1
-                continue
-            run = k
-            while run < hops and self._pulse_wanted(first + run * h):
-                run += 1
-            start = first + k * h
+        for k, run in self._pulse_wanted(first, hops):
+            start = first + k * h  # hops [k, run) want the pulse conditioning
             if self._pulse_next != start:
                 pulse.reset()
                 pulse_framer.reset()
             last = final and run == hops
             found.append(self._run_path(pulse, pulse_framer, start, run - k, last, stream_end))
             self._pulse_next = first + run * h
-            k = run
         self._next_hop = first + hops * h
         cand = None
         for c in found:
@@ -263,19 +262,44 @@ class LTCDecoder:
         self._emit(cand, out, float(self._next_hop))
 
     def _run_path(self, finder, framer, first, hops, final, stream_end) -> Candidates | None:
-        lo = first - finder.margin - self._buf_start
-        hi = first + hops * self.hop + finder.lookahead - self._buf_start
-        t, s, _amp = finder.find(self._buf[lo:hi], first, hops, final=final)
+        # The transition finder takes FIND_HOPS at a time, so its arrays stay in the CPU's
+        # cache; the framer takes the whole batch (fewer, larger numpy calls).
+        found = []
+        for k in range(0, hops, FIND_HOPS):
+            n = min(FIND_HOPS, hops - k)
+            at = first + k * self.hop
+            lo = at - finder.margin - self._buf_start
+            hi = at + n * self.hop + finder.lookahead - self._buf_start
+            found.append(finder.find(self._buf[lo:hi], at, n, final=final and k + n == hops))
+        if len(found) == 1:
+            t, s, _amp = found[0]
+        else:
+            t = np.concatenate([f[0] for f in found])
+            s = np.concatenate([f[1] for f in found])
         framer.push(t, s)
         if final:
             framer.close(stream_end)
         return framer.frames(self._after())
 
-    def _pulse_wanted(self, hop_start: int) -> bool:
+    def _pulse_wanted(self, first: int, hops: int) -> list[tuple[int, int]]:
+        """Runs [k, end) of the hops from `first` on which the step conditioning is not
+        locked: it had found fewer than three frames ending in the last four frames' time."""
         ends = self._paths[0][1].found_ends
-        lo = bisect.bisect_left(ends, hop_start - self._lock_hold)
-        hi = bisect.bisect_left(ends, hop_start - self._fly_delay)
-        return hi - lo < 3
+        if hops < 8:  # streaming: a hop or two per call, plain Python is cheapest
+            starts = [first + k * self.hop for k in range(hops)]
+            lo = [bisect.bisect_left(ends, t - self._lock_hold) for t in starts]
+            hi = [bisect.bisect_left(ends, t - self._fly_delay) for t in starts]
+            wanted = np.array([b - a < 3 for a, b in zip(lo, hi, strict=True)])
+        else:
+            starts = first + self.hop * np.arange(hops)
+            ends = np.asarray(ends)
+            lo = np.searchsorted(ends, starts - self._lock_hold, side="left")
+            hi = np.searchsorted(ends, starts - self._fly_delay, side="left")
+            wanted = hi - lo < 3
+        if not wanted.any():
+            return []
+        change = np.flatnonzero(np.diff(np.concatenate([[0], wanted, [0]]).astype(np.int8)))
+        return list(zip(change[0::2].tolist(), change[1::2].tolist(), strict=True))
 
     def _after(self) -> float:
         return self._last_t0 + 0.5 * HALVES * self._last_half
@@ -283,18 +307,21 @@ class LTCDecoder:
     def _emit(self, cand: Candidates | None, out: list[LTCFrame], upto: float) -> None:
         """Accept the candidates in stream order, reading any frame the framer missed
         between them (the flywheel), then the slots after the last one that are due."""
+        accepted: list[tuple] = []  # (t0, half, bits, fields, reverse, row): stream order
         if cand is not None:
-            for i in range(len(cand)):
-                t0 = float(cand.t0[i])
-                self._fly(upto, before=t0, out=out)
+            t0s = cand.t0.tolist()
+            halves = cand.half.tolist()
+            revs = cand.reverse.tolist()
+            for i, t0 in enumerate(t0s):
+                self._fly(upto, before=t0, accepted=accepted)
                 if t0 <= self._after():
                     continue  # the same frame, found by the other conditioning
-                self._accept(
-                    t0, float(cand.half[i]), cand.bits[i], cand.fields[i], cand.reverse[i], out
-                )
-        self._fly(upto, before=None, out=out)
+                self._accept(t0, halves[i], cand.bits[i], cand.fields[i], revs[i], accepted, i)
+        self._fly(upto, before=None, accepted=accepted)
+        if accepted:
+            out.extend(self._make_frames(accepted, cand))
 
-    def _fly(self, upto: float, before: float | None, out: list[LTCFrame]) -> None:
+    def _fly(self, upto: float, before: float | None, accepted: list[tuple]) -> None:
         """Read predicted frames after the last one accepted, while they are due by `upto`
         (late enough that the framer would have found them) and start before `before`."""
         while self._fly_slot <= FLYWHEEL_FRAMES:
@@ -308,9 +335,12 @@ class LTCDecoder:
             self._fly_slot += 1
             got = self._read(t0, half, self._last_rev)
             if got is not None:
-                self._accept(*got, self._last_rev, out)
+                self._accept(*got, self._last_rev, accepted)
 
-    def _accept(self, t0, half, bits, fields, reverse, out: list[LTCFrame]) -> None:
+    def _accept(
+        self, t0, half, bits, fields, reverse: bool, accepted: list[tuple], row: int = -1
+    ) -> None:
+        """Take a frame (row: its index in this batch's candidates, -1 if read on the grid)."""
         if self._fly_slot > FLYWHEEL_FRAMES:
             # First frame of a run: the frames just before it may have been there, broken
             # by noise; read them on the grid now that it is known (they arrive with it).
@@ -320,16 +350,16 @@ class LTCDecoder:
                 t_k = t0 - k * span
                 if t_k <= self._after():
                     break
-                got = self._read(t_k, half, bool(reverse))
+                got = self._read(t_k, half, reverse)
                 if got is None:
                     break
                 earlier.append(got)
             for got in reversed(earlier):
-                out.append(self._make_frame(*got, reverse))
-        out.append(self._make_frame(t0, half, bits, fields, reverse))
+                accepted.append((*got, reverse, -1))
+        accepted.append((t0, half, bits, fields, reverse, row))
         self._last_t0 = t0
         self._last_half = half
-        self._last_rev = bool(reverse)
+        self._last_rev = reverse
         self._fly_slot = 1
 
     def _read(self, t0: float, half: float, reverse: bool):
@@ -343,20 +373,20 @@ class LTCDecoder:
             return None
         if reverse:
             bits = bits[::-1].copy()
-        fields = bits.astype(np.int64) @ WEIGHTS
+        fields = field_values(bits)
         if not _label_ok(bits, fields):
             return None
         return t0, fit_half, bits, fields
 
-    def _make_frame(self, t0, half, bits, fields, reverse) -> LTCFrame:
+    def _make_frame(self, t0, half, bits, fields, reverse: bool) -> LTCFrame:
+        """One LTCFrame, as `_make_frames` builds many."""
         span = HALVES * half
         lo = max(int(t0) - self._buf_start, 0)
         hi = min(int(math.ceil(t0 + span)) + 1 - self._buf_start, self._buf_len)
-        peak = float(np.abs(self._buf[lo:hi]).max()) if hi > lo else 0.0
-        level = 20.0 * math.log10(peak) if peak > 0 else -math.inf
+        seg = self._buf[lo:hi]
+        peak = max(float(seg.max()), -float(seg.min())) if hi > lo else 0.0
         f = fields.tolist()
-        rev = bool(reverse)
-        start, end = (t0 + span, t0) if rev else (t0, t0 + span)
+        start, end = (t0 + span, t0) if reverse else (t0, t0 + span)
         user = 0
         for g in range(8):
             user |= f[8 + g] << (4 * g)
@@ -368,16 +398,78 @@ class LTCDecoder:
             f[5] * 10 + f[4],
             f[3] * 10 + f[2],
             f[1] * 10 + f[0],
-            drop_frame=bool(b[10]),
-            colour_frame=bool(b[11]),
-            user_bits=user,
-            binary_group_flags=b[bgf[0]] | (b[bgf[1]] << 1) | (b[bgf[2]] << 2),
-            start=start,
-            end=end,
-            reverse=rev,
-            level=level,
-            bits=tuple(b),
+            bool(b[10]),
+            bool(b[11]),
+            user,
+            b[bgf[0]] | (b[bgf[1]] << 1) | (b[bgf[2]] << 2),
+            start,
+            end,
+            reverse,
+            _dbfs(peak),
+            tuple(b),
         )
+
+    def _make_frames(self, accepted: list[tuple], cand: Candidates | None) -> list[LTCFrame]:
+        """LTCFrames for the accepted (t0, half, bits, fields, reverse, row), all at once: the
+        fields, flags and levels are computed over the whole batch in a few numpy calls,
+        leaving one constructor call per frame. A few frames (streaming) are built one by
+        one, which costs fewer numpy calls; both give the same frames."""
+        if len(accepted) < 4:
+            return [self._make_frame(*a[:5]) for a in accepted]
+        t0 = np.array([f[0] for f in accepted])  # samples
+        span = HALVES * np.array([f[1] for f in accepted])  # samples
+        rows = [f[5] for f in accepted]  # index into `cand`, or -1 (read by the flywheel)
+        if cand is not None and min(rows) >= 0:
+            bits = cand.bits[rows]  # (n, 80) uint8
+            fields = cand.fields[rows]  # (n, 16): BCD digits, user groups
+        else:
+            bits = np.stack([f[2] for f in accepted])
+            fields = np.stack([f[3] for f in accepted])
+        rev = np.array([f[4] for f in accepted], dtype=bool)
+        # Level: peak of the raw input over each frame's span, as buffer indices [lo, hi).
+        lo = np.maximum(np.trunc(t0).astype(np.int64) - self._buf_start, 0)
+        hi = np.minimum(np.ceil(t0 + span).astype(np.int64) + 1 - self._buf_start, self._buf_len)
+        hi = np.maximum(hi, lo)
+        r0 = int(lo.min())
+        r1 = int(hi.max())
+        if r1 < self._cap:
+            x = self._buf[r0 : r1 + 1]  # one spare sample: reduceat's last index
+        else:
+            x = np.append(self._buf[r0:r1], np.float32(0.0))
+        pairs = np.empty(2 * t0.size, dtype=np.int64)
+        pairs[0::2] = lo - r0
+        pairs[1::2] = hi - r0
+        top = np.maximum.reduceat(x, pairs)[0::2]
+        bottom = np.minimum.reduceat(x, pairs)[0::2]
+        peak = np.maximum(top, -bottom).astype(np.float64)
+        peak[hi == lo] = 0.0
+        level = [_dbfs(p) for p in peak.tolist()]
+        labels = fields[:, [7, 5, 3, 1]] * 10 + fields[:, [6, 4, 2, 0]]  # h, m, s, f
+        user = fields[:, 8:16] @ (1 << (4 * np.arange(8, dtype=np.int64)))
+        nominal25 = np.abs(self.sample_rate / span - 25.0) < 1.5  # flags move at 25 fps
+        flag_bits = np.where(nominal25[:, None], [27, 58, 43], [43, 58, 59])
+        bgf = np.take_along_axis(bits, flag_bits, axis=1).astype(np.int64) @ [1, 2, 4]
+        start = np.where(rev, t0 + span, t0)
+        end = np.where(rev, t0, t0 + span)
+        return [
+            LTCFrame(h, m, s, f, bool(b[10]), bool(b[11]), u, g, st, en, r, lv, tuple(b))
+            for (h, m, s, f), b, u, g, st, en, r, lv in zip(
+                labels.tolist(),
+                bits.tolist(),
+                user.tolist(),
+                bgf.tolist(),
+                start.tolist(),
+                end.tolist(),
+                rev.tolist(),
+                level,
+                strict=True,
+            )
+        ]
+
+
+def _dbfs(peak: float) -> float:
+    """Peak level in dBFS (full scale 1.0)."""
+    return 20.0 * math.log10(peak) if peak > 0 else -math.inf
 
 
 def _label_ok(bits: np.ndarray, fields: np.ndarray) -> bool:

@@ -57,6 +57,8 @@ class EdgeFinder:
         self._piece = int(min(8192, 200 * LEAK_TIME * sample_rate))
         k = np.arange(self._piece, dtype=np.float64)
         self._powers = (leak**-k, leak**k)
+        self._offsets = np.arange(-width + 1, width, dtype=np.float32)  # samples: centroid window
+        self._ones = np.ones(2 * width - 1, dtype=np.float32)
         self.reset()
 
     def reset(self) -> None:
@@ -98,7 +100,7 @@ class EdgeFinder:
         self._leak_pos += n
         y = out[-x.size :]
         self._leak_hist = out[-(self.margin + self.lookahead + 2) :].copy()
-        return y
+        return y.astype(np.float32)
 
     def find(self, x: np.ndarray, first: int, hops: int, final: bool = False):
         """Transitions in hops [first, first + hops * hop) (x starts at first - margin).
@@ -112,14 +114,14 @@ class EdgeFinder:
             x = self._integrate(x, first - self.margin)
         b = self.block
         # e[n] for n in [first - b, first + n_out + b): x index of n is n - first + margin.
-        cs = np.empty(x.size + 1)
-        cs[0] = 0.0
-        np.cumsum(x, out=cs[1:])
+        # e[n] = S[n] - S[n - w], S[n] the sum of x[n .. n + w - 1]: the box sums come from
+        # a few shifted additions (`_box_sum`), which are exact enough in float32 and much
+        # cheaper than a cumulative sum (no long-range rounding either, whatever the DC).
         lo = self.margin - b  # x index of n = first - b
         m = n_out + 2 * b
+        box = _box_sum(x[lo - w : lo + m + w - 1], w)  # box[j]: sum from x index lo - w + j
         # Unscaled (w times the difference of the means): thresholds are relative.
-        e = cs[lo + w : lo + w + m] - 2.0 * cs[lo : lo + m]
-        e += cs[lo - w : lo - w + m]
+        e = box[w : w + m] - box[:m]
         a = np.abs(e)
         # Local level: max over the block of each sample and its two neighbours.
         bmax = _block_max(a, b)
@@ -127,7 +129,11 @@ class EdgeFinder:
         mid = a[b : b + n_out]
         # Tracked level: per hop max, decaying between hops (log domain, absolute hop index).
         k0 = first // h
-        hop_max = _block_max(bmax[1:-1], h // b)
+        # (the same maxima either way: one call for a few hops, pairwise halving for many)
+        if hops < 8:
+            hop_max = bmax[1:-1].reshape(hops, -1).max(axis=1)
+        else:
+            hop_max = _block_max(bmax[1:-1], h // b)
         log_m = np.log(np.maximum(hop_max, FLOOR * w * 1e-3))
         ks = np.arange(k0, k0 + hops, dtype=np.float64)
         g = log_m - ks * self._log_decay
@@ -140,13 +146,18 @@ class EdgeFinder:
         peak &= mid >= a[b - 1 : b - 1 + n_out]
         peak &= mid > a[b + 1 : b + 1 + n_out]
         idx = np.flatnonzero(peak) + b  # index into e
-        sign = np.where(e[idx] > 0, 1.0, -1.0)
+        sign = np.where(e[idx] > 0, 1.0, -1.0).astype(e.dtype)
         amp = a[idx]
         # Sub-sample position: centroid of the detector's triangle above half its height.
-        k = np.arange(-w + 1, w)
-        win = e[idx[:, None] + k] * sign[:, None] - 0.5 * amp[:, None]
+        # The 2w - 1 samples around each peak are rows of a strided view (a row gather is
+        # much cheaper than a 2-D fancy index); the sums are matrix-vector products.
+        k = self._offsets
+        rows = np.ndarray((e.size - k.size + 1, k.size), e.dtype, e, 0, (e.itemsize,) * 2)
+        win = rows[idx - (w - 1)]  # rows[j] = e[j : j + 2w - 1], a view (no copy until here)
+        win *= sign[:, None]
+        win -= 0.5 * amp[:, None]
         np.maximum(win, 0.0, out=win)
-        delta = (win @ k) / np.maximum(win.sum(axis=1), 1e-30)
+        delta = (win @ k) / np.maximum(win @ self._ones, 1e-30)
         # e[n] compares [n, n+w) with [n-w, n): a step between n-1 and n peaks at n.
         t = (first - b + idx) + delta - 0.5
         s = sign.astype(np.int8)
@@ -191,3 +202,28 @@ def _block_max(a: np.ndarray, b: int) -> np.ndarray:
         a = np.maximum(a[0::2], a[1::2])
         b //= 2
     return a
+
+
+def _box_sum(x: np.ndarray, w: int) -> np.ndarray:
+    """Sums of w consecutive samples: out[j] = x[j] + ... + x[j + w - 1].
+
+    Built from the sums over 1, 2, 4, ... samples (each the sum of two shifted copies of the
+    one before), adding those whose sizes make up w: about 2 log2(w) additions, each one
+    pass over the array. With no running total it loses nothing to a long signal or DC.
+    """
+    n = x.size
+    total = None  # sums of `width` samples so far
+    width = 0
+    power = x  # sums of `size` samples
+    size = 1
+    while True:
+        if w & size:
+            if total is None:
+                total = power
+            else:
+                total = total[: n - width - size + 1] + power[width : n - size + 1]
+            width += size
+        if 2 * size > w:
+            return total
+        power = power[:-size] + power[size:]
+        size *= 2

@@ -40,7 +40,7 @@ def read_bits(x: np.ndarray, x_start: int, t0: float, half: float) -> np.ndarray
     seg = x[lo - x_start : hi - x_start]
     cs = np.empty(seg.size + 1)
     cs[0] = 0.0
-    np.cumsum(seg, out=cs[1:])
+    np.cumsum(seg, dtype=np.float64, out=cs[1:])
     # cs[k] sums samples before index k: a boundary at time tau sits at index tau + 0.5.
     pos = t0 + _STEPS * half + 0.5 - lo
     s = np.interp(pos, np.arange(cs.size, dtype=np.float64), cs)
