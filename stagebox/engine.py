@@ -150,7 +150,7 @@ class Engine:
         self.beeps = BeepPlayer(sr, settings.stage.beeps)
         self.listeners = list(listeners)
         self.position = 0  # samples: end of the audio processed so far
-        self.levels = np.zeros(0)  # dBFS peak per capture channel, last period
+        self._last_block: np.ndarray | None = None  # the newest capture block (for levels)
         self.xruns = 0
         self._mic = list(settings.mic_channels)
         self._take_info: dict | None = None
@@ -182,8 +182,7 @@ class Engine:
         for event in self.stage.update(self.clock, clock_events, position, end):
             self._carry_out(event)
         self.position = end
-        peak = np.max(np.abs(samples), axis=0) if n else np.zeros(samples.shape[1])
-        self.levels = 20 * np.log10(np.maximum(peak, 1e-6))
+        self._last_block = samples  # its levels are worked out only when a snapshot asks
         heard_at = position if playback_at is None else playback_at
         return self._headphones(heard_at + self.settings.playback_latency, n)
 
@@ -261,6 +260,15 @@ class Engine:
         """Close an open take at the newest captured sample (service stop, end of a replay)."""
         for event in self.stage.stop(self.position, "recording stopped"):
             self._carry_out(event)
+
+    @property
+    def levels(self) -> np.ndarray:
+        """Peak level of each capture channel over the newest period, dBFS (-120 for silence)."""
+        block = self._last_block
+        if block is None or len(block) == 0:
+            return np.zeros(0)
+        peak = np.maximum(block.max(axis=0), -block.min(axis=0))
+        return 20 * np.log10(np.maximum(peak, 1e-6))
 
     def snapshot(
         self, time=None, disk_seconds_left: float | None = None, message: str = ""

@@ -260,10 +260,11 @@ class Stage:
                 return out
         p = self.current
         horizon = end + self._lookahead
-        out.extend(self._plan_cue_light(clock, p, horizon))
-        out.extend(self._plan_beeps(clock, p, start, horizon))
+        plan = self._plan(clock, p.cue)
+        out.extend(self._plan_cue_light(clock, p, plan, horizon))
+        out.extend(self._plan_beeps(clock, p, plan, start, horizon))
         if self.mode == "record":
-            out.extend(self._punch(clock, p, end, horizon))
+            out.extend(self._punch(clock, p, plan, end, horizon))
         if end > win_end:
             out.extend(self._end_pass(math.ceil(win_end), "post-roll ended"))
         return out
@@ -278,8 +279,10 @@ class Stage:
             StageEvent(ev.LIGHT, sample, self._label(clock, sample), {"name": name, "state": state})
         ]
 
-    def _plan_cue_light(self, clock: TimecodeClock, p: Pass, horizon: int) -> list[StageEvent]:
-        on_at, off_at = self._plan(clock, p.cue).cue_light
+    def _plan_cue_light(
+        self, clock: TimecodeClock, p: Pass, plan: CuePlan, horizon: int
+    ) -> list[StageEvent]:
+        on_at, off_at = plan.cue_light
         out = []
         on_at = max(on_at, p.start)
         if "cue on" not in p.light_plan and on_at < off_at and on_at < horizon:
@@ -293,11 +296,11 @@ class Stage:
     # -- beeps --------------------------------------------------------------------------------
 
     def _plan_beeps(
-        self, clock: TimecodeClock, p: Pass, start: int, horizon: int
+        self, clock: TimecodeClock, p: Pass, plan: CuePlan, start: int, horizon: int
     ) -> list[StageEvent]:
         out = []
         length = round(self.settings.beeps.length_frames * clock.period)
-        for number, label, at in self._plan(clock, p.cue).beeps:
+        for number, label, at in plan.beeps:
             if number in p.beeps or number in p.missed_beeps:
                 continue
             if at >= horizon:
@@ -314,11 +317,12 @@ class Stage:
 
     # -- punches ------------------------------------------------------------------------------
 
-    def _punch(self, clock: TimecodeClock, p: Pass, end: int, horizon: int) -> list[StageEvent]:
+    def _punch(
+        self, clock: TimecodeClock, p: Pass, plan: CuePlan, end: int, horizon: int
+    ) -> list[StageEvent]:
         s = self.settings
         cue = p.cue
         out: list[StageEvent] = []
-        plan = self._plan(clock, cue)
         in_at, out_at = plan.punch_in, plan.punch_out
         if s.record_light == "pass" and "record on" not in p.light_plan:
             p.light_plan.add("record on")
