@@ -40,6 +40,19 @@ STATUS_INTERVAL = 1.0  # seconds between systemd STATUS= updates
 DISK_CHECK_INTERVAL = 5.0  # seconds between free-space checks of the takes folder
 
 
+# Config sections whose objects are built at start-up: a reload cannot change them.
+RESTART_SECTIONS = (
+    "audio",
+    "control",
+    "lights",
+    "display",
+    "panel",
+    "buttons",
+    "takes",
+    "timecode",
+)
+
+
 class ServiceError(Exception):
     """The service cannot start: the message says which subsystem and why."""
 
@@ -63,12 +76,19 @@ class StageService:
     """The whole stage, as the systemd service runs it (or `stagebox demo`, simulated)."""
 
     def __init__(
-        self, cfg, *, config_path: Path | None = None, feed=None, stop_at_end: bool = False
+        self,
+        cfg,
+        *,
+        config_path: Path | None = None,
+        overrides: dict | None = None,
+        feed=None,
+        stop_at_end: bool = False,
     ) -> None:
         from stagebox.notify import Notifier
 
         self.cfg = cfg
         self.config_path = config_path
+        self.overrides = dict(overrides or {})  # `--set` keys, applied again on reload
         self.feed = feed  # a StageFeed for the simulated stage (demo, tests); else from config
         self.stop_at_end = stop_at_end  # a simulated feed's end stops the service (the demo)
         self.notifier = Notifier()
@@ -324,7 +344,7 @@ class StageService:
                 self._do_reload()
             if not self._audio_running and self.notifier.ready_sent:
                 # Audio has stopped (feed ended, device gone): serve commands, no watchdog.
-                self._apply_commands(engine.position)
+                self._idle_period()
                 self._stop.wait(IDLE_PERIOD)
                 continue
             try:
@@ -363,17 +383,47 @@ class StageService:
         if self._lights_out:
             self._plan_lamps(self._lights_out)
             self._lights_out = []
+        self._writer_events()
+        self._publish(snapshot)
+
+    def _idle_period(self) -> None:
+        """With no audio flowing: apply commands and carry out what they decided right away.
+
+        The stage's events from commands (a mode, a cue) are normally emitted with the next
+        period; with no next period they are taken now, their lamps switched at once (there is
+        no sample-time moment to aim at), and the snapshot refreshed so that `status`, the
+        display and the panel show the stage as it now is.
+        """
+        engine = self.engine
+        self._apply_commands(engine.position)
+        for event in engine.stage.take_pending():
+            engine._carry_out(event)
+        self._idle_lamps()
+        self._writer_events()
+        self._publish(self._snapshot())
+
+    def _idle_lamps(self) -> None:
+        """Switch the lamp events collected while no audio flows, now, in order."""
+        if not self._lights_out:
+            return
+        self.lamps.cancel()  # whatever was planned for audio that will not come
+        self._plan_lamps(self._lights_out, now=True)
+        self._lights_out = []
+
+    def _writer_events(self) -> None:
         for event in self.writer.events():
             if event.kind in ("disk_full", "overflow", "open_failed", "error", "writer_failed"):
                 log.error("take writer: %s", event.message)
                 self._message = event.message
+
+    def _publish(self, snapshot) -> None:
         if self.display is not None:
             self.display.publish(snapshot)
         if self.panel is not None:
             self.panel.publish(snapshot)
 
-    def _plan_lamps(self, events: list[StageEvent]) -> None:
-        """Hand this period's lamp events to the lamp driver.
+    def _plan_lamps(self, events: list[StageEvent], now: bool = False) -> None:
+        """Hand this period's lamp events to the lamp driver (`now`: switch them at once).
 
         Lamps are planned a little ahead of the audio (the stage's look-ahead) so they switch
         on time. When a pass ends early (loop wrap, relocate, LTC lost), what was planned for
@@ -394,7 +444,10 @@ class StageService:
             else:  # the pass ended at event.sample
                 self.lamps.cancel()
                 planned = [e for e in planned if not (e.state and e.sample > event.sample)]
-        if planned:
+        if planned and now:
+            for event in sorted(planned, key=lambda e: e.sample):
+                self.lamps.set(event.name, event.state, event.sample)
+        elif planned:
             self.lamps.plan(planned)
 
     def _snapshot(self):
@@ -428,8 +481,9 @@ class StageService:
         self.notifier.ready()  # systemd must not wait forever; the watchdog tells the rest
         for event in self.engine.stage.stop(self.engine.position, why):
             self.engine._carry_out(event)
+        self._idle_lamps()  # a pass cut short by the end of audio: its lamps go dark now
         self._message = why
-        self._snapshot()
+        self._publish(self._snapshot())
 
     def _on_event(self, event: StageEvent) -> None:
         """Every stage event: the journal, the lamps (collected), listeners."""
@@ -666,37 +720,46 @@ class StageService:
     # -- reload -------------------------------------------------------------------------------
 
     def _do_reload(self) -> None:
+        """SIGHUP: read the config file again (with the command line's `--set` overrides).
+
+        All or nothing: a config or cue sheet with a problem changes nothing. Sections whose
+        objects were built at start-up (audio device, control socket, GPIO, display, panel,
+        takes folder and writer, timecode clock) keep their running values, with a warning to
+        restart; the stage settings, the cue sheet and the log level apply at once.
+        """
         from stagebox.config import ConfigError, load_config
         from stagebox.engine import EngineSettings
 
         log.info("reloading the config (SIGHUP)")
         try:
-            cfg = load_config(self.config_path)
-        except ConfigError as exc:
+            cfg = load_config(self.config_path, overrides=self.overrides)
+            settings = EngineSettings.from_config(cfg, sample_rate=self.backend.sample_rate)
+        except (ConfigError, ValueError) as exc:
             log.error("new config refused, keeping the old one: %s", exc)
             self._message = "config reload refused"
             return
-        restart_needed = [
-            s
-            for s in ("audio", "control", "lights", "display", "panel", "buttons")
-            if getattr(cfg, s) != getattr(self.cfg, s)
-        ]
+        sheet = None  # no sheet in the config: the stage keeps the cues it has
+        if cfg.stage.cue_sheet:
+            try:
+                sheet = self._load_sheet(Path(cfg.stage.cue_sheet))
+            except ControlError as exc:
+                log.error("new cue sheet refused, keeping the old config and cues: %s", exc)
+                self._message = "cue sheet reload refused"
+                return
+        restart_needed = [s for s in RESTART_SECTIONS if getattr(cfg, s) != getattr(self.cfg, s)]
         if restart_needed:
             log.warning(
                 "[%s] changed: restart the service to apply it (sudo systemctl restart stagebox)",
                 "], [".join(restart_needed),
             )
-        settings = EngineSettings.from_config(cfg, sample_rate=self.backend.sample_rate)
+            cfg = dataclasses.replace(cfg, **{s: getattr(self.cfg, s) for s in restart_needed})
+        logging.getLogger("stagebox").setLevel(cfg.log.level.upper())
         self.engine.stage.settings = dataclasses.replace(settings.stage)
         self.cfg = cfg
-        if cfg.stage.cue_sheet:
-            try:
-                sheet = self._load_sheet(Path(cfg.stage.cue_sheet))
-            except ControlError as exc:
-                log.error("new cue sheet refused, keeping the old one: %s", exc)
-                return
+        if sheet is not None:
             self.engine.stage.set_cues(list(sheet), self.engine.position)
             self.sheet = sheet
+        self._message = ""
         log.info("config reloaded")
 
     def _status_line(self) -> str:
