@@ -97,7 +97,13 @@ class StageService:
         self.takelog = None
         self.book = None
         self.writer = None
+        self.sink = None  # the engine's WriterSink
         self.lamps = None  # LampDriver
+        # The GPIO backend the lamps and buttons are on. With `lights.backend = "sim"` it is
+        # `stagebox.gpio.sim.Backend`: the demo and the tests press its buttons
+        # (`service.gpio.press("circle")`) and read its lamp history.
+        self.gpio = None
+        self.buttons = None  # stagebox.gpio.buttons.Buttons when `buttons.enabled`
         self.backend = None
         self._commands: queue.Queue[_Command] = queue.Queue()
         self._stop = threading.Event()
@@ -194,6 +200,7 @@ class StageService:
             lamps = Lamps(gpio, pinmap)
         except Exception as exc:
             raise ServiceError(f"lights ({cfg.lights.backend}): {exc}") from exc
+        self.gpio = gpio
         self.lamps = LampDriver(lamps, relay_lag_trim=cfg.lights.relay_lag_ms / 1000.0).start()
         stack.callback(self.lamps.stop, raise_error=False)
         if cfg.buttons.enabled:
@@ -204,6 +211,7 @@ class StageService:
                 debounce_ms=cfg.buttons.debounce_ms,
                 long_press_ms=cfg.buttons.long_press_ms,
             ).start()
+            self.buttons = buttons
             stack.callback(buttons.stop)
 
     def _start_panel(self, stack: contextlib.ExitStack) -> None:
@@ -296,6 +304,7 @@ class StageService:
             rate=self.sheet.rate if self.sheet else cfg.timecode.rate,
             track_names=tuple(f"Mic {c + 1}" for c in settings.mic_channels),
         )
+        self.sink = sink
         cues = list(self.sheet) if self.sheet else []
         self.engine = Engine(
             settings,
@@ -423,32 +432,7 @@ class StageService:
             self.panel.publish(snapshot)
 
     def _plan_lamps(self, events: list[StageEvent], now: bool = False) -> None:
-        """Hand this period's lamp events to the lamp driver (`now`: switch them at once).
-
-        Lamps are planned a little ahead of the audio (the stage's look-ahead) so they switch
-        on time. When a pass ends early (loop wrap, relocate, LTC lost), what was planned for
-        after that moment is stale: the driver's plan is dropped, and so are switch-ons decided
-        before the end for moments after it; the stage's switch-offs at the end remain.
-        """
-        from stagebox.gpio.lamps import LightEvent
-
-        planned: list[LightEvent] = []
-        for event in events:
-            if event.event == ev.MODE:
-                if self.cfg.lights.standby_light:
-                    on = event.data["mode"] == "record"
-                    planned.append(LightEvent("standby_light", on, event.sample))
-            elif event.event == ev.LIGHT:
-                name = f"{event.data['name']}_light"
-                planned.append(LightEvent(name, event.data["state"], event.sample))
-            else:  # the pass ended at event.sample
-                self.lamps.cancel()
-                planned = [e for e in planned if not (e.state and e.sample > event.sample)]
-        if planned and now:
-            for event in sorted(planned, key=lambda e: e.sample):
-                self.lamps.set(event.name, event.state, event.sample)
-        elif planned:
-            self.lamps.plan(planned)
+        plan_lamps(self.lamps, events, standby_light=self.cfg.lights.standby_light, now=now)
 
     def _snapshot(self):
         now = time.monotonic()
@@ -527,6 +511,11 @@ class StageService:
             log.warning("unknown button command %r", command)
 
     def _circle_last(self, circled: bool) -> None:
+        """CIRCLE button: the take recorded last, even if it punched out a moment ago."""
+        try:
+            self.book.flush(COMMAND_TIMEOUT)  # every take closed so far is in the log
+        except TimeoutError:
+            log.error("the take log is behind: circling the last take it has")
         records = self.takelog.takes() if self.takelog else []
         if not records:
             log.warning("no take to %s yet", "circle" if circled else "uncircle")
@@ -692,11 +681,25 @@ class StageService:
         from stagebox.bwf import update_take_metadata
 
         path = Path(self.cfg.takes.folder) / record.file
+        self._wait_for_writer(path)
         try:
             update_take_metadata(path, circled=record.circled, note=record.full_note)
         except Exception as exc:
             log.error("could not update %s: %s", path.name, exc)
             raise ControlError(f"take logged, but {path.name} was not updated: {exc}") from None
+
+    def _wait_for_writer(self, path: Path) -> None:
+        """A take punched out a moment ago may still be being finished by the take writer (a
+        disk stall can hold seconds of audio in its queue): wait, bounded, until it is."""
+        from stagebox.bwf import marker_path
+
+        closing = self.sink.last_close if self.sink is not None else None
+        if closing is None or not marker_path(path).exists():
+            return
+        try:
+            closing.result(COMMAND_TIMEOUT)
+        except Exception as exc:  # the iXML update below says what state the take is in
+            log.warning("waiting for the take writer to finish %s: %s", path.name, exc)
 
     def _lights_test(self) -> dict:
         if self.engine.stage.mode != "safe":
@@ -771,3 +774,37 @@ class StageService:
         take = f"T{snap.take}" if snap.take else "-"
         rec = " REC" if snap.recording else ""
         return f"{snap.mode} {tc or snap.lock} cue {cue} {take}{rec}"
+
+
+def plan_lamps(
+    driver, events: list[StageEvent], *, standby_light: bool = False, now: bool = False
+) -> None:
+    """Hand a period's stage events to the lamp driver (`now`: switch them at once).
+
+    The stage's lamp `cue` is the pin map's `cue_light`, `record` is `record_light`; with
+    `standby_light` the stand-by lamp is lit while the stage is in record mode.
+
+    Lamps are planned a little ahead of the audio (the stage's look-ahead) so they switch
+    on time. When a pass ends early (loop wrap, relocate, LTC lost), what was planned for
+    after that moment is stale: the driver's plan is dropped, and so are switch-ons decided
+    before the end for moments after it; the stage's switch-offs at the end remain.
+    """
+    from stagebox.gpio.lamps import LightEvent
+
+    planned: list[LightEvent] = []
+    for event in events:
+        if event.event == ev.MODE:
+            if standby_light:
+                on = event.data["mode"] == "record"
+                planned.append(LightEvent("standby_light", on, event.sample))
+        elif event.event == ev.LIGHT:
+            name = f"{event.data['name']}_light"
+            planned.append(LightEvent(name, event.data["state"], event.sample))
+        elif event.event in (ev.PASS_END, ev.JUMP, ev.UNLOCK):  # the pass ended at event.sample
+            driver.cancel()
+            planned = [e for e in planned if not (e.state and e.sample > event.sample)]
+    if planned and now:
+        for event in sorted(planned, key=lambda e: e.sample):
+            driver.set(event.name, event.state, event.sample)
+    elif planned:
+        driver.plan(planned)

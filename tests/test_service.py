@@ -10,11 +10,14 @@ GPIO pins (lamps to the sample, buttons pressed by the crew).
 from __future__ import annotations
 
 import csv
+import grp
 import io
 import json
+import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import numpy as np
@@ -258,3 +261,152 @@ def test_demo_runs_and_every_punch_is_exact(tmp_path):
     assert "all exact" in result.stdout
     takes = sorted(p.name for p in (tmp_path / "demo").glob("*.wav"))
     assert takes == [f"{n}_T001.wav" for n in range(101, 107)]
+
+
+# -- 6. lamps in a replayed stage, to the sample -------------------------------------------------
+
+
+def test_replayed_lamps_match_the_engines_light_events_to_the_sample():
+    from stagerun import ListSink
+
+    from stagebox.audio.stagefeed import StageFeed
+    from stagebox.engine import Engine, EngineSettings
+    from stagebox.events import LIGHT, MODE, PASS_END, StageEvent
+    from stagebox.gpio.lamps import LampDriver, Lamps
+    from stagebox.gpio.pinmap import load_pinmap
+    from stagebox.gpio.sim import Backend
+    from stagebox.service import plan_lamps
+    from stagebox.stage import StageSettings
+
+    # Three passes, relocating with a gap between them; a mode change in the first.
+    feed = StageFeed(
+        [CUE_101], passes=3, preroll=1.0, postroll=0.5, wrap="relocate", relocate_gap=0.3
+    )
+    audio = feed.render_all()
+    settings = EngineSettings(
+        feed.sample_rate,
+        feed.ltc_channel,
+        (feed.mic_channel,),
+        headphone_channels=(0,),
+        playback_channels=1,
+        stage=StageSettings(record_light="pass"),
+    )
+    gpio = Backend()
+    driver = LampDriver(Lamps(gpio, load_pinmap()), replay=True).start()
+    events: list[StageEvent] = []
+    period: list[StageEvent] = []
+    engine = Engine(
+        settings,
+        sink=ListSink(),
+        cues=[CUE_101],
+        mode="record",
+        listeners=[events.append, period.append],
+    )
+    for pos in range(0, len(audio), 256):
+        if pos == 2 * 256 * 100:  # a mode change mid-run reaches the stand-by lamp
+            engine.stage.set_mode("rehearse", pos)
+        if pos == 2 * 256 * 200:
+            engine.stage.set_mode("record", pos)
+        engine.process(audio[pos : pos + 256], pos)
+        plan_lamps(driver, period, standby_light=True)
+        period.clear()
+    engine.close()
+    plan_lamps(driver, period, standby_light=True)
+    assert len([e for e in events if e.event == PASS_END]) == 3
+    for stage_name, pin in (("cue", "cue_light"), ("record", "record_light")):
+        lights = [
+            (e.sample, e.data["state"])
+            for e in events
+            if e.event == LIGHT and e.data["name"] == stage_name
+        ]
+        assert len(lights) >= 6, (stage_name, lights)  # on and off in each of three passes
+        assert [(s, on) for s, _, on in gpio.lamp_history(pin)] == [(None, False), *lights]
+    modes = [(e.sample, e.data["mode"] == "record") for e in events if e.event == MODE]
+    assert len(modes) == 2
+    assert [(s, on) for s, _, on in gpio.lamp_history("standby_light")] == [(None, False), *modes]
+    driver.stop()
+    assert not any(gpio.lit(name) for name in ("cue_light", "record_light", "standby_light"))
+
+
+# -- 7. the crew's buttons during a pass ---------------------------------------------------------
+
+
+def test_buttons_circle_the_take_just_recorded_and_long_rec_stops_recording(tmp_path, monkeypatch):
+    import queue
+
+    from stagebox.audio.stagefeed import StageFeed
+    from stagebox.bwf import OS_DISK
+    from stagebox.config import config_from_dict
+    from stagebox.events import MODE, PASS_START, PUNCH_IN, PUNCH_OUT
+    from stagebox.service import StageService
+
+    sheet = write_sheet(tmp_path / "reel1.csv", [CUE_101, CUE_102])
+    feed = StageFeed([CUE_101], passes=3, preroll=1.0, postroll=0.5, lead_in=0.3, tail=0.3)
+    cfg = config_from_dict(
+        {},
+        overrides={
+            "audio.backend": "sim",
+            "audio.sim_realtime": False,
+            "audio.capture_channels": feed.channels,
+            "audio.ltc_channel": feed.ltc_channel + 1,
+            "audio.mic_channels": [feed.mic_channel + 1],
+            "stage.mode": "record",
+            "stage.cue_sheet": str(sheet),
+            "takes.folder": str(tmp_path / "takes"),
+            "takes.disk_reserve_mb": 1,
+            "lights.backend": "sim",
+            "buttons.enabled": True,
+            "buttons.debounce_ms": 5,
+            "buttons.long_press_ms": 300,
+            "display.enabled": False,
+            "control.socket": str(tmp_path / "control.sock"),
+            "control.socket_group": grp.getgrgid(os.getgid()).gr_name,
+        },
+    )
+    # The disk turns slow at the punch-out (each sync 0.3 s), so the take writer is still
+    # finishing the take when the crew circles it, about 0.06 s after the punch-out.
+    slow_disk = threading.Event()
+    sync = OS_DISK.fdatasync
+    monkeypatch.setattr(
+        OS_DISK, "fdatasync", lambda fd: (slow_disk.is_set() and time.sleep(0.3), sync(fd))
+    )
+    service = StageService(cfg, feed=feed, stop_at_end=True)
+    events = []
+    submitted: queue.Queue[str] = queue.Queue()
+    failures: list[str] = []
+
+    def crew(event) -> None:
+        """On the first punch-out, as the crew would: CIRCLE at once, then hold REC."""
+        events.append(event)
+        if event.event != PUNCH_OUT or len([e for e in events if e.event == PUNCH_OUT]) > 1:
+            return
+        send = service.buttons.submit
+        service.buttons.submit = lambda command: (send(command), submitted.put(command))
+        gpio = service.gpio
+        slow_disk.set()
+        gpio.press("circle")
+        time.sleep(0.05)
+        gpio.release("circle")
+        try:
+            assert submitted.get(timeout=3) == "take circle"
+            gpio.press("record")
+            time.sleep(0.45)  # held past the 0.3 s long press
+            gpio.release("record")
+            assert submitted.get(timeout=3) == "mode rehearse"
+        except (AssertionError, queue.Empty) as exc:  # the audio thread must not die of it
+            failures.append(repr(exc))
+
+    service.add_listener(crew)
+    assert service.run() == 0
+    assert failures == []
+    assert [e.data["mode"] for e in events if e.event == MODE] == ["rehearse"]
+    assert len([e for e in events if e.event == PASS_START]) == 3
+    assert len([e for e in events if e.event == PUNCH_IN]) == 1  # passes 2 and 3 rehearsed
+    [record] = TakeLog(tmp_path / "takes").takes()
+    assert (record.cue, record.take, record.circled) == ("101", 1, True)
+    out = io.StringIO()
+    TakeLog(tmp_path / "takes").report_csv(out)
+    [row] = csv.DictReader(io.StringIO(out.getvalue()))
+    assert (row["cue"], row["take"], row["circled"]) == ("101", "1", "yes")
+    assert read_take_metadata(tmp_path / "takes" / record.file).circled
+    assert [g.command for g in service.buttons.history] == ["take circle", "mode rehearse"]
