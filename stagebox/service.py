@@ -38,6 +38,7 @@ COMMAND_TIMEOUT = 5.0  # seconds a control client waits for the engine to apply 
 IDLE_PERIOD = 0.05  # seconds between command checks while no audio flows
 STATUS_INTERVAL = 1.0  # seconds between systemd STATUS= updates
 DISK_CHECK_INTERVAL = 5.0  # seconds between free-space checks of the takes folder
+LIGHTS_TEST_STEP = 1.0  # seconds each step of `stagebox lights test` holds
 
 
 # Config sections whose objects are built at start-up: a reload cannot change them.
@@ -108,6 +109,7 @@ class StageService:
         self._commands: queue.Queue[_Command] = queue.Queue()
         self._stop = threading.Event()
         self._reload = threading.Event()
+        self._lights_testing = threading.Lock()  # one `lights test` at a time
         self._latest = None  # the newest StageSnapshot
         self._lights_out: list = []  # lamp events from this period
         self._message = ""
@@ -702,23 +704,46 @@ class StageService:
             log.warning("waiting for the take writer to finish %s: %s", path.name, exc)
 
     def _lights_test(self) -> dict:
+        """Each lamp on for a second, then all on, then all off (safe mode only).
+
+        Runs on the control connection's thread. It stops, lamps dark, as soon as the stage
+        leaves safe mode (a button, another client) or the service stops, so it never lights a
+        lamp over the stage's own plan or after the lamps were switched off for good; and one
+        test runs at a time.
+        """
         if self.engine.stage.mode != "safe":
             raise ControlError("the lights test runs only in safe mode: stagebox mode safe")
-        steps = []
+        if not self._lights_testing.acquire(blocking=False):
+            raise ControlError("a lights test is already running")
         names = list(self.lamps.lamps.names)
-        for name in names:
-            self.lamps.set(name, True)
-            steps.append(f"{name} on")
-            time.sleep(1.0)
-            self.lamps.set(name, False)
-        for name in names:
-            self.lamps.set(name, True)
-        steps.append("all on")
-        time.sleep(1.0)
-        for name in names:
-            self.lamps.set(name, False)
+        steps: list[str] = []
+        try:
+            for name in names:
+                self._lights_step(names, {name}, LIGHTS_TEST_STEP)
+                steps.append(f"{name} on")
+            self._lights_step(names, set(names), LIGHTS_TEST_STEP)
+            steps.append("all on")
+        finally:
+            if not self._stop.is_set():  # stopping: the lamp driver darkens them itself
+                # Dark, or as the stage now has them if it left safe mode meanwhile.
+                stage = self.engine.stage
+                wanted = {f"{lamp}_light": on for lamp, on in stage.lights.items()}
+                wanted["standby_light"] = self.cfg.lights.standby_light and stage.mode == "record"
+                for name in names:
+                    self.lamps.set(name, stage.mode != "safe" and wanted.get(name, False))
+            self._lights_testing.release()
         steps.append("all off")
         return {"steps": steps}
+
+    def _lights_step(self, names: list[str], lit: set[str], seconds: float) -> None:
+        for name in names:
+            self.lamps.set(name, name in lit)
+        if self._stop.wait(seconds):
+            raise ControlError("the service is stopping: lights test abandoned")
+        if self.engine.stage.mode != "safe":
+            raise ControlError(
+                f"the stage left safe mode ({self.engine.stage.mode}): lights test abandoned"
+            )
 
     # -- reload -------------------------------------------------------------------------------
 

@@ -410,3 +410,121 @@ def test_buttons_circle_the_take_just_recorded_and_long_rec_stops_recording(tmp_
     assert (row["cue"], row["take"], row["circled"]) == ("101", "1", "yes")
     assert read_take_metadata(tmp_path / "takes" / record.file).circled
     assert [g.command for g in service.buttons.history] == ["take circle", "mode rehearse"]
+
+
+# -- the control socket at stop ------------------------------------------------------------------
+
+
+def test_a_stopped_control_server_answers_no_open_connection(tmp_path):
+    from stagebox.control.client import ControlClient, NotRunning
+    from stagebox.control.server import ControlServer
+
+    calls: list[str] = []
+
+    def dispatch(cmd: str, args: dict) -> object:
+        calls.append(cmd)
+        return {"cmd": cmd}
+
+    path = str(tmp_path / "control.sock")
+    server = ControlServer(path, dispatch, group=None)
+    server.start()
+    client = ControlClient(path, timeout=5.0).connect()
+    assert client.call("status") == {"cmd": "status"}
+    idle = ControlClient(path, timeout=5.0).connect()  # connected, nothing asked yet
+    t0 = time.monotonic()
+    server.stop()
+    assert time.monotonic() - t0 < 2.0
+    for conn in (client, idle):
+        with pytest.raises(NotRunning):
+            conn.call("mode", mode="record")
+        conn.close()
+    assert calls == ["status"]
+    with pytest.raises(NotRunning):
+        ControlClient(path, timeout=1.0).call("status")
+
+
+# -- the lights test, interrupted ----------------------------------------------------------------
+
+
+def _idle_service(tmp_path, **settings):
+    """An in-process service on a short feed that has ended (it keeps serving), in a thread."""
+    from stagebox.audio.stagefeed import StageFeed
+    from stagebox.config import config_from_dict
+    from stagebox.service import StageService
+
+    feed = StageFeed([CUE_101], passes=1, preroll=0.5, postroll=0.2, lead_in=0.1, tail=0.1)
+    overrides = {
+        "audio.backend": "sim",
+        "audio.sim_realtime": False,
+        "stage.mode": "safe",
+        "takes.folder": str(tmp_path / "takes"),
+        "takes.disk_reserve_mb": 1,
+        "lights.backend": "sim",
+        "buttons.enabled": False,
+        "display.enabled": False,
+        "control.socket": str(tmp_path / "control.sock"),
+        "control.socket_group": grp.getgrgid(os.getgid()).gr_name,
+        **settings,
+    }
+    service = StageService(config_from_dict({}, overrides=overrides), feed=feed)
+    result: list[int] = []
+    thread = threading.Thread(target=lambda: result.append(service.run()), daemon=True)
+    thread.start()
+    wait_for(lambda: service._latest is not None and not service._audio_running, 10, "feed end")
+    return service, thread, result
+
+
+def test_lights_test_stops_when_the_service_stops_and_leaves_the_lamps_dark(tmp_path):
+    from stagebox.control.client import ControlClient
+
+    service, thread, result = _idle_service(tmp_path)
+    outcome: list[object] = []
+
+    def ask() -> None:
+        try:
+            outcome.append(ControlClient(str(tmp_path / "control.sock")).call("lights.test"))
+        except ControlError as exc:
+            outcome.append(exc)
+
+    asker = threading.Thread(target=ask)
+    asker.start()
+    wait_for(lambda: service.gpio.lit("cue_light"), 3, "the first lamp of the test")
+    t0 = time.monotonic()
+    service.stop()
+    thread.join(5)
+    asker.join(5)
+    assert result == [0] and time.monotonic() - t0 < 2.0
+    assert isinstance(outcome[0], ControlError)  # not a completed test
+    time.sleep(1.2)  # the test's next step would have lit the next lamp by now
+    lamps = ("cue_light", "record_light", "standby_light")
+    assert not any(service.gpio.lit(name) for name in lamps)
+
+
+def test_lights_test_gives_way_when_the_stage_leaves_safe_mode(tmp_path):
+    from stagebox.control.client import ControlClient
+
+    service, thread, _ = _idle_service(tmp_path, **{"lights.standby_light": True})
+    sock = str(tmp_path / "control.sock")
+    try:
+        outcome: list[object] = []
+
+        def ask() -> None:
+            try:
+                outcome.append(ControlClient(sock).call("lights.test"))
+            except ControlError as exc:
+                outcome.append(exc)
+
+        asker = threading.Thread(target=ask)
+        asker.start()
+        wait_for(lambda: service.gpio.lit("cue_light"), 3, "the first lamp of the test")
+        with pytest.raises(ControlError, match="already running"):
+            ControlClient(sock).call("lights.test")
+        assert ControlClient(sock).call("mode", mode="record") == {"mode": "record"}
+        asker.join(3)
+        assert "left safe mode" in str(outcome[0])
+        # The stage's lamps: stand-by lit in record mode, no pass, so cue and record dark.
+        assert service.gpio.lit("standby_light")
+        assert not service.gpio.lit("cue_light") and not service.gpio.lit("record_light")
+    finally:
+        service.stop()
+        thread.join(5)
