@@ -528,3 +528,66 @@ def test_lights_test_gives_way_when_the_stage_leaves_safe_mode(tmp_path):
     finally:
         service.stop()
         thread.join(5)
+
+
+# -- audio that ends mid-take --------------------------------------------------------------------
+
+
+class _CutFeed:
+    """A stage feed whose audio stops dead at sample `cut` (a capture device gone)."""
+
+    def __init__(self, feed, cut: int) -> None:
+        self.feed, self.cut = feed, cut
+        self.sample_rate, self.channels, self.length = feed.sample_rate, feed.channels, cut
+
+    @property
+    def position(self) -> int:
+        return self.feed.position
+
+    @property
+    def remaining(self) -> int:
+        return self.cut - self.feed.position
+
+    def read(self, n: int):
+        return self.feed.read(max(0, min(n, self.remaining)))
+
+
+def test_audio_ending_mid_take_closes_it_and_darkens_the_lamps_at_once(tmp_path):
+    from stagebox.audio.stagefeed import StageFeed
+    from stagebox.config import config_from_dict
+    from stagebox.service import StageService
+
+    feed = StageFeed([CUE_101], passes=1, preroll=1.0, postroll=0.5, lead_in=0.3, tail=0.3)
+    tc_in = feed.passes[0].tc_in_sample("101")
+    cut = tc_in + feed.sample_rate // 2  # half-way through the line
+    sheet = write_sheet(tmp_path / "reel1.csv", [CUE_101])
+    overrides = {
+        "audio.backend": "sim",
+        "audio.sim_realtime": True,  # lamps switch on the wall clock
+        "stage.mode": "record",
+        "stage.cue_sheet": str(sheet),
+        "stage.record_light": "pass",
+        "takes.folder": str(tmp_path / "takes"),
+        "takes.disk_reserve_mb": 1,
+        "lights.backend": "sim",
+        "buttons.enabled": False,
+        "display.enabled": False,
+        "control.socket": str(tmp_path / "control.sock"),
+        "control.socket_group": grp.getgrgid(os.getgid()).gr_name,
+    }
+    service = StageService(config_from_dict({}, overrides=overrides), feed=_CutFeed(feed, cut))
+    thread = threading.Thread(target=service.run, daemon=True)
+    thread.start()
+    try:
+        wait_for(lambda: service._latest is not None and not service._audio_running, 10, "end")
+        wait_for(lambda: not service.gpio.lit("record_light"), 0.5, "the record lamp dark")
+        assert not service.gpio.lit("cue_light")
+        assert any(on for _, _, on in service.gpio.lamp_history("record_light"))  # it was lit
+        service.book.flush()
+        status = service.status()
+        assert status["recording"] is False and status["message"] == "audio feed ended"
+    finally:
+        service.stop()
+        thread.join(5)
+    [record] = TakeLog(tmp_path / "takes").takes()
+    assert record.frames == cut - tc_in and "audio feed ended" in record.full_note
