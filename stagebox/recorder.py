@@ -197,6 +197,10 @@ class WriterSink:
         self.track_names = track_names
         self.backpressure = backpressure
         self._limit = sample_rate  # frames: replay keeps at most a second queued
+        # The writer's request for the latest take closed. The writer works in order, so once
+        # it is done every take closed before it is finished on disk too: whoever edits a
+        # take's iXML just after its punch-out (circle, note) waits on it, off the audio path.
+        self.last_close = None  # stagebox.takewriter.TakeRequest | None
 
     def open_take(self, take: TakeStart) -> None:
         import os
@@ -229,4 +233,4 @@ class WriterSink:
         self.writer.write(block)
 
     def close_take(self, note: str = "") -> None:
-        self.writer.close_take(note=note or None)
+        self.last_close = self.writer.close_take(note=note or None)

@@ -38,6 +38,20 @@ COMMAND_TIMEOUT = 5.0  # seconds a control client waits for the engine to apply 
 IDLE_PERIOD = 0.05  # seconds between command checks while no audio flows
 STATUS_INTERVAL = 1.0  # seconds between systemd STATUS= updates
 DISK_CHECK_INTERVAL = 5.0  # seconds between free-space checks of the takes folder
+LIGHTS_TEST_STEP = 1.0  # seconds each step of `stagebox lights test` holds
+
+
+# Config sections whose objects are built at start-up: a reload cannot change them.
+RESTART_SECTIONS = (
+    "audio",
+    "control",
+    "lights",
+    "display",
+    "panel",
+    "buttons",
+    "takes",
+    "timecode",
+)
 
 
 class ServiceError(Exception):
@@ -63,12 +77,19 @@ class StageService:
     """The whole stage, as the systemd service runs it (or `stagebox demo`, simulated)."""
 
     def __init__(
-        self, cfg, *, config_path: Path | None = None, feed=None, stop_at_end: bool = False
+        self,
+        cfg,
+        *,
+        config_path: Path | None = None,
+        overrides: dict | None = None,
+        feed=None,
+        stop_at_end: bool = False,
     ) -> None:
         from stagebox.notify import Notifier
 
         self.cfg = cfg
         self.config_path = config_path
+        self.overrides = dict(overrides or {})  # `--set` keys, applied again on reload
         self.feed = feed  # a StageFeed for the simulated stage (demo, tests); else from config
         self.stop_at_end = stop_at_end  # a simulated feed's end stops the service (the demo)
         self.notifier = Notifier()
@@ -77,11 +98,18 @@ class StageService:
         self.takelog = None
         self.book = None
         self.writer = None
+        self.sink = None  # the engine's WriterSink
         self.lamps = None  # LampDriver
+        # The GPIO backend the lamps and buttons are on. With `lights.backend = "sim"` it is
+        # `stagebox.gpio.sim.Backend`: the demo and the tests press its buttons
+        # (`service.gpio.press("circle")`) and read its lamp history.
+        self.gpio = None
+        self.buttons = None  # stagebox.gpio.buttons.Buttons when `buttons.enabled`
         self.backend = None
         self._commands: queue.Queue[_Command] = queue.Queue()
         self._stop = threading.Event()
         self._reload = threading.Event()
+        self._lights_testing = threading.Lock()  # one `lights test` at a time
         self._latest = None  # the newest StageSnapshot
         self._lights_out: list = []  # lamp events from this period
         self._message = ""
@@ -174,6 +202,7 @@ class StageService:
             lamps = Lamps(gpio, pinmap)
         except Exception as exc:
             raise ServiceError(f"lights ({cfg.lights.backend}): {exc}") from exc
+        self.gpio = gpio
         self.lamps = LampDriver(lamps, relay_lag_trim=cfg.lights.relay_lag_ms / 1000.0).start()
         stack.callback(self.lamps.stop, raise_error=False)
         if cfg.buttons.enabled:
@@ -184,6 +213,7 @@ class StageService:
                 debounce_ms=cfg.buttons.debounce_ms,
                 long_press_ms=cfg.buttons.long_press_ms,
             ).start()
+            self.buttons = buttons
             stack.callback(buttons.stop)
 
     def _start_panel(self, stack: contextlib.ExitStack) -> None:
@@ -276,6 +306,7 @@ class StageService:
             rate=self.sheet.rate if self.sheet else cfg.timecode.rate,
             track_names=tuple(f"Mic {c + 1}" for c in settings.mic_channels),
         )
+        self.sink = sink
         cues = list(self.sheet) if self.sheet else []
         self.engine = Engine(
             settings,
@@ -324,7 +355,7 @@ class StageService:
                 self._do_reload()
             if not self._audio_running and self.notifier.ready_sent:
                 # Audio has stopped (feed ended, device gone): serve commands, no watchdog.
-                self._apply_commands(engine.position)
+                self._idle_period()
                 self._stop.wait(IDLE_PERIOD)
                 continue
             try:
@@ -363,39 +394,47 @@ class StageService:
         if self._lights_out:
             self._plan_lamps(self._lights_out)
             self._lights_out = []
+        self._writer_events()
+        self._publish(snapshot)
+
+    def _idle_period(self) -> None:
+        """With no audio flowing: apply commands and carry out what they decided right away.
+
+        The stage's events from commands (a mode, a cue) are normally emitted with the next
+        period; with no next period they are taken now, their lamps switched at once (there is
+        no sample-time moment to aim at), and the snapshot refreshed so that `status`, the
+        display and the panel show the stage as it now is.
+        """
+        engine = self.engine
+        self._apply_commands(engine.position)
+        for event in engine.stage.take_pending():
+            engine._carry_out(event)
+        self._idle_lamps()
+        self._writer_events()
+        self._publish(self._snapshot())
+
+    def _idle_lamps(self) -> None:
+        """Switch the lamp events collected while no audio flows, now, in order."""
+        if not self._lights_out:
+            return
+        self.lamps.cancel()  # whatever was planned for audio that will not come
+        self._plan_lamps(self._lights_out, now=True)
+        self._lights_out = []
+
+    def _writer_events(self) -> None:
         for event in self.writer.events():
             if event.kind in ("disk_full", "overflow", "open_failed", "error", "writer_failed"):
                 log.error("take writer: %s", event.message)
                 self._message = event.message
+
+    def _publish(self, snapshot) -> None:
         if self.display is not None:
             self.display.publish(snapshot)
         if self.panel is not None:
             self.panel.publish(snapshot)
 
-    def _plan_lamps(self, events: list[StageEvent]) -> None:
-        """Hand this period's lamp events to the lamp driver.
-
-        Lamps are planned a little ahead of the audio (the stage's look-ahead) so they switch
-        on time. When a pass ends early (loop wrap, relocate, LTC lost), what was planned for
-        after that moment is stale: the driver's plan is dropped, and so are switch-ons decided
-        before the end for moments after it; the stage's switch-offs at the end remain.
-        """
-        from stagebox.gpio.lamps import LightEvent
-
-        planned: list[LightEvent] = []
-        for event in events:
-            if event.event == ev.MODE:
-                if self.cfg.lights.standby_light:
-                    on = event.data["mode"] == "record"
-                    planned.append(LightEvent("standby_light", on, event.sample))
-            elif event.event == ev.LIGHT:
-                name = f"{event.data['name']}_light"
-                planned.append(LightEvent(name, event.data["state"], event.sample))
-            else:  # the pass ended at event.sample
-                self.lamps.cancel()
-                planned = [e for e in planned if not (e.state and e.sample > event.sample)]
-        if planned:
-            self.lamps.plan(planned)
+    def _plan_lamps(self, events: list[StageEvent], now: bool = False) -> None:
+        plan_lamps(self.lamps, events, standby_light=self.cfg.lights.standby_light, now=now)
 
     def _snapshot(self):
         now = time.monotonic()
@@ -428,8 +467,9 @@ class StageService:
         self.notifier.ready()  # systemd must not wait forever; the watchdog tells the rest
         for event in self.engine.stage.stop(self.engine.position, why):
             self.engine._carry_out(event)
+        self._idle_lamps()  # a pass cut short by the end of audio: its lamps go dark now
         self._message = why
-        self._snapshot()
+        self._publish(self._snapshot())
 
     def _on_event(self, event: StageEvent) -> None:
         """Every stage event: the journal, the lamps (collected), listeners."""
@@ -473,6 +513,11 @@ class StageService:
             log.warning("unknown button command %r", command)
 
     def _circle_last(self, circled: bool) -> None:
+        """CIRCLE button: the take recorded last, even if it punched out a moment ago."""
+        try:
+            self.book.flush(COMMAND_TIMEOUT)  # every take closed so far is in the log
+        except TimeoutError:
+            log.error("the take log is behind: circling the last take it has")
         records = self.takelog.takes() if self.takelog else []
         if not records:
             log.warning("no take to %s yet", "circle" if circled else "uncircle")
@@ -638,65 +683,111 @@ class StageService:
         from stagebox.bwf import update_take_metadata
 
         path = Path(self.cfg.takes.folder) / record.file
+        self._wait_for_writer(path)
         try:
             update_take_metadata(path, circled=record.circled, note=record.full_note)
         except Exception as exc:
             log.error("could not update %s: %s", path.name, exc)
             raise ControlError(f"take logged, but {path.name} was not updated: {exc}") from None
 
+    def _wait_for_writer(self, path: Path) -> None:
+        """A take punched out a moment ago may still be being finished by the take writer (a
+        disk stall can hold seconds of audio in its queue): wait, bounded, until it is."""
+        from stagebox.bwf import marker_path
+
+        closing = self.sink.last_close if self.sink is not None else None
+        if closing is None or not marker_path(path).exists():
+            return
+        try:
+            closing.result(COMMAND_TIMEOUT)
+        except Exception as exc:  # the iXML update below says what state the take is in
+            log.warning("waiting for the take writer to finish %s: %s", path.name, exc)
+
     def _lights_test(self) -> dict:
+        """Each lamp on for a second, then all on, then all off (safe mode only).
+
+        Runs on the control connection's thread. It stops, lamps dark, as soon as the stage
+        leaves safe mode (a button, another client) or the service stops, so it never lights a
+        lamp over the stage's own plan or after the lamps were switched off for good; and one
+        test runs at a time.
+        """
         if self.engine.stage.mode != "safe":
             raise ControlError("the lights test runs only in safe mode: stagebox mode safe")
-        steps = []
+        if not self._lights_testing.acquire(blocking=False):
+            raise ControlError("a lights test is already running")
         names = list(self.lamps.lamps.names)
-        for name in names:
-            self.lamps.set(name, True)
-            steps.append(f"{name} on")
-            time.sleep(1.0)
-            self.lamps.set(name, False)
-        for name in names:
-            self.lamps.set(name, True)
-        steps.append("all on")
-        time.sleep(1.0)
-        for name in names:
-            self.lamps.set(name, False)
+        steps: list[str] = []
+        try:
+            for name in names:
+                self._lights_step(names, {name}, LIGHTS_TEST_STEP)
+                steps.append(f"{name} on")
+            self._lights_step(names, set(names), LIGHTS_TEST_STEP)
+            steps.append("all on")
+        finally:
+            if not self._stop.is_set():  # stopping: the lamp driver darkens them itself
+                # Dark, or as the stage now has them if it left safe mode meanwhile.
+                stage = self.engine.stage
+                wanted = {f"{lamp}_light": on for lamp, on in stage.lights.items()}
+                wanted["standby_light"] = self.cfg.lights.standby_light and stage.mode == "record"
+                for name in names:
+                    self.lamps.set(name, stage.mode != "safe" and wanted.get(name, False))
+            self._lights_testing.release()
         steps.append("all off")
         return {"steps": steps}
+
+    def _lights_step(self, names: list[str], lit: set[str], seconds: float) -> None:
+        for name in names:
+            self.lamps.set(name, name in lit)
+        if self._stop.wait(seconds):
+            raise ControlError("the service is stopping: lights test abandoned")
+        if self.engine.stage.mode != "safe":
+            raise ControlError(
+                f"the stage left safe mode ({self.engine.stage.mode}): lights test abandoned"
+            )
 
     # -- reload -------------------------------------------------------------------------------
 
     def _do_reload(self) -> None:
+        """SIGHUP: read the config file again (with the command line's `--set` overrides).
+
+        All or nothing: a config or cue sheet with a problem changes nothing. Sections whose
+        objects were built at start-up (audio device, control socket, GPIO, display, panel,
+        takes folder and writer, timecode clock) keep their running values, with a warning to
+        restart; the stage settings, the cue sheet and the log level apply at once.
+        """
         from stagebox.config import ConfigError, load_config
         from stagebox.engine import EngineSettings
 
         log.info("reloading the config (SIGHUP)")
         try:
-            cfg = load_config(self.config_path)
-        except ConfigError as exc:
+            cfg = load_config(self.config_path, overrides=self.overrides)
+            settings = EngineSettings.from_config(cfg, sample_rate=self.backend.sample_rate)
+        except (ConfigError, ValueError) as exc:
             log.error("new config refused, keeping the old one: %s", exc)
             self._message = "config reload refused"
             return
-        restart_needed = [
-            s
-            for s in ("audio", "control", "lights", "display", "panel", "buttons")
-            if getattr(cfg, s) != getattr(self.cfg, s)
-        ]
+        sheet = None  # no sheet in the config: the stage keeps the cues it has
+        if cfg.stage.cue_sheet:
+            try:
+                sheet = self._load_sheet(Path(cfg.stage.cue_sheet))
+            except ControlError as exc:
+                log.error("new cue sheet refused, keeping the old config and cues: %s", exc)
+                self._message = "cue sheet reload refused"
+                return
+        restart_needed = [s for s in RESTART_SECTIONS if getattr(cfg, s) != getattr(self.cfg, s)]
         if restart_needed:
             log.warning(
                 "[%s] changed: restart the service to apply it (sudo systemctl restart stagebox)",
                 "], [".join(restart_needed),
             )
-        settings = EngineSettings.from_config(cfg, sample_rate=self.backend.sample_rate)
+            cfg = dataclasses.replace(cfg, **{s: getattr(self.cfg, s) for s in restart_needed})
+        logging.getLogger("stagebox").setLevel(cfg.log.level.upper())
         self.engine.stage.settings = dataclasses.replace(settings.stage)
         self.cfg = cfg
-        if cfg.stage.cue_sheet:
-            try:
-                sheet = self._load_sheet(Path(cfg.stage.cue_sheet))
-            except ControlError as exc:
-                log.error("new cue sheet refused, keeping the old one: %s", exc)
-                return
+        if sheet is not None:
             self.engine.stage.set_cues(list(sheet), self.engine.position)
             self.sheet = sheet
+        self._message = ""
         log.info("config reloaded")
 
     def _status_line(self) -> str:
@@ -708,3 +799,37 @@ class StageService:
         take = f"T{snap.take}" if snap.take else "-"
         rec = " REC" if snap.recording else ""
         return f"{snap.mode} {tc or snap.lock} cue {cue} {take}{rec}"
+
+
+def plan_lamps(
+    driver, events: list[StageEvent], *, standby_light: bool = False, now: bool = False
+) -> None:
+    """Hand a period's stage events to the lamp driver (`now`: switch them at once).
+
+    The stage's lamp `cue` is the pin map's `cue_light`, `record` is `record_light`; with
+    `standby_light` the stand-by lamp is lit while the stage is in record mode.
+
+    Lamps are planned a little ahead of the audio (the stage's look-ahead) so they switch
+    on time. When a pass ends early (loop wrap, relocate, LTC lost), what was planned for
+    after that moment is stale: the driver's plan is dropped, and so are switch-ons decided
+    before the end for moments after it; the stage's switch-offs at the end remain.
+    """
+    from stagebox.gpio.lamps import LightEvent
+
+    planned: list[LightEvent] = []
+    for event in events:
+        if event.event == ev.MODE:
+            if standby_light:
+                on = event.data["mode"] == "record"
+                planned.append(LightEvent("standby_light", on, event.sample))
+        elif event.event == ev.LIGHT:
+            name = f"{event.data['name']}_light"
+            planned.append(LightEvent(name, event.data["state"], event.sample))
+        elif event.event in (ev.PASS_END, ev.JUMP, ev.UNLOCK):  # the pass ended at event.sample
+            driver.cancel()
+            planned = [e for e in planned if not (e.state and e.sample > event.sample)]
+    if planned and now:
+        for event in sorted(planned, key=lambda e: e.sample):
+            driver.set(event.name, event.state, event.sample)
+    elif planned:
+        driver.plan(planned)

@@ -165,6 +165,15 @@ class Stage:
         if cue:
             self._pending.append(StageEvent(ev.CUE, sample, None, {"cue": cue.number}))
 
+    def take_pending(self) -> list[StageEvent]:
+        """The events commands decided since the last `update` (mode, cue), handed over now.
+
+        `update` emits them with the next period; a caller with no audio to update with (the
+        service after its audio stopped) takes them here so they are still carried out.
+        """
+        out, self._pending = self._pending, []
+        return out
+
     def stop(self, sample: int, why: str) -> list[StageEvent]:
         """End the pass now (the service is stopping): closes an open take at `sample`."""
         return self._end_pass(sample, why)

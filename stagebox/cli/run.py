@@ -44,8 +44,9 @@ def run(args: argparse.Namespace) -> int:
     from stagebox.service import StageService
 
     path = Path(args.config) if args.config else None
+    overrides = parse_overrides(args.set)
     try:
-        cfg = load_config(path, overrides=parse_overrides(args.set))
+        cfg = load_config(path, overrides=overrides)
     except ConfigError as exc:
         setup_logging("info")
         import logging
@@ -54,4 +55,4 @@ def run(args: argparse.Namespace) -> int:
         print(f"stagebox: refusing to start: bad config\n{exc}", file=sys.stderr)
         return 2
     setup_logging(cfg.log.level)
-    return StageService(cfg, config_path=path).run()
+    return StageService(cfg, config_path=path, overrides=overrides).run()

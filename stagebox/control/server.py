@@ -36,11 +36,19 @@ Dispatcher = Callable[[str, dict], object]
 class _Handler(socketserver.StreamRequestHandler):
     server: _Server
 
+    def setup(self) -> None:
+        super().setup()
+        self.server.track(self.request)
+
+    def finish(self) -> None:
+        self.server.untrack(self.request)
+        super().finish()
+
     def handle(self) -> None:
         while not self.server.stopping.is_set():
             line = self.rfile.readline(MAX_LINE + 1)
-            if not line:
-                return
+            if not line or self.server.stopping.is_set():
+                return  # the client hung up, or the service is stopping: no more answers
             if len(line) > MAX_LINE:
                 self.wfile.write(encode(reply_error("request too long")))
                 return
@@ -65,7 +73,27 @@ class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     def __init__(self, path: str, dispatch: Dispatcher) -> None:
         self.dispatch = dispatch
         self.stopping = threading.Event()
+        self._connections: set[socket.socket] = set()
+        self._lock = threading.Lock()
         super().__init__(path, _Handler)
+
+    def track(self, conn: socket.socket) -> None:
+        with self._lock:
+            if self.stopping.is_set():  # accepted in the instant stop() began
+                with contextlib.suppress(OSError):
+                    conn.shutdown(socket.SHUT_RDWR)
+            self._connections.add(conn)
+
+    def untrack(self, conn: socket.socket) -> None:
+        with self._lock:
+            self._connections.discard(conn)
+
+    def hang_up_all(self) -> None:
+        """End every open connection: a handler blocked reading sees the end and returns."""
+        with self._lock:
+            for conn in self._connections:
+                with contextlib.suppress(OSError):
+                    conn.shutdown(socket.SHUT_RDWR)
 
 
 class ControlServer:
@@ -100,11 +128,15 @@ class ControlServer:
         log.info("control socket listening at %s", self.path)
 
     def stop(self, timeout: float = 5.0) -> None:
+        """Stop accepting, hang up every open connection, remove the socket."""
         if self._server is None:
             return
         self._server.stopping.set()
         self._server.shutdown()
         self._server.server_close()
+        # Connections already open would otherwise go on being answered by a service that is
+        # shutting down (or gone); a client sees the connection close, as after a restart.
+        self._server.hang_up_all()
         if self._thread:
             self._thread.join(timeout)
             if self._thread.is_alive():
