@@ -118,6 +118,7 @@ class StageService:
         self._started = time.monotonic()
         self._audio_running = False
         self._listeners: list[Callable[[StageEvent], None]] = []
+        self._last_take: tuple[str, int] | None = None  # (cue, take) punched out last
 
     # -- public -------------------------------------------------------------------------------
 
@@ -475,6 +476,8 @@ class StageService:
         """Every stage event: the journal, the lamps (collected), listeners."""
         if event.event in (ev.LIGHT, ev.PASS_END, ev.JUMP, ev.UNLOCK, ev.MODE):
             self._lights_out.append(event)
+        if event.event == ev.PUNCH_OUT:
+            self._last_take = (event.data["cue"], event.data["take"])
         if event.event not in (ev.LIGHT, ev.BEEP):
             extra = {"TIMECODE": event.timecode or ""}
             if "cue" in event.data:
@@ -518,13 +521,19 @@ class StageService:
             self.book.flush(COMMAND_TIMEOUT)  # every take closed so far is in the log
         except TimeoutError:
             log.error("the take log is behind: circling the last take it has")
-        records = self.takelog.takes() if self.takelog else []
-        if not records:
-            log.warning("no take to %s yet", "circle" if circled else "uncircle")
-            return
-        last = max(records, key=lambda r: r.started)
-        self.takelog.circle(last.cue, last.take, circled)
-        log.info("%s cue %s take %d", "circled" if circled else "uncircled", last.cue, last.take)
+        if self._last_take is not None:
+            cue, take = self._last_take
+        else:
+            # None recorded since start: the newest in the log (started has 1 s resolution,
+            # so among takes of the same second the highest number wins).
+            records = self.takelog.takes() if self.takelog else []
+            if not records:
+                log.warning("no take to %s yet", "circle" if circled else "uncircle")
+                return
+            last = max(records, key=lambda r: (r.started, r.take))
+            cue, take = last.cue, last.take
+        self.takelog.circle(cue, take, circled)
+        log.info("%s cue %s take %d", "circled" if circled else "uncircled", cue, take)
 
     def _queue(self, name: str, args: dict, wait: bool = True) -> object:
         command = _Command(name, args)
@@ -783,6 +792,8 @@ class StageService:
             cfg = dataclasses.replace(cfg, **{s: getattr(self.cfg, s) for s in restart_needed})
         logging.getLogger("stagebox").setLevel(cfg.log.level.upper())
         self.engine.stage.settings = dataclasses.replace(settings.stage)
+        # The project name goes into every new take's iXML and file name.
+        self.sink.project = self.book.project = cfg.stage.project
         self.cfg = cfg
         if sheet is not None:
             self.engine.stage.set_cues(list(sheet), self.engine.position)
