@@ -41,7 +41,7 @@ LOST = "lost"
 class ClockEvent:
     """Something the clock noticed, at the sample where it happened."""
 
-    kind: str  # "lock", "freewheel", "resume", "unlock", "jump", "rate", "implausible"
+    kind: str  # "lock", "freewheel", "resume", "unlock", "jump" or "implausible"
     sample: float  # samples: where it happened in the capture stream
     timecode: Timecode | None = None  # the label at that sample, if known
     detail: str = ""  # e.g. "loop wrap 01:00:12:00 -> 01:00:02:00"

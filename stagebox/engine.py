@@ -256,9 +256,16 @@ class Engine:
 
     # -- commands and state -------------------------------------------------------------------
 
-    def close(self) -> None:
-        """Close an open take at the newest captured sample (service stop, end of a replay)."""
-        for event in self.stage.stop(self.position, "recording stopped"):
+    def close(self, why: str = "recording stopped") -> None:
+        """End the pass at the newest captured sample: an open take is closed there (service
+        stop, end of a replay, audio gone)."""
+        for event in self.stage.stop(self.position, why):
+            self._carry_out(event)
+
+    def idle(self) -> None:
+        """With no audio to process: carry out what commands decided (mode, cue) now, instead
+        of with the next period, which is not coming."""
+        for event in self.stage.take_pending():
             self._carry_out(event)
 
     @property

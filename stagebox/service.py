@@ -408,8 +408,7 @@ class StageService:
         """
         engine = self.engine
         self._apply_commands(engine.position)
-        for event in engine.stage.take_pending():
-            engine._carry_out(event)
+        engine.idle()
         self._idle_lamps()
         self._writer_events()
         self._publish(self._snapshot())
@@ -466,8 +465,7 @@ class StageService:
     def _end_audio(self, why: str) -> None:
         self._audio_running = False
         self.notifier.ready()  # systemd must not wait forever; the watchdog tells the rest
-        for event in self.engine.stage.stop(self.engine.position, why):
-            self.engine._carry_out(event)
+        self.engine.close(why)
         self._idle_lamps()  # a pass cut short by the end of audio: its lamps go dark now
         self._message = why
         self._publish(self._snapshot())
