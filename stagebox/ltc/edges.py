@@ -141,11 +141,12 @@ class EdgeFinder:
         self._env_run = run[-1]
         env = np.exp(run + ks * self._log_decay)
         thr = np.maximum(env * THRESHOLD, FLOOR * w)  # per hop
-        thr_block = np.maximum(LOCAL_THRESHOLD * local, np.repeat(thr, h // b))
-        peak = (mid.reshape(-1, b) > thr_block[:, None]).reshape(-1)
-        peak &= mid >= a[b - 1 : b - 1 + n_out]
-        peak &= mid > a[b + 1 : b + 1 + n_out]
-        idx = np.flatnonzero(peak) + b  # index into e
+        # A peak is a local maximum of |e| above both thresholds. The local maxima come
+        # first (two comparisons over the samples, a few per bit cell survive); the
+        # thresholds are then looked up for those alone, by block and by hop.
+        top = np.flatnonzero((mid >= a[b - 1 : b - 1 + n_out]) & (mid > a[b + 1 : b + 1 + n_out]))
+        thr_top = np.maximum(LOCAL_THRESHOLD * local[top // b], thr[top // h])
+        idx = top[mid[top] > thr_top] + b  # index into e
         sign = np.where(e[idx] > 0, 1.0, -1.0).astype(e.dtype)
         amp = a[idx]
         # Sub-sample position: centroid of the detector's triangle above half its height.
@@ -172,14 +173,19 @@ class EdgeFinder:
         if t.size == 0:
             return t, s, amp
         same = (s[1:] == s[:-1]) & (np.diff(t) < self.merge_gap)
+        if not same.any():
+            # Nothing to join (the usual case): each peak is its own group; only the last
+            # may still be joined by a peak of the next call.
+            if final or horizon - t[-1] > self.merge_gap:
+                self._tail_t, self._tail_s, self._tail_a = t[:0], s[:0], amp[:0]
+                return t, s, amp
+            self._tail_t, self._tail_s, self._tail_a = t[-1:], s[-1:], amp[-1:]
+            return t[:-1], s[:-1], amp[:-1]
         group = np.concatenate([[0], np.cumsum(~same)])
         ngroups = int(group[-1]) + 1
-        if same.any():
-            order = np.lexsort((-amp, group))
-            firsts = np.flatnonzero(np.concatenate([[True], group[order][1:] != group[order][:-1]]))
-            keep = order[firsts]
-        else:
-            keep = np.arange(t.size)
+        order = np.lexsort((-amp, group))
+        firsts = np.flatnonzero(np.concatenate([[True], group[order][1:] != group[order][:-1]]))
+        keep = order[firsts]
         # The last group stays open while a same-sign peak may still join it.
         last_members = group == ngroups - 1
         if final or horizon - t[last_members][-1] > self.merge_gap:
