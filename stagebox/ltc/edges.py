@@ -147,14 +147,17 @@ class EdgeFinder:
         top = np.flatnonzero((mid >= a[b - 1 : b - 1 + n_out]) & (mid > a[b + 1 : b + 1 + n_out]))
         thr_top = np.maximum(LOCAL_THRESHOLD * local[top // b], thr[top // h])
         idx = top[mid[top] > thr_top] + b  # index into e
-        sign = np.where(e[idx] > 0, 1.0, -1.0).astype(e.dtype)
-        amp = a[idx]
+        ev = e[idx]
+        sign = np.sign(ev)  # +-1.0 (a peak is above a positive threshold: never 0)
+        amp = np.abs(ev)
         # Sub-sample position: centroid of the detector's triangle above half its height.
-        # The 2w - 1 samples around each peak are rows of a strided view (a row gather is
-        # much cheaper than a 2-D fancy index); the sums are matrix-vector products.
+        # The 2w - 1 samples around each peak are gathered as single items of a strided
+        # view whose items span 2w - 1 float32 (one memcpy per peak: about twice as fast as
+        # gathering rows of a 2-D view); the sums are matrix-vector products.
         k = self._offsets
-        rows = np.ndarray((e.size - k.size + 1, k.size), e.dtype, e, 0, (e.itemsize,) * 2)
-        win = rows[idx - (w - 1)]  # rows[j] = e[j : j + 2w - 1], a view (no copy until here)
+        item = np.dtype((np.void, k.size * e.itemsize))
+        rows = np.ndarray((e.size - k.size + 1,), item, e, 0, (e.itemsize,))
+        win = rows[idx - (w - 1)].view(e.dtype).reshape(-1, k.size)  # win[i] = e[j : j + 2w - 1]
         win *= sign[:, None]
         win -= 0.5 * amp[:, None]
         np.maximum(win, 0.0, out=win)
