@@ -45,8 +45,10 @@ class EdgeFinder:
         self.width = width  # samples: each side of the step detector
         self.merge_gap = merge_gap  # samples: same-sign peaks closer than this are one
         self.mode = mode
-        if hop % block:
-            raise ValueError(f"hop {hop} is not a multiple of the level block {block}")
+        if hop & (hop - 1) or block & (block - 1) or hop % block:
+            raise ValueError(f"hop {hop} and level block {block} must be powers of two")
+        self._hop_shift = hop.bit_length() - 1  # index >> this: its hop
+        self._block_shift = block.bit_length() - 1  # index >> this: its level block
         self.block = block  # samples: the local level is the max over 3 such blocks
         self.margin = width + block  # samples of history `find` needs before `first`
         self.lookahead = width + block  # samples needed after the last hop
@@ -145,7 +147,9 @@ class EdgeFinder:
         # first (two comparisons over the samples, a few per bit cell survive); the
         # thresholds are then looked up for those alone, by block and by hop.
         top = np.flatnonzero((mid >= a[b - 1 : b - 1 + n_out]) & (mid > a[b + 1 : b + 1 + n_out]))
-        thr_top = np.maximum(LOCAL_THRESHOLD * local[top // b], thr[top // h])
+        thr_top = np.maximum(
+            LOCAL_THRESHOLD * local[top >> self._block_shift], thr[top >> self._hop_shift]
+        )
         idx = top[mid[top] > thr_top] + b  # index into e
         ev = e[idx]
         sign = np.sign(ev)  # +-1.0 (a peak is above a positive threshold: never 0)

@@ -57,17 +57,55 @@ def field_values(bits: np.ndarray) -> np.ndarray:
 _DIGIT_MAX = np.array([9, 2, 9, 5, 9, 5, 9, 2])
 
 
-def _occurrences(text: bytes, pattern: bytes, since: int) -> np.ndarray:
-    """Start indices (int64) of `pattern` in `text` from index `since` on.
+def _window_count(flags: np.ndarray, width: int) -> np.ndarray:
+    """out[i] = how many of flags[i : i + width] are set (width < 256), as uint8.
 
-    Found by one `split` (C speed) rather than a `find` per match. Matches of a sync
-    pattern never overlap (its only two adjacent whole cells are its first two), so the
-    pieces between them give every match."""
-    pieces = text[since:].split(pattern)
-    if len(pieces) == 1:
-        return np.zeros(0, dtype=np.int64)
-    lengths = np.fromiter(map(len, pieces[:-1]), dtype=np.int64, count=len(pieces) - 1)
-    return since + np.cumsum(lengths + len(pattern)) - len(pattern)
+    By doubling (sums over 1, 2, 4, ... items, as `edges._box_sum`): a few byte-wide
+    passes, several times cheaper than numpy's cumulative sum."""
+    n = flags.size
+    total = None  # counts over `have` items so far
+    have = 0
+    power = flags.view(np.uint8)  # counts over `size` items
+    size = 1
+    while True:
+        if width & size:
+            if total is None:
+                total = power
+            else:
+                total = total[: n - have - size + 1] + power[have : n - size + 1]
+            have += size
+        if 2 * size > width:
+            return total
+        power = power[:-size] + power[size:]
+        size *= 2
+
+
+_SYNC_RUN = 24  # the sync word's run of half cells (its twelve 1 bits)
+
+
+def _sync_matches(cls: np.ndarray, since_fwd: int, since_rev: int) -> tuple[np.ndarray, np.ndarray]:
+    """Where the forward and the reversed sync word start in the interval classes `cls`
+    (from index `since_fwd`, `since_rev` on), each in increasing order (int64).
+
+    Both contain the sync word's run of 24 half cells, which frame data almost never
+    holds: the runs are found in a few byte-wide passes over the classes (a byte search
+    crawls over a two-letter alphabet), and only the places they allow are compared with
+    the pattern, as 29-byte strings."""
+    n = cls.size
+    if n < SYNC_LEN:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    run = np.flatnonzero(_window_count(cls == 1, _SYNC_RUN) == _SYNC_RUN)  # 24 halves from here
+    cls = np.ascontiguousarray(cls, dtype=np.uint8)
+    words = np.ndarray((n - SYNC_LEN + 1,), f"S{SYNC_LEN}", cls, 0, (1,))  # words[j]: cls[j:j+29]
+    found = []
+    for pattern, lead, since in (
+        (FORWARD_SYNC, 2, since_fwd),  # the run begins 2 intervals into the word
+        (REVERSE_SYNC, 3, since_rev),  # 3 into the reversed one
+    ):
+        j = run - lead
+        j = j[(j >= max(since, 0)) & (j <= n - SYNC_LEN)]
+        found.append(j[words[j] == pattern])
+    return found[0], found[1]
 
 
 class Candidates:
@@ -133,15 +171,18 @@ class Framer:
         ok = alternate & (own >= 0.8 * self.cell_min) & (own <= 1.25 * self.cell_max)
         own = np.where(ok, own, 0.0)
         # Average the estimates of the HISTORY intervals before each one (bad ones excluded).
+        # Laid out after HISTORY slots (the kept history right-aligned, zeros before it:
+        # a zero is an excluded estimate), every window is a plain slice.
+        n = own.size
         hist = self.cell[-HISTORY:]
-        allc = np.concatenate([hist, own])
-        valid = (allc > 0).astype(np.float64)
-        csum = np.concatenate([[0.0], np.cumsum(allc)])
-        cnum = np.concatenate([[0.0], np.cumsum(valid)])
-        j = np.arange(hist.size, allc.size)
-        lo = np.maximum(j - HISTORY, 0)
-        num = cnum[j] - cnum[lo]
-        est = np.where(num >= 8, (csum[j] - csum[lo]) / np.maximum(num, 1.0), 0.0)
+        allc = np.zeros(HISTORY + n)
+        allc[HISTORY - hist.size : HISTORY] = hist
+        allc[HISTORY:] = own
+        csum = np.zeros(HISTORY + n + 1)
+        np.cumsum(allc, out=csum[1:])  # sequential: leading zeros change no partial sum
+        total = csum[HISTORY : HISTORY + n] - csum[:n]  # samples: window sums
+        num = _window_count(allc > 0, HISTORY)[:n].astype(np.float64)
+        est = np.where(num >= 8, total / np.maximum(num, 1.0), 0.0)
         split = np.where(est > 0, 0.75 * est, self.split0)
         ref = np.where(est > 0, est, own)
         cls = np.where(d < split, 1, 2).astype(np.uint8)
@@ -176,11 +217,9 @@ class Framer:
         n = t.size
         if n < SYNC_LEN + 2 or self.fresh >= n:
             return None
-        text = cls.tobytes()
         # A forward frame is complete when its sync word's last interval has arrived; a
         # reversed one (sync first) when its 160th half cell has.
-        fwd_at = _occurrences(text, FORWARD_SYNC, max(0, self.fresh - SYNC_LEN))
-        rev_at = _occurrences(text, REVERSE_SYNC, max(0, self.fresh - HALVES - 1))
+        fwd_at, rev_at = _sync_matches(cls, self.fresh - SYNC_LEN, self.fresh - HALVES - 1)
         if fwd_at.size + rev_at.size == 0:
             return None
         # Forward matches first, then reversed ones (each in stream order).
@@ -188,8 +227,12 @@ class Framer:
         last = np.concatenate([fwd_at + SYNC_LEN, np.full(rev_at.size, -1, dtype=np.int64)])
         reverse = np.zeros(first.size, dtype=bool)
         reverse[fwd_at.size :] = True
-        halves = np.concatenate([[0], np.cumsum(cls, dtype=np.int64)])  # at each transition
-        bad = np.concatenate([[0], np.cumsum(cls == 0, dtype=np.int64)])
+        # Half cells and bad intervals before each transition, from one cumulative sum
+        # (numpy's is slow: about 3 ns an item): a bad interval counts 2^32.
+        both = np.zeros(cls.size + 1, dtype=np.int64)
+        np.cumsum(np.where(cls == 0, np.int64(1 << 32), cls.astype(np.int64)), out=both[1:])
+        halves = both & 0xFFFFFFFF  # at each transition
+        bad = both >> 32
         # Count 160 half cells back from a forward frame's end, forward from a reverse start.
         fwd = ~reverse
         first[fwd] = np.searchsorted(halves, halves[last[fwd]] - HALVES, side="right") - 1
