@@ -59,7 +59,7 @@ SPEED_MIN = 0.85  # slowest play speed decoded (a shuttle or varispeed)
 SPEED_MAX = 1.15  # fastest
 HOP_SECONDS = 1024 / 48000  # about 21 ms: one hop's latency and the unit of work
 BATCH_HOPS = 256  # hops handled together when a block brings many (bulk decoding)
-FIND_HOPS = 64  # of those, hops the transition finder takes at once (its arrays fit in cache)
+FIND_HOPS = 128  # of those, hops the transition finder takes at once (its arrays fit in cache)
 FLYWHEEL_FRAMES = 8  # frames after the last decoded one read on the predicted grid
 LOOKBACK_FRAMES = 4  # frames before the first of a run read on its grid
 

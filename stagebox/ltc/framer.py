@@ -252,15 +252,23 @@ class Framer:
         m = first.size
         # Every transition of every frame: its frame and its half-cell offset.
         counts = last - first + 1
-        row = np.repeat(np.arange(m), counts)
         starts_in = np.cumsum(counts) - counts
-        idx = np.arange(counts.sum()) - np.repeat(starts_in, counts) + np.repeat(first, counts)
-        off = halves[idx] - np.repeat(halves[first], counts)
-        grid = np.zeros((m, HALVES + 1), dtype=bool)
-        grid[row, off] = True
+        idx = np.arange(counts.sum()) + np.repeat(first - starts_in, counts)
+        h0 = halves[first]
+        off = halves[idx] - np.repeat(h0, counts)
+        # The frames' half-cell grids: mark the half-cell count of every transition
+        # pending; a frame's 161 grid points are the window from its first. (Transitions
+        # outside the frame fall outside the window, or on its ends through bad intervals,
+        # which add no half cells: the ends are marked anyway.) The windows are gathered as
+        # 161-byte items of a strided view, one memcpy per frame.
+        mark = np.zeros(int(halves[-1]) + 1, dtype=np.uint8)
+        mark[halves] = 1
+        item = np.dtype((np.void, HALVES + 1))
+        windows = np.ndarray((mark.size - HALVES,), item, mark, 0, (1,))
+        grid = windows[h0].view(np.uint8).reshape(m, HALVES + 1)  # 1 where a transition is
         # Every cell boundary must carry a transition.
         whole = grid[:, 0::2].all(axis=1)
-        bits = grid[:, 1::2].astype(np.uint8)  # (m, 80) in stream order
+        bits = grid[:, 1::2].copy()  # (m, 80) uint8 in stream order
         bits[reverse] = bits[reverse, ::-1]
         # Least squares: t = t0 + off * half, per frame.
         tt = t[idx]
