@@ -81,6 +81,18 @@ def _window_count(flags: np.ndarray, width: int) -> np.ndarray:
 
 
 _SYNC_RUN = 24  # the sync word's run of half cells (its twelve 1 bits)
+_SEARCH_BYTES = 2048  # intervals: fewer than this are searched with bytes.find
+_GRID_ITEM = np.dtype((np.void, HALVES + 1))  # a frame's 161 half-cell grid points, as bytes
+
+
+def _find_all(text: bytes, pattern: bytes, since: int) -> np.ndarray:
+    """Start indices (int64) of `pattern` in `text` from index `since` on, by bytes.find."""
+    found = []
+    j = text.find(pattern, max(since, 0))
+    while j >= 0:
+        found.append(j)
+        j = text.find(pattern, j + 1)
+    return np.array(found, dtype=np.int64)
 
 
 def _sync_matches(cls: np.ndarray, since_fwd: int, since_rev: int) -> tuple[np.ndarray, np.ndarray]:
@@ -94,6 +106,10 @@ def _sync_matches(cls: np.ndarray, since_fwd: int, since_rev: int) -> tuple[np.n
     n = cls.size
     if n < SYNC_LEN:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    if n < _SEARCH_BYTES:
+        # Streaming (a hop at a time, a few hundred intervals): bytes.find costs fewer calls.
+        text = cls.tobytes()
+        return _find_all(text, FORWARD_SYNC, since_fwd), _find_all(text, REVERSE_SYNC, since_rev)
     run = np.flatnonzero(_window_count(cls == 1, _SYNC_RUN) == _SYNC_RUN)  # 24 halves from here
     cls = np.ascontiguousarray(cls, dtype=np.uint8)
     words = np.ndarray((n - SYNC_LEN + 1,), f"S{SYNC_LEN}", cls, 0, (1,))  # words[j]: cls[j:j+29]
@@ -263,8 +279,7 @@ class Framer:
         # 161-byte items of a strided view, one memcpy per frame.
         mark = np.zeros(int(halves[-1]) + 1, dtype=np.uint8)
         mark[halves] = 1
-        item = np.dtype((np.void, HALVES + 1))
-        windows = np.ndarray((mark.size - HALVES,), item, mark, 0, (1,))
+        windows = np.ndarray((mark.size - HALVES,), _GRID_ITEM, mark, 0, (1,))
         grid = windows[h0].view(np.uint8).reshape(m, HALVES + 1)  # 1 where a transition is
         # Every cell boundary must carry a transition.
         whole = grid[:, 0::2].all(axis=1)
