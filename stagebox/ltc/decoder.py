@@ -59,7 +59,7 @@ SPEED_MIN = 0.85  # slowest play speed decoded (a shuttle or varispeed)
 SPEED_MAX = 1.15  # fastest
 HOP_SECONDS = 1024 / 48000  # about 21 ms: one hop's latency and the unit of work
 BATCH_HOPS = 256  # hops handled together when a block brings many (bulk decoding)
-FIND_HOPS = 128  # of those, hops the transition finder takes at once (its arrays fit in cache)
+FIND_HOPS = 128  # of those, hops the transition finder takes at once (see `_run_path`)
 FLYWHEEL_FRAMES = 8  # frames after the last decoded one read on the predicted grid
 LOOKBACK_FRAMES = 4  # frames before the first of a run read on its grid
 
@@ -262,8 +262,10 @@ class LTCDecoder:
         self._emit(cand, out, float(self._next_hop))
 
     def _run_path(self, finder, framer, first, hops, final, stream_end) -> Candidates | None:
-        # The transition finder takes FIND_HOPS at a time, so its arrays stay in the CPU's
-        # cache; the framer takes the whole batch (fewer, larger numpy calls).
+        # The transition finder takes FIND_HOPS at a time: its arrays (0.5 MB each) stay in
+        # the CPU's level-2 cache, while its 70-odd numpy calls per call are spread over
+        # enough samples (measured: 128 hops faster than 64 or 256). The framer takes the
+        # whole batch (fewer, larger numpy calls).
         found = []
         for k in range(0, hops, FIND_HOPS):
             n = min(FIND_HOPS, hops - k)

@@ -61,7 +61,8 @@ class EdgeFinder:
         self._powers = (leak**-k, leak**k)
         self._offsets = np.arange(-width + 1, width, dtype=np.float32)  # samples: centroid window
         self._ones = np.ones(2 * width - 1, dtype=np.float32)
-        self._window = np.dtype((np.void, 4 * (2 * width - 1)))  # 2w - 1 float32, as bytes
+        # 2w - 1 float32 as one item (the detector is float32: `_buf` and `_integrate` give it)
+        self._window = np.dtype((np.void, 4 * (2 * width - 1)))
         self.reset()
 
     def reset(self) -> None:
