@@ -57,6 +57,73 @@ def field_values(bits: np.ndarray) -> np.ndarray:
 _DIGIT_MAX = np.array([9, 2, 9, 5, 9, 5, 9, 2])
 
 
+def _window_count(flags: np.ndarray, width: int) -> np.ndarray:
+    """out[i] = how many of flags[i : i + width] are set (width < 256), as uint8.
+
+    By doubling (sums over 1, 2, 4, ... items, as `edges._box_sum`): a few byte-wide
+    passes, several times cheaper than numpy's cumulative sum."""
+    n = flags.size
+    total = None  # counts over `have` items so far
+    have = 0
+    power = flags.view(np.uint8)  # counts over `size` items
+    size = 1
+    while True:
+        if width & size:
+            if total is None:
+                total = power
+            else:
+                total = total[: n - have - size + 1] + power[have : n - size + 1]
+            have += size
+        if 2 * size > width:
+            return total
+        power = power[:-size] + power[size:]
+        size *= 2
+
+
+_SYNC_RUN = 24  # the sync word's run of half cells (its twelve 1 bits)
+_SEARCH_BYTES = 2048  # intervals: fewer than this are searched with bytes.find
+_GRID_ITEM = np.dtype((np.void, HALVES + 1))  # a frame's 161 half-cell grid points, as bytes
+
+
+def _find_all(text: bytes, pattern: bytes, since: int) -> np.ndarray:
+    """Start indices (int64) of `pattern` in `text` from index `since` on, by bytes.find."""
+    found = []
+    j = text.find(pattern, max(since, 0))
+    while j >= 0:
+        found.append(j)
+        j = text.find(pattern, j + 1)
+    return np.array(found, dtype=np.int64)
+
+
+def _sync_matches(cls: np.ndarray, since_fwd: int, since_rev: int) -> tuple[np.ndarray, np.ndarray]:
+    """Where the forward and the reversed sync word start in the interval classes `cls`
+    (from index `since_fwd`, `since_rev` on), each in increasing order (int64).
+
+    Both contain the sync word's run of 24 half cells, which frame data almost never
+    holds: the runs are found in a few byte-wide passes over the classes (a byte search
+    crawls over a two-letter alphabet), and only the places they allow are compared with
+    the pattern, as 29-byte strings."""
+    n = cls.size
+    if n < SYNC_LEN:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    if n < _SEARCH_BYTES:
+        # Streaming (a hop at a time, a few hundred intervals): bytes.find costs fewer calls.
+        text = cls.tobytes()
+        return _find_all(text, FORWARD_SYNC, since_fwd), _find_all(text, REVERSE_SYNC, since_rev)
+    run = np.flatnonzero(_window_count(cls == 1, _SYNC_RUN) == _SYNC_RUN)  # 24 halves from here
+    cls = np.ascontiguousarray(cls, dtype=np.uint8)
+    words = np.ndarray((n - SYNC_LEN + 1,), f"S{SYNC_LEN}", cls, 0, (1,))  # words[j]: cls[j:j+29]
+    found = []
+    for pattern, lead, since in (
+        (FORWARD_SYNC, 2, since_fwd),  # the run begins 2 intervals into the word
+        (REVERSE_SYNC, 3, since_rev),  # 3 into the reversed one
+    ):
+        j = run - lead
+        j = j[(j >= max(since, 0)) & (j <= n - SYNC_LEN)]
+        found.append(j[words[j] == pattern])
+    return found[0], found[1]
+
+
 class Candidates:
     """Checked frames found in one pass (arrays, one row per frame, in stream order)."""
 
@@ -120,15 +187,18 @@ class Framer:
         ok = alternate & (own >= 0.8 * self.cell_min) & (own <= 1.25 * self.cell_max)
         own = np.where(ok, own, 0.0)
         # Average the estimates of the HISTORY intervals before each one (bad ones excluded).
+        # Laid out after HISTORY slots (the kept history right-aligned, zeros before it:
+        # a zero is an excluded estimate), every window is a plain slice.
+        n = own.size
         hist = self.cell[-HISTORY:]
-        allc = np.concatenate([hist, own])
-        valid = (allc > 0).astype(np.float64)
-        csum = np.concatenate([[0.0], np.cumsum(allc)])
-        cnum = np.concatenate([[0.0], np.cumsum(valid)])
-        j = np.arange(hist.size, allc.size)
-        lo = np.maximum(j - HISTORY, 0)
-        num = cnum[j] - cnum[lo]
-        est = np.where(num >= 8, (csum[j] - csum[lo]) / np.maximum(num, 1.0), 0.0)
+        allc = np.zeros(HISTORY + n)
+        allc[HISTORY - hist.size : HISTORY] = hist
+        allc[HISTORY:] = own
+        csum = np.zeros(HISTORY + n + 1)
+        np.cumsum(allc, out=csum[1:])  # sequential: leading zeros change no partial sum
+        total = csum[HISTORY : HISTORY + n] - csum[:n]  # samples: window sums
+        num = _window_count(allc > 0, HISTORY)[:n].astype(np.float64)
+        est = np.where(num >= 8, total / np.maximum(num, 1.0), 0.0)
         split = np.where(est > 0, 0.75 * est, self.split0)
         ref = np.where(est > 0, est, own)
         cls = np.where(d < split, 1, 2).astype(np.uint8)
@@ -163,31 +233,22 @@ class Framer:
         n = t.size
         if n < SYNC_LEN + 2 or self.fresh >= n:
             return None
-        text = cls.tobytes()
-        starts: list[int] = []
-        ends: list[int] = []
-        rev: list[bool] = []
         # A forward frame is complete when its sync word's last interval has arrived; a
         # reversed one (sync first) when its 160th half cell has.
-        since = {False: self.fresh - SYNC_LEN, True: self.fresh - HALVES - 1}
-        for pattern, reverse in ((FORWARD_SYNC, False), (REVERSE_SYNC, True)):
-            j = text.find(pattern, max(0, since[reverse]))
-            while j >= 0:
-                if reverse:
-                    starts.append(j)
-                    ends.append(-1)
-                else:
-                    starts.append(-1)
-                    ends.append(j + SYNC_LEN)
-                rev.append(reverse)
-                j = text.find(pattern, j + 1)
-        if not starts:
+        fwd_at, rev_at = _sync_matches(cls, self.fresh - SYNC_LEN, self.fresh - HALVES - 1)
+        if fwd_at.size + rev_at.size == 0:
             return None
-        halves = np.concatenate([[0], np.cumsum(cls, dtype=np.int64)])  # at each transition
-        bad = np.concatenate([[0], np.cumsum(cls == 0, dtype=np.int64)])
-        first = np.array(starts, dtype=np.int64)
-        last = np.array(ends, dtype=np.int64)
-        reverse = np.array(rev, dtype=bool)
+        # Forward matches first, then reversed ones (each in stream order).
+        first = np.concatenate([np.full(fwd_at.size, -1, dtype=np.int64), rev_at])
+        last = np.concatenate([fwd_at + SYNC_LEN, np.full(rev_at.size, -1, dtype=np.int64)])
+        reverse = np.zeros(first.size, dtype=bool)
+        reverse[fwd_at.size :] = True
+        # Half cells and bad intervals before each transition, from one cumulative sum
+        # (numpy's is slow: about 3 ns an item): a bad interval counts 2^32.
+        both = np.zeros(cls.size + 1, dtype=np.int64)
+        np.cumsum(np.where(cls == 0, np.int64(1 << 32), cls.astype(np.int64)), out=both[1:])
+        halves = both & 0xFFFFFFFF  # at each transition
+        bad = both >> 32
         # Count 160 half cells back from a forward frame's end, forward from a reverse start.
         fwd = ~reverse
         first[fwd] = np.searchsorted(halves, halves[last[fwd]] - HALVES, side="right") - 1
@@ -207,15 +268,22 @@ class Framer:
         m = first.size
         # Every transition of every frame: its frame and its half-cell offset.
         counts = last - first + 1
-        row = np.repeat(np.arange(m), counts)
         starts_in = np.cumsum(counts) - counts
-        idx = np.arange(counts.sum()) - np.repeat(starts_in, counts) + np.repeat(first, counts)
-        off = halves[idx] - np.repeat(halves[first], counts)
-        grid = np.zeros((m, HALVES + 1), dtype=bool)
-        grid[row, off] = True
+        idx = np.arange(counts.sum()) + np.repeat(first - starts_in, counts)
+        h0 = halves[first]
+        off = halves[idx] - np.repeat(h0, counts)
+        # The frames' half-cell grids: mark the half-cell count of every transition
+        # pending; a frame's 161 grid points are the window from its first. (Transitions
+        # outside the frame fall outside the window, or on its ends through bad intervals,
+        # which add no half cells: the ends are marked anyway.) The windows are gathered as
+        # 161-byte items of a strided view, one memcpy per frame.
+        mark = np.zeros(int(halves[-1]) + 1, dtype=np.uint8)
+        mark[halves] = 1
+        windows = np.ndarray((mark.size - HALVES,), _GRID_ITEM, mark, 0, (1,))
+        grid = windows[h0].view(np.uint8).reshape(m, HALVES + 1)  # 1 where a transition is
         # Every cell boundary must carry a transition.
         whole = grid[:, 0::2].all(axis=1)
-        bits = grid[:, 1::2].astype(np.uint8)  # (m, 80) in stream order
+        bits = grid[:, 1::2].copy()  # (m, 80) uint8 in stream order
         bits[reverse] = bits[reverse, ::-1]
         # Least squares: t = t0 + off * half, per frame.
         tt = t[idx]
