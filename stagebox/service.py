@@ -485,7 +485,8 @@ class StageService:
             detail = " ".join(
                 f"{k}={v}" for k, v in event.data.items() if v not in (None, "") and k != "length"
             )
-            log.info("%s at %s %s", event.event, event.timecode or "-", detail, extra=extra)
+            level = logging.WARNING if event.event == ev.WARNING else logging.INFO
+            log.log(level, "%s at %s %s", event.event, event.timecode or "-", detail, extra=extra)
         for listener in self._listeners:
             listener(event)
 

@@ -317,6 +317,10 @@ class Stage:
             if at < p.start or at + length <= start:
                 # LTC arrived too late for this one: say so once, never play it late.
                 p.missed_beeps.add(number)
+                detail = f"beep {number} at {label} missed: the pass started after it"
+                out.append(
+                    StageEvent(ev.WARNING, p.start, str(label), {**self._ids(), "detail": detail})
+                )
                 continue
             p.beeps.add(number)
             out.append(

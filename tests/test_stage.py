@@ -138,8 +138,13 @@ def test_preroll_shorter_than_streamer_and_beeps():
     # Two-second streamer: the cue light comes on as soon as the pass starts.
     on = [e for e in run.of("light") if e.data["name"] == "cue" and e.data["state"]]
     assert on[0].sample == run.of("pass_start")[0].sample
-    # Only the beep at TC-in minus one second could still be played.
+    # Only the beep at TC-in minus one second could still be played; the others are reported.
     assert [e.data["n"] for e in run.of("beep")] == [3]
+    missed = [e.data["detail"] for e in run.of("warning")]
+    assert missed == [
+        "beep 1 at 01:00:07:00 missed: the pass started after it",
+        "beep 2 at 01:00:08:00 missed: the pass started after it",
+    ]
     assert_takes_exact(run, "8")
 
 
