@@ -62,6 +62,7 @@ BATCH_HOPS = 256  # hops handled together when a block brings many (bulk decodin
 FIND_HOPS = 128  # of those, hops the transition finder takes at once (see `_run_path`)
 FLYWHEEL_FRAMES = 8  # frames after the last decoded one read on the predicted grid
 LOOKBACK_FRAMES = 4  # frames before the first of a run read on its grid
+_BITS_ROW = np.dtype((np.void, FRAME_BITS))  # a frame's 80 uint8 bits as one bytes item
 
 
 def _hop_size(sample_rate: int) -> int:
@@ -483,7 +484,12 @@ class LTCDecoder:
                 end.tolist(),
                 rev.tolist(),
                 level,
-                list(map(tuple, bits.tolist())),
+                # tuple(bytes) gives the ints at C speed: rows as 80-byte items, not lists
+                list(
+                    map(
+                        tuple, np.ascontiguousarray(bits, np.uint8).view(_BITS_ROW).ravel().tolist()
+                    )
+                ),
             ]
         )
 
