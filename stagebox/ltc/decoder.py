@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import bisect
 import math
+from itertools import repeat
 
 import numpy as np
 
@@ -314,7 +315,34 @@ class LTCDecoder:
         if cand is not None:
             halves = cand.half.tolist()
             revs = cand.reverse.tolist()
-            for i, t0 in enumerate(cand.t0.tolist()):
+            t0s = cand.t0.tolist()
+            # A run of candidates each one frame after the one before (bulk decoding of
+            # clean code) leaves this loop nothing to decide: each is accepted, with no
+            # flywheel read before it. Such a run is found in a few numpy calls and taken
+            # whole; the loop handles the rest one by one (the same frames either way).
+            simple = self._simple_run(cand)
+            i = 0
+            while i < len(t0s):
+                t0 = t0s[i]
+                if i == 1 and simple and self._fly_slot == 1 and self._last_t0 == t0s[0]:
+                    end = 1 + simple  # rows [1, end) are accepted as they come
+                    accepted.extend(
+                        zip(
+                            t0s[1:end],
+                            halves[1:end],
+                            repeat(None),
+                            repeat(None),
+                            revs[1:end],
+                            range(1, end),
+                        )
+                    )
+                    self._last_t0 = t0s[end - 1]
+                    self._last_half = halves[end - 1]
+                    self._last_rev = revs[end - 1]
+                    self._fly_slot = 1
+                    i = end
+                    continue
+                i += 1
                 # A frame right after the last one (the usual case) leaves the flywheel
                 # nothing to read: the same test as `_fly`'s, without the call.
                 slot = self._fly_slot
@@ -326,11 +354,27 @@ class LTCDecoder:
                     self._fly(upto, before=t0, accepted=accepted)
                 if t0 <= self._last_t0 + 0.5 * HALVES * self._last_half:  # `_after()`
                     continue  # the same frame, found by the other conditioning
-                # bits and fields stay in `cand` (row i) until the frames are built
-                self._accept(t0, halves[i], None, None, revs[i], accepted, i)
+                # bits and fields stay in `cand` (row i - 1) until the frames are built
+                self._accept(t0, halves[i - 1], None, None, revs[i - 1], accepted, i - 1)
         self._fly(upto, before=None, accepted=accepted)
         if accepted:
             out.extend(self._make_frames(accepted, cand))
+
+    @staticmethod
+    def _simple_run(cand: Candidates) -> int:
+        """How many candidates after the first follow, each, the one before as `_emit`'s
+        loop would accept it right after that one: not a duplicate of it (later than half a
+        frame after its start) and with no flywheel slot before it (earlier than a frame
+        and a half after). The same float expressions as the loop's, so the same answer."""
+        if len(cand) < 8:
+            return 0  # streaming: the loop is cheaper than the numpy calls
+        prev = cand.t0[:-1]
+        cur = cand.t0[1:]
+        span = HALVES * cand.half[:-1]  # samples
+        fresh = cur > prev + 0.5 * HALVES * cand.half[:-1]  # `_after()` of the one before
+        no_fly = prev + 1 * span > cur - 0.5 * span  # `_fly`'s first slot not due before it
+        broken = np.flatnonzero(~(fresh & no_fly))
+        return int(broken[0]) if broken.size else cur.size
 
     def _fly(self, upto: float, before: float | None, accepted: list[tuple]) -> None:
         """Read predicted frames after the last one accepted, while they are due by `upto`
