@@ -513,8 +513,13 @@ class LTCDecoder:
         labels = fields[:, [7, 5, 3, 1]] * 10 + fields[:, [6, 4, 2, 0]]  # h, m, s, f
         user = fields[:, 8:16] @ (1 << (4 * np.arange(8, dtype=np.int64)))
         nominal25 = np.abs(self.sample_rate / span - 25.0) < 1.5  # flags move at 25 fps
-        flag_bits = np.where(nominal25[:, None], [27, 58, 43], [43, 58, 59])
-        bgf = np.take_along_axis(bits, flag_bits, axis=1).astype(np.int64) @ [1, 2, 4]
+        # BGF0 | BGF1 << 1 | BGF2 << 2, from bits 27, 58, 43 at 25 fps, 43, 58, 59 otherwise
+        # (three column picks: numpy's integer matrix product has no BLAS)
+        bgf = (
+            np.where(nominal25, bits[:, 27], bits[:, 43]).astype(np.int64)
+            + 2 * bits[:, 58].astype(np.int64)
+            + 4 * np.where(nominal25, bits[:, 43], bits[:, 59]).astype(np.int64)
+        )
         start = np.where(rev, t0 + span, t0)
         end = np.where(rev, t0, t0 + span)
         flags = bits[:, [10, 11]].astype(bool).T  # drop frame, colour frame
