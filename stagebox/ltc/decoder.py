@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import bisect
 import math
+from itertools import repeat
 
 import numpy as np
 
@@ -62,6 +63,7 @@ BATCH_HOPS = 256  # hops handled together when a block brings many (bulk decodin
 FIND_HOPS = 128  # of those, hops the transition finder takes at once (see `_run_path`)
 FLYWHEEL_FRAMES = 8  # frames after the last decoded one read on the predicted grid
 LOOKBACK_FRAMES = 4  # frames before the first of a run read on its grid
+_BITS_ROW = np.dtype((np.void, FRAME_BITS))  # a frame's 80 uint8 bits as one bytes item
 
 
 def _hop_size(sample_rate: int) -> int:
@@ -313,7 +315,34 @@ class LTCDecoder:
         if cand is not None:
             halves = cand.half.tolist()
             revs = cand.reverse.tolist()
-            for i, t0 in enumerate(cand.t0.tolist()):
+            t0s = cand.t0.tolist()
+            # A run of candidates each one frame after the one before (bulk decoding of
+            # clean code) leaves this loop nothing to decide: each is accepted, with no
+            # flywheel read before it. Such a run is found in a few numpy calls and taken
+            # whole; the loop handles the rest one by one (the same frames either way).
+            simple = self._simple_run(cand)
+            i = 0
+            while i < len(t0s):
+                t0 = t0s[i]
+                if i == 1 and simple and self._fly_slot == 1 and self._last_t0 == t0s[0]:
+                    end = 1 + simple  # rows [1, end) are accepted as they come
+                    accepted.extend(
+                        zip(
+                            t0s[1:end],
+                            halves[1:end],
+                            repeat(None),
+                            repeat(None),
+                            revs[1:end],
+                            range(1, end),
+                        )
+                    )
+                    self._last_t0 = t0s[end - 1]
+                    self._last_half = halves[end - 1]
+                    self._last_rev = revs[end - 1]
+                    self._fly_slot = 1
+                    i = end
+                    continue
+                i += 1
                 # A frame right after the last one (the usual case) leaves the flywheel
                 # nothing to read: the same test as `_fly`'s, without the call.
                 slot = self._fly_slot
@@ -325,11 +354,27 @@ class LTCDecoder:
                     self._fly(upto, before=t0, accepted=accepted)
                 if t0 <= self._last_t0 + 0.5 * HALVES * self._last_half:  # `_after()`
                     continue  # the same frame, found by the other conditioning
-                # bits and fields stay in `cand` (row i) until the frames are built
-                self._accept(t0, halves[i], None, None, revs[i], accepted, i)
+                # bits and fields stay in `cand` (row i - 1) until the frames are built
+                self._accept(t0, halves[i - 1], None, None, revs[i - 1], accepted, i - 1)
         self._fly(upto, before=None, accepted=accepted)
         if accepted:
             out.extend(self._make_frames(accepted, cand))
+
+    @staticmethod
+    def _simple_run(cand: Candidates) -> int:
+        """How many candidates after the first follow, each, the one before as `_emit`'s
+        loop would accept it right after that one: not a duplicate of it (later than half a
+        frame after its start) and with no flywheel slot before it (earlier than a frame
+        and a half after). The same float expressions as the loop's, so the same answer."""
+        if len(cand) < 8:
+            return 0  # streaming: the loop is cheaper than the numpy calls
+        prev = cand.t0[:-1]
+        cur = cand.t0[1:]
+        span = HALVES * cand.half[:-1]  # samples
+        fresh = cur > prev + 0.5 * HALVES * cand.half[:-1]  # `_after()` of the one before
+        no_fly = prev + 1 * span > cur - 0.5 * span  # `_fly`'s first slot not due before it
+        broken = np.flatnonzero(~(fresh & no_fly))
+        return int(broken[0]) if broken.size else cur.size
 
     def _fly(self, upto: float, before: float | None, accepted: list[tuple]) -> None:
         """Read predicted frames after the last one accepted, while they are due by `upto`
@@ -468,8 +513,13 @@ class LTCDecoder:
         labels = fields[:, [7, 5, 3, 1]] * 10 + fields[:, [6, 4, 2, 0]]  # h, m, s, f
         user = fields[:, 8:16] @ (1 << (4 * np.arange(8, dtype=np.int64)))
         nominal25 = np.abs(self.sample_rate / span - 25.0) < 1.5  # flags move at 25 fps
-        flag_bits = np.where(nominal25[:, None], [27, 58, 43], [43, 58, 59])
-        bgf = np.take_along_axis(bits, flag_bits, axis=1).astype(np.int64) @ [1, 2, 4]
+        # BGF0 | BGF1 << 1 | BGF2 << 2, from bits 27, 58, 43 at 25 fps, 43, 58, 59 otherwise
+        # (three column picks: numpy's integer matrix product has no BLAS)
+        bgf = (
+            np.where(nominal25, bits[:, 27], bits[:, 43]).astype(np.int64)
+            + 2 * bits[:, 58].astype(np.int64)
+            + 4 * np.where(nominal25, bits[:, 43], bits[:, 59]).astype(np.int64)
+        )
         start = np.where(rev, t0 + span, t0)
         end = np.where(rev, t0, t0 + span)
         flags = bits[:, [10, 11]].astype(bool).T  # drop frame, colour frame
@@ -483,7 +533,12 @@ class LTCDecoder:
                 end.tolist(),
                 rev.tolist(),
                 level,
-                list(map(tuple, bits.tolist())),
+                # tuple(bytes) gives the ints at C speed: rows as 80-byte items, not lists
+                list(
+                    map(
+                        tuple, np.ascontiguousarray(bits, np.uint8).view(_BITS_ROW).ravel().tolist()
+                    )
+                ),
             ]
         )
 
