@@ -66,7 +66,7 @@ class StageSettings:
 class CuePlan:
     """Where a cue's moments fall on the clock's current line, in whole samples."""
 
-    window: tuple[float, float]  # pass window: TC-in - pre-roll .. TC-out + post-roll
+    window: tuple[int, int]  # samples: pass window, TC-in - pre-roll .. TC-out + post-roll
     cue_light: tuple[int, int]  # on, off
     beeps: tuple[tuple[int, Timecode, int], ...]  # (number, label, sample)
     punch_in: int  # first sample of a take (handles and record offset applied)
@@ -219,7 +219,7 @@ class Stage:
             return [StageEvent(ev.CUE, end, self._label(clock, end), {"cue": cue.number})]
         return []
 
-    def _window(self, clock: TimecodeClock, cue: Cue) -> tuple[float, float]:
+    def _window(self, clock: TimecodeClock, cue: Cue) -> tuple[int, int]:
         """Samples of the pass window: TC-in minus pre-roll to TC-out plus post-roll."""
         return self._plan(clock, cue).window
 
@@ -234,7 +234,8 @@ class Stage:
         return plan
 
     def _make_plan(self, clock: TimecodeClock, cue: Cue) -> CuePlan:
-        s, sr = self.settings, self.sample_rate
+        s = self.settings
+        nominal = cue.tc_in.rate.nominal  # frame labels per second
         at = clock.punch_sample
         if s.cue_light == "streamer":
             frames = round(s.streamer_seconds * cue.tc_in.rate.nominal)
@@ -242,9 +243,11 @@ class Stage:
         else:
             light = (at(cue.tc_in), at(cue.tc_out))
         return CuePlan(
+            # Whole samples on frame starts, rounded as every punch is: a window edge can never
+            # move a sample because a frame start came out 1e-7 of a sample off.
             window=(
-                clock.sample_of(cue.tc_in) - s.preroll_seconds * sr,
-                clock.sample_of(cue.tc_out) + s.postroll_seconds * sr,
+                at(cue.tc_in - round(s.preroll_seconds * nominal)),
+                at(cue.tc_out + round(s.postroll_seconds * nominal)),
             ),
             cue_light=light,
             beeps=tuple((n, label, at(label)) for n, label in beep_labels(cue.tc_in, s.beeps)),
@@ -261,7 +264,7 @@ class Stage:
         run_start = math.floor(clock.run_start + 0.5)
         if self.current is None:
             # Does the LTC run through this cue's window in this period?
-            first = max(math.ceil(win_start), run_start, self._ended_at)
+            first = max(win_start, run_start, self._ended_at)
             if first < end and end - 1 < win_end:
                 self.current = Pass(cue, first)
                 out.append(StageEvent(ev.PASS_START, first, self._label(clock, first), self._ids()))
@@ -275,7 +278,7 @@ class Stage:
         if self.mode == "record":
             out.extend(self._punch(clock, p, plan, end, horizon))
         if end > win_end:
-            out.extend(self._end_pass(math.ceil(win_end), "post-roll ended"))
+            out.extend(self._end_pass(win_end, "post-roll ended"))
         return out
 
     # -- lamps --------------------------------------------------------------------------------
@@ -445,5 +448,5 @@ class Stage:
         return str(self._fit.timecode_at(sample)) if self._fit else None
 
 
-def _contains(window: tuple[float, float], sample: int) -> bool:
+def _contains(window: tuple[int, int], sample: int) -> bool:
     return window[0] <= sample < window[1]

@@ -270,3 +270,40 @@ def test_timecode_usable_within_two_frames_of_ltc_appearing(rate, sample_rate):
     assert (engine.position - appeared) / period < 2.0
     first = math.floor(feed.passes[0].frame_starts[0] + 0.5)
     assert str(engine.clock.timecode_at(first)) == str(feed.passes[0].first)
+
+
+def test_decisions_do_not_hang_on_the_last_bit_of_a_frame_start():
+    """Pass edges, lamps, beeps and punches are whole samples on rounded frame starts: a frame
+    start decoded 1e-7 of a sample off must not move any of them."""
+    import dataclasses
+
+    from stagebox.clock import TimecodeClock
+    from stagebox.ltc.encoder import LTCEncoder
+    from stagebox.stage import Stage
+
+    c = cue("2", "01:00:06:00", "01:00:07:00", RATE_25)
+    enc = LTCEncoder(48000, RATE_25)
+    enc.locate(Timecode.parse("01:00:01:00", RATE_25), at=24000)
+    enc.render(24000 + 1920 * 160)
+    frames = enc.emitted[:150]
+
+    def decide(shift):
+        clock = TimecodeClock(48000)
+        stage = Stage(48000, StageSettings(preroll_seconds=2.0), cues=[c], mode="record")
+        moved = [dataclasses.replace(f, start=f.start + shift, end=f.end + shift) for f in frames]
+        out, i = [], 0
+        for end in range(256, int(moved[-1].end), 256):
+            ready = []
+            while i < len(moved) and moved[i].end <= end:
+                ready.append(moved[i])
+                i += 1
+            out += [
+                (e.event, e.sample)
+                for e in stage.update(clock, clock.feed(ready, end), end - 256, end)
+            ]
+        return out
+
+    exact, nudged = decide(0.0), decide(1e-7)
+    # LTC starts at 01:00:01:00 on sample 24000: TC-in 01:00:06:00 is 5 s later, minus 2 s.
+    assert ("pass_start", 24000 + (5 - 2) * 48000) in exact
+    assert nudged == exact
