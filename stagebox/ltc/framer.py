@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from stagebox.ltc.edges import _box_sum
 from stagebox.ltc.frame import FRAME_BITS, SYNC_BITS
 
 HALVES = 2 * FRAME_BITS  # half cells per frame
@@ -31,6 +32,7 @@ FORWARD_SYNC = bytes(_SYNC_CLASSES)
 REVERSE_SYNC = bytes(_SYNC_CLASSES[::-1])
 SYNC_LEN = len(_SYNC_CLASSES)  # intervals
 HISTORY = 32  # intervals: the cell-length estimate for classing an interval averages these
+_DOUBLING_MIN = 256  # new intervals from which `push` sums windows by doubling, not cumsum
 KEEP = 320  # transitions kept pending: a whole frame (up to 161) plus the history, with room
 FOUND_KEPT = 256  # frame ends remembered: more than a batch of hops can hold
 MAX_RESIDUAL = 0.5  # of a half cell: the farthest a transition may sit from the frame's line
@@ -194,9 +196,15 @@ class Framer:
         allc = np.zeros(HISTORY + n)
         allc[HISTORY - hist.size : HISTORY] = hist
         allc[HISTORY:] = own
-        csum = np.zeros(HISTORY + n + 1)
-        np.cumsum(allc, out=csum[1:])  # sequential: leading zeros change no partial sum
-        total = csum[HISTORY : HISTORY + n] - csum[:n]  # samples: window sums
+        if n < _DOUBLING_MIN:
+            # Streaming (a few transitions a hop): a cumulative sum is the fewest calls.
+            csum = np.zeros(HISTORY + n + 1)
+            np.cumsum(allc, out=csum[1:])  # sequential: leading zeros change no partial sum
+            total = csum[HISTORY : HISTORY + n] - csum[:n]  # samples: window sums
+        else:
+            # Bulk: sums over 2, 4, ... 32 intervals by doubling (five passes), several
+            # times cheaper than numpy's cumulative sum (about 3 ns an item).
+            total = _box_sum(allc, HISTORY)[:n]  # samples: window sums
         num = _window_count(allc > 0, HISTORY)[:n].astype(np.float64)
         est = np.where(num >= 8, total / np.maximum(num, 1.0), 0.0)
         split = np.where(est > 0, 0.75 * est, self.split0)
