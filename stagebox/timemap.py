@@ -28,23 +28,43 @@ class TimeFit:
         return self.s0 + (monotonic - self.t0) * self.rate
 
 
+REFIT = 16  # points added between least-squares fits
+
+
 class SampleTimeMap:
     """A least-squares fit of monotonic time against sample index over a sliding window."""
 
     def __init__(self, nominal_rate: int, window: int = 256) -> None:
         self.nominal_rate = nominal_rate  # samples per second, as configured
         self._points: deque[tuple[int, float]] = deque(maxlen=window)
+        self._fitted: TimeFit | None = None  # the last line worked out
+        self._since_fit = 0  # points added since
 
     def add(self, sample: int, monotonic: float) -> None:
         """Sample `sample` was (or will be) at the converter at `monotonic` seconds."""
         self._points.append((sample, monotonic))
+        self._since_fit += 1
 
     def reset(self) -> None:
         """Forget the history (after an xrun or a device restart the old line is wrong)."""
         self._points.clear()
+        self._fitted = None
 
     def fit(self) -> TimeFit | None:
-        """The current line, or None before the first point."""
+        """The current line, or None before the first point.
+
+        Called every audio period, so the least-squares work is done again only every
+        REFIT points (about 85 ms at 256-sample periods) once the window is filling: the slope
+        of a window of hundreds of points hardly moves in between, and the audio path is
+        spared a fit per period. A line cached a few points ago still maps any sample.
+        """
+        if self._fitted is not None and len(self._points) >= 8 and self._since_fit < REFIT:
+            return self._fitted
+        self._since_fit = 0
+        self._fitted = self._compute()
+        return self._fitted
+
+    def _compute(self) -> TimeFit | None:
         n = len(self._points)
         if n == 0:
             return None
