@@ -15,10 +15,14 @@ thread), which copies and queues them.
 from __future__ import annotations
 
 import logging
+import os
+import time
 from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
+
+from stagebox.takemeta import TakeMetadata, Track
 
 log = logging.getLogger("stagebox.recorder")
 
@@ -203,10 +207,6 @@ class WriterSink:
         self.last_close = None  # stagebox.takewriter.TakeRequest | None
 
     def open_take(self, take: TakeStart) -> None:
-        import os
-
-        from stagebox.takemeta import TakeMetadata, Track
-
         meta = TakeMetadata(
             project=self.project,
             scene=take.cue,
@@ -226,8 +226,6 @@ class WriterSink:
 
     def write(self, block: np.ndarray) -> None:
         if self.backpressure:
-            import time
-
             while self.writer.status().queued_frames > self._limit:
                 time.sleep(0.001)
         self.writer.write(block)
