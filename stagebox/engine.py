@@ -28,6 +28,7 @@ from stagebox.events import StageEvent
 from stagebox.recorder import PunchRecorder, TakeSink, TakeStart
 from stagebox.snapshot import StageSnapshot
 from stagebox.stage import Stage, StageSettings
+from stagebox.takename import format_take_name
 from stagebox.timecode import Rate, Timecode
 
 log = logging.getLogger("stagebox.engine")
@@ -98,7 +99,7 @@ class TakeNumbers:
         return self._last[cue]
 
     def name_for(self, cue: Cue, take: int) -> str:
-        return f"{cue.number}_T{take:03d}.wav"
+        return format_take_name(cue=cue.number, take=take, character=cue.character)
 
     def take_closed(self, record: dict) -> None:
         """Nothing to persist."""

@@ -31,6 +31,7 @@ from stagebox.clock import FREEWHEEL, ClockEvent, TimecodeClock
 from stagebox.cues.cue import Cue
 from stagebox.events import StageEvent
 from stagebox.snapshot import MODES, ClockFit
+from stagebox.takename import format_take_name
 from stagebox.timecode import Timecode
 
 CUE_LIGHT = "cue"
@@ -100,7 +101,9 @@ class Stage:
         cues: Sequence[Cue] = (),
         mode: str = "safe",
         next_take: Callable[[str], int] = lambda cue: 1,  # take number for a new take of a cue
-        take_name: Callable[[Cue, int], str] = lambda cue, take: f"{cue.number}_T{take:03d}.wav",
+        take_name: Callable[[Cue, int], str] = lambda cue, take: format_take_name(
+            cue=cue.number, take=take
+        ),
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
