@@ -49,6 +49,7 @@ from itertools import repeat
 
 import numpy as np
 
+from stagebox.ltc.crossings import CrossingFinder
 from stagebox.ltc.edges import EdgeFinder
 from stagebox.ltc.flywheel import read_bits, refit
 from stagebox.ltc.frame import FRAME_BITS, SYNC_BITS, LTCFrame, build_frames
@@ -63,6 +64,7 @@ BATCH_HOPS = 256  # hops handled together when a block brings many (bulk decodin
 FIND_HOPS = 128  # of those, hops the transition finder takes at once (see `_run_path`)
 FLYWHEEL_FRAMES = 8  # frames after the last decoded one read on the predicted grid
 LOOKBACK_FRAMES = 4  # frames before the first of a run read on its grid
+REACH = 2  # samples: how far back the step detector looks for peaks after clean hops
 _BITS_ROW = np.dtype((np.void, FRAME_BITS))  # a frame's 80 uint8 bits as one bytes item
 
 
@@ -123,6 +125,8 @@ class LTCDecoder:
             )
             for mode in ("step", "pulse")
         ]
+        self._crossings = CrossingFinder(self.hop, cell_min, cell_max)  # the fast path
+        self._dup_gap = self._crossings.gap_min  # samples: same-sign transitions closer: one
         self._margin = max(f.margin for f, _ in self._paths)  # samples before a hop
         self._lookahead = max(f.lookahead for f, _ in self._paths)  # samples after it
         # Raw history kept: the frames the lookback may read, a hop, the settling time.
@@ -142,6 +146,9 @@ class LTCDecoder:
         for finder, framer in self._paths:
             finder.reset()
             framer.reset()
+        self._crossings.reset()
+        self._step_clean = False  # the last hop's step transitions were zero crossings
+        self._step_last = (-math.inf, 0)  # (t, s) of the last step transition found
         self._origin: int | None = None  # absolute sample of the first hop
         self._pulse_next: int | None = None  # hop the pulse conditioning would continue at
         self._buf_start = 0  # absolute sample of _buf[0]
@@ -269,14 +276,17 @@ class LTCDecoder:
         # enough samples (measured: 128 hops faster than 64 or 256). The framer takes the
         # whole batch (fewer, larger numpy calls).
         found = []
+        step = finder is self._paths[0][0]
         for k in range(0, hops, FIND_HOPS):
             n = min(FIND_HOPS, hops - k)
             at = first + k * self.hop
-            lo = at - finder.margin - self._buf_start
-            hi = at + n * self.hop + finder.lookahead - self._buf_start
-            found.append(finder.find(self._buf[lo:hi], at, n, final=final and k + n == hops))
+            last = final and k + n == hops
+            if step:
+                found.extend(self._find_step(at, n, last))
+            else:
+                found.append(self._find(finder, at, n, last)[:2])
         if len(found) == 1:
-            t, s, _amp = found[0]
+            t, s = found[0]
         else:
             t = np.concatenate([f[0] for f in found])
             s = np.concatenate([f[1] for f in found])
@@ -284,6 +294,57 @@ class LTCDecoder:
         if final:
             framer.close(stream_end)
         return framer.frames(self._after())
+
+    def _find(self, finder: EdgeFinder, at: int, n: int, final: bool, reach: int = 0):
+        """The step detector's transitions in hops [at, at + n * hop)."""
+        lo = at - finder.margin - self._buf_start
+        hi = at + n * self.hop + finder.lookahead - self._buf_start
+        return finder.find(self._buf[lo:hi], at, n, final=final, reach=reach)
+
+    def _find_step(self, at: int, n: int, final: bool) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The step conditioning's transitions in hops [at, at + n * hop), as (t, s) parts in
+        stream order: zero crossings on the hops they prove clean (`crossings.py`, the fast
+        path), the step detector's peaks on the others.
+
+        Where the two meet, a transition on the border may be found by both (the detector
+        reaches REACH samples back after clean hops): of two same-sign neighbours closer
+        than the crossings' shortest interval, the second is dropped. The last hop of the
+        stream always goes to the detector, which closes what it holds."""
+        h = self.hop
+        lo = at - 1 - self._buf_start
+        t1, s1, hop_of, clean = self._crossings.find(self._buf[lo : lo + n * h + 1], at, n)
+        if final:
+            clean[-1] = False
+        if self._step_clean and clean.all():
+            parts = [(t1, s1)]  # the usual case with clean LTC: crossings only
+        else:
+            finder = self._paths[0][0]
+            change = np.flatnonzero(np.diff(clean.astype(np.int8))) + 1
+            bounds = [0, *change.tolist(), n]
+            parts = []
+            for k0, k1 in zip(bounds[:-1], bounds[1:], strict=True):
+                if clean[k0]:
+                    if not self._step_clean:
+                        parts.append(finder.release())
+                    i0, i1 = np.searchsorted(hop_of, [k0, k1])
+                    parts.append((t1[i0:i1], s1[i0:i1]))
+                    self._step_clean = True
+                else:
+                    reach = REACH if self._step_clean else 0
+                    t2, s2, _a2 = self._find(finder, at + k0 * h, k1 - k0, final and k1 == n, reach)
+                    parts.append((t2, s2))
+                    self._step_clean = False
+        out = []
+        for t, s in parts:
+            if not t.size:
+                continue
+            if s[0] == self._step_last[1] and t[0] - self._step_last[0] < self._dup_gap:
+                t, s = t[1:], s[1:]  # the border transition, found by both
+                if not t.size:
+                    continue
+            self._step_last = (float(t[-1]), int(s[-1]))
+            out.append((t, s))
+        return out or [(t1[:0], s1[:0])]
 
     def _pulse_wanted(self, first: int, hops: int) -> list[tuple[int, int]]:
         """Runs [k, end) of the hops from `first` on which the step conditioning is not

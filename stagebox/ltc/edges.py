@@ -108,10 +108,13 @@ class EdgeFinder:
         self._leak_hist = out[-(self.margin + self.lookahead + 2) :].copy()
         return y.astype(np.float32)
 
-    def find(self, x: np.ndarray, first: int, hops: int, final: bool = False):
+    def find(self, x: np.ndarray, first: int, hops: int, final: bool = False, reach: int = 0):
         """Transitions in hops [first, first + hops * hop) (x starts at first - margin).
 
-        With `final`, the last open group of peaks is closed too (end of stream).
+        With `final`, the last open group of peaks is closed too (end of stream). `reach`
+        (samples, under a level block) takes peaks that far before `first` too: where these
+        hops follow hops whose transitions came from elsewhere (`crossings.py`), a transition
+        on the border is then found twice rather than never.
         """
         w = self.width
         h = self.hop
@@ -150,11 +153,24 @@ class EdgeFinder:
         # A peak is a local maximum of |e| above both thresholds. The local maxima come
         # first (two comparisons over the samples, a few per bit cell survive); the
         # thresholds are then looked up for those alone, by block and by hop.
-        top = np.flatnonzero((mid >= a[b - 1 : b - 1 + n_out]) & (mid > a[b + 1 : b + 1 + n_out]))
+        if reach:
+            # Positions from -reach: those before `first` take the first block's thresholds.
+            r = reach
+            mid = a[b - r : b + n_out]
+            top = np.flatnonzero(
+                (mid >= a[b - r - 1 : b - 1 + n_out]) & (mid > a[b - r + 1 : b + 1 + n_out])
+            )
+            top -= r
+            at = np.maximum(top, 0)
+        else:
+            top = np.flatnonzero(
+                (mid >= a[b - 1 : b - 1 + n_out]) & (mid > a[b + 1 : b + 1 + n_out])
+            )
+            at = top
         thr_top = np.maximum(
-            LOCAL_THRESHOLD * local[top >> self._block_shift], thr[top >> self._hop_shift]
+            LOCAL_THRESHOLD * local[at >> self._block_shift], thr[at >> self._hop_shift]
         )
-        idx = top[mid[top] > thr_top] + b  # index into e
+        idx = top[a[top + b] > thr_top] + b  # index into e
         ev = e[idx]  # signed peak values (above a positive threshold: never 0)
         # Sub-sample position: centroid of the detector's triangle above half its height.
         # The 2w - 1 samples around each peak are gathered as single items of a strided
@@ -177,6 +193,13 @@ class EdgeFinder:
         t = (first - b + idx) + delta - 0.5
         s = np.where(ev > 0, 1, -1).astype(np.int8)  # +1 rising, -1 falling
         return self._merge(t, s, np.abs(ev), first + n_out, final)
+
+    def release(self):
+        """(t, s) of the peaks held back for a merge with the next call's, merged now: the
+        next hops' transitions come from elsewhere (`crossings.py`)."""
+        t, s, amp = self._tail_t, self._tail_s, self._tail_a
+        t, s, _amp = self._merge(t[:0], s[:0], amp[:0], np.inf, final=True)
+        return t, s
 
     def _merge(self, t, s, amp, horizon: float, final: bool):
         """Join same-sign neighbours (keep the strongest); hold back the last open group."""
