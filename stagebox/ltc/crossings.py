@@ -62,19 +62,22 @@ class CrossingFinder:
         bottom = body.min(axis=1)
         swing = top - bottom  # peak to peak, per hop
         clean = (np.abs(top + bottom) <= CENTRE * swing) & (swing >= FLOOR)
-        neg = np.signbit(x[: 1 + n_out])
+        neg = x[: 1 + n_out] < 0  # (not signbit: -0.0 and 0.0 are one side of zero)
         j = np.flatnonzero(neg[1:] != neg[:-1])  # crossing between x[j] and x[j + 1]
         y0 = x[j]
         y1 = x[j + 1]
-        step = y1 - y0  # never 0 except between -0.0 and 0.0 (then not steep: never used)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            t = (first - 1 + j) + y0 / -step
+        step = y1 - y0  # never 0: one of the two is below zero, the other not
+        t = (first - 1 + j) + y0 / -step
         hk = j >> self._hop_shift  # the hop holding x[j + 1]
-        d = np.diff(t, prepend=self._last_t)  # NaN for the first crossing ever: not good
+        d = np.empty_like(t)  # samples: interval from the crossing before
+        if t.size:
+            d[0] = t[0] - self._last_t  # NaN for the first crossing ever: not good
+            np.subtract(t[1:], t[:-1], out=d[1:])
+            self._last_t = t[-1]
         good = (np.abs(step) >= STEEP * swing[hk]) & (d >= self.gap_min) & (d <= self.gap_max)
         clean[hk[~good]] = False
-        clean &= np.bincount(hk, minlength=hops) > 0  # a hop with no crossing: no LTC
-        if t.size:
-            self._last_t = t[-1]
-        s = np.where(step > 0, 1, -1).astype(np.int8)
+        crossed = np.zeros(hops, dtype=bool)
+        crossed[hk] = True
+        clean &= crossed  # a hop with no crossing: no LTC
+        s = np.sign(step).astype(np.int8)  # +1 rising, -1 falling
         return t, s, hk, clean

@@ -522,7 +522,7 @@ class LTCDecoder:
             end,
             reverse,
             _dbfs(peak),
-            tuple(b),
+            bits.astype(np.uint8).tobytes(),
         )
 
     def _make_frames(self, accepted: list[tuple], cand: Candidates | None) -> list[LTCFrame]:
@@ -569,8 +569,7 @@ class LTCDecoder:
         bottom = np.minimum.reduceat(x, pairs)[0::2]
         peak = np.maximum(top, -bottom).astype(np.float64)
         peak[hi == lo] = 0.0
-        log10 = math.log10
-        level = [20.0 * log10(p) if p > 0 else -math.inf for p in peak.tolist()]  # `_dbfs`
+        level = list(map(_dbfs, peak.tolist()))  # (math.log10, as `_make_frame`: same bits)
         labels = fields[:, [7, 5, 3, 1]] * 10 + fields[:, [6, 4, 2, 0]]  # h, m, s, f
         user = fields[:, 8:16] @ (1 << (4 * np.arange(8, dtype=np.int64)))
         nominal25 = np.abs(self.sample_rate / span - 25.0) < 1.5  # flags move at 25 fps
@@ -594,12 +593,8 @@ class LTCDecoder:
                 end.tolist(),
                 rev.tolist(),
                 level,
-                # tuple(bytes) gives the ints at C speed: rows as 80-byte items, not lists
-                list(
-                    map(
-                        tuple, np.ascontiguousarray(bits, np.uint8).view(_BITS_ROW).ravel().tolist()
-                    )
-                ),
+                # rows as 80-byte items: `tolist` gives each as a bytes object
+                np.ascontiguousarray(bits, np.uint8).view(_BITS_ROW).ravel().tolist(),
             ]
         )
 
