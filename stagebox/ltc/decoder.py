@@ -60,7 +60,10 @@ FPS_MAX = 30.0  # fastest standard rate
 SPEED_MIN = 0.85  # slowest play speed decoded (a shuttle or varispeed)
 SPEED_MAX = 1.15  # fastest
 HOP_SECONDS = 1024 / 48000  # about 21 ms: one hop's latency and the unit of work
-BATCH_HOPS = 256  # hops handled together when a block brings many (bulk decoding)
+# Hops handled together when a block brings many (bulk decoding): each batch costs about a
+# hundred numpy calls whatever its size, so larger is cheaper (bulk, measured: 8.3 ns a
+# sample at 256, 7.5 at 512, 7.1 at 1024) for a 4 MB buffer at 48 kHz.
+BATCH_HOPS = 1024
 FIND_HOPS = 128  # of those, hops the transition finder takes at once (see `_run_path`)
 FLYWHEEL_FRAMES = 8  # frames after the last decoded one read on the predicted grid
 LOOKBACK_FRAMES = 4  # frames before the first of a run read on its grid

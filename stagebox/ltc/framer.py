@@ -34,7 +34,8 @@ SYNC_LEN = len(_SYNC_CLASSES)  # intervals
 HISTORY = 32  # intervals: the cell-length estimate for classing an interval averages these
 _DOUBLING_MIN = 256  # new intervals from which `push` sums windows by doubling, not cumsum
 KEEP = 320  # transitions kept pending: a whole frame (up to 161) plus the history, with room
-FOUND_KEPT = 256  # frame ends remembered: more than a batch of hops can hold
+FOUND_KEPT = 1024  # frame ends remembered: more than a batch of hops can hold (under 830
+# frames in 1024 hops: 30 fps at 1.15x, 44.1 kHz)
 MAX_RESIDUAL = 0.5  # of a half cell: the farthest a transition may sit from the frame's line
 RMS_RESIDUAL = 0.15  # of a half cell: the most the transitions may scatter about it
 
@@ -70,6 +71,9 @@ def _window_count(flags: np.ndarray, width: int) -> np.ndarray:
 _SYNC_RUN = 24  # the sync word's run of half cells (its twelve 1 bits)
 _SEARCH_BYTES = 2048  # intervals: fewer than this are searched with bytes.find
 _GRID_ITEM = np.dtype((np.void, HALVES + 1))  # a frame's 161 half-cell grid points, as bytes
+_TIME_ROW = np.dtype((np.void, 8 * (HALVES + 1)))  # the same points' times (float64), as one item
+_STEPS = np.arange(HALVES + 1, dtype=np.float64)  # half cells from a frame's first transition
+_POWERS = np.stack([np.ones(HALVES + 1), _STEPS, _STEPS**2], axis=1)  # (161, 3): 1, k, k^2
 
 
 def _find_all(text: bytes, pattern: bytes, since: int) -> np.ndarray:
@@ -259,41 +263,49 @@ class Framer:
             return None
         first, last, reverse = first[ok], last[ok], reverse[ok]
         m = first.size
-        # Every transition of every frame: its frame and its half-cell offset.
-        counts = last - first + 1
-        starts_in = np.cumsum(counts) - counts
-        idx = np.arange(counts.sum()) + np.repeat(first - starts_in, counts)
+        # The frames' half-cell grids: every pending transition's time is written at its
+        # half-cell count; a frame's 161 grid points are the window from its first, gathered
+        # as single items of a strided view (one memcpy per frame). Inside a frame (no bad
+        # interval) each count holds one transition; at its ends a transition just outside
+        # may share the count through a bad interval (which adds no half cells), so the end
+        # points are set from `first` and `last`. A grid point with no transition holds 0
+        # (its mark says so).
         h0 = halves[first]
-        off = halves[idx] - np.repeat(h0, counts)
-        # The frames' half-cell grids: mark the half-cell count of every transition
-        # pending; a frame's 161 grid points are the window from its first. (Transitions
-        # outside the frame fall outside the window, or on its ends through bad intervals,
-        # which add no half cells: the ends are marked anyway.) The windows are gathered as
-        # 161-byte items of a strided view, one memcpy per frame.
-        mark = np.zeros(int(halves[-1]) + 1, dtype=np.uint8)
+        size = int(halves[-1]) + 1
+        times = np.zeros(size + HALVES)
+        times[halves] = t
+        mark = np.zeros(size + HALVES, dtype=np.uint8)
         mark[halves] = 1
-        windows = np.ndarray((mark.size - HALVES,), _GRID_ITEM, mark, 0, (1,))
+        windows = np.ndarray((size,), _GRID_ITEM, mark, 0, (1,))
         grid = windows[h0].view(np.uint8).reshape(m, HALVES + 1)  # 1 where a transition is
         # Every cell boundary must carry a transition.
         whole = grid[:, 0::2].all(axis=1)
         bits = grid[:, 1::2].copy()  # (m, 80) uint8 in stream order
         bits[reverse] = bits[reverse, ::-1]
-        # Least squares: t = t0 + off * half, per frame.
-        tt = t[idx]
-        base = np.repeat(t[first], counts)
-        y = tt - base
-        x = off.astype(np.float64)
-        sx = np.add.reduceat(x, starts_in)
-        sy = np.add.reduceat(y, starts_in)
-        sxx = np.add.reduceat(x * x, starts_in)
-        sxy = np.add.reduceat(x * y, starts_in)
-        cnt = counts.astype(np.float64)
+        rows = np.ndarray((size,), _TIME_ROW, times, 0, (times.itemsize,))
+        y = rows[h0].view(np.float64).reshape(m, HALVES + 1)  # (m, 161) samples
+        t_first = t[first]
+        y[:, 0] = t_first
+        y[:, HALVES] = t[last]
+        y -= t_first[:, None]
+        mask = grid.astype(np.float64)
+        y *= mask
+        # Least squares: t = t0 + k * half over each frame's transitions (k its half cells).
+        # The mask's sums are whole numbers, exact in any order: one BLAS product. The
+        # times' are not, and a BLAS product's order of summation changes with the number
+        # of rows (the frames in this batch): `einsum` sums each row the same way whatever
+        # the batch, so block sizes still give the same frames.
+        cnt, sx, sxx = (mask @ _POWERS).T
+        sy = y.sum(axis=1)
+        sxy = np.einsum("ij,j->i", y, _STEPS)
         den = cnt * sxx - sx * sx
         half = (cnt * sxy - sx * sy) / np.where(den > 0, den, 1.0)
         icpt = (sy - half * sx) / cnt
-        res = np.abs(y - (np.repeat(icpt, counts) + x * np.repeat(half, counts)))
-        worst = np.maximum.reduceat(res, starts_in)
-        rms = np.sqrt(np.add.reduceat(res * res, starts_in) / cnt)
+        res = y - icpt[:, None]
+        res -= half[:, None] * _STEPS
+        res *= mask
+        worst = np.abs(res).max(axis=1)
+        rms = np.sqrt(np.einsum("ij,ij->i", res, res) / cnt)
         fields = field_values(bits)
         digits_ok = (fields[:, :8] <= _DIGIT_MAX).all(axis=1)
         labels_ok = (
