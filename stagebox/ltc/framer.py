@@ -86,14 +86,17 @@ def _find_all(text: bytes, pattern: bytes, since: int) -> np.ndarray:
     return np.array(found, dtype=np.int64)
 
 
-def _sync_matches(cls: np.ndarray, since_fwd: int, since_rev: int) -> tuple[np.ndarray, np.ndarray]:
+def _sync_matches(
+    cls: np.ndarray, halves: np.ndarray, since_fwd: int, since_rev: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Where the forward and the reversed sync word start in the interval classes `cls`
-    (from index `since_fwd`, `since_rev` on), each in increasing order (int64).
+    (from index `since_fwd`, `since_rev` on), each in increasing order (int64). `halves`
+    is the running count of half cells: halves[i] = cls[:i].sum().
 
     Both contain the sync word's run of 24 half cells, which frame data almost never
-    holds: the runs are found in a few byte-wide passes over the classes (a byte search
-    crawls over a two-letter alphabet), and only the places they allow are compared with
-    the pattern, as 29-byte strings."""
+    holds: the places where 24 intervals add up to 24 half cells are found from `halves`
+    in two passes (a byte search crawls over a two-letter alphabet), and only those (a
+    superset of the runs) are compared with the pattern, as 29-byte strings."""
     n = cls.size
     if n < SYNC_LEN:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
@@ -101,7 +104,7 @@ def _sync_matches(cls: np.ndarray, since_fwd: int, since_rev: int) -> tuple[np.n
         # Streaming (a hop at a time, a few hundred intervals): bytes.find costs fewer calls.
         text = cls.tobytes()
         return _find_all(text, FORWARD_SYNC, since_fwd), _find_all(text, REVERSE_SYNC, since_rev)
-    run = np.flatnonzero(_window_count(cls == 1, _SYNC_RUN) == _SYNC_RUN)  # 24 halves from here
+    run = np.flatnonzero(halves[_SYNC_RUN:] - halves[:-_SYNC_RUN] == _SYNC_RUN)
     cls = np.ascontiguousarray(cls, dtype=np.uint8)
     words = np.ndarray((n - SYNC_LEN + 1,), f"S{SYNC_LEN}", cls, 0, (1,))  # words[j]: cls[j:j+29]
     found = []
@@ -230,9 +233,13 @@ class Framer:
         n = t.size
         if n < SYNC_LEN + 2 or self.fresh >= n:
             return None
+        # Half cells before each transition (a bad interval adds none), from one cumulative
+        # sum (numpy's costs about 3 ns an item).
+        halves = np.zeros(n, dtype=np.int64)
+        np.cumsum(cls, dtype=np.int64, out=halves[1:])
         # A forward frame is complete when its sync word's last interval has arrived; a
         # reversed one (sync first) when its 160th half cell has.
-        fwd_at, rev_at = _sync_matches(cls, self.fresh - SYNC_LEN, self.fresh - HALVES - 1)
+        fwd_at, rev_at = _sync_matches(cls, halves, self.fresh - SYNC_LEN, self.fresh - HALVES - 1)
         if fwd_at.size + rev_at.size == 0:
             return None
         # Forward matches first, then reversed ones (each in stream order).
@@ -240,12 +247,6 @@ class Framer:
         last = np.concatenate([fwd_at + SYNC_LEN, np.full(rev_at.size, -1, dtype=np.int64)])
         reverse = np.zeros(first.size, dtype=bool)
         reverse[fwd_at.size :] = True
-        # Half cells and bad intervals before each transition, from one cumulative sum
-        # (numpy's is slow: about 3 ns an item): a bad interval counts 2^32.
-        both = np.zeros(cls.size + 1, dtype=np.int64)
-        np.cumsum(np.where(cls == 0, np.int64(1 << 32), cls.astype(np.int64)), out=both[1:])
-        halves = both & 0xFFFFFFFF  # at each transition
-        bad = both >> 32
         # Count 160 half cells back from a forward frame's end, forward from a reverse start.
         fwd = ~reverse
         first[fwd] = np.searchsorted(halves, halves[last[fwd]] - HALVES, side="right") - 1
@@ -253,12 +254,7 @@ class Framer:
         inside = (first >= 0) & (last < n) & (first < last)
         first = np.where(inside, first, 0)
         last = np.where(inside, np.minimum(last, n - 1), 0)
-        ok = (
-            inside
-            & (halves[last] - halves[first] == HALVES)
-            & (bad[last] == bad[first])
-            & (last >= self.fresh)
-        )
+        ok = inside & (halves[last] - halves[first] == HALVES) & (last >= self.fresh)
         if not ok.any():
             return None
         first, last, reverse = first[ok], last[ok], reverse[ok]
@@ -317,6 +313,7 @@ class Framer:
         sync_ok = (bits[:, 64:] == SYNC_BITS).all(axis=1)
         good = (
             whole
+            & (cnt == last - first + 1)  # no bad interval: one transition per grid point
             & sync_ok
             & digits_ok
             & labels_ok
