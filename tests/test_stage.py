@@ -275,7 +275,6 @@ def test_timecode_usable_within_two_frames_of_ltc_appearing(rate, sample_rate):
 def test_decisions_do_not_hang_on_the_last_bit_of_a_frame_start():
     """Pass edges, lamps, beeps and punches are whole samples on rounded frame starts: a frame
     start decoded 1e-7 of a sample off must not move any of them."""
-    import dataclasses
 
     from stagebox.clock import TimecodeClock
     from stagebox.ltc.encoder import LTCEncoder
@@ -290,7 +289,7 @@ def test_decisions_do_not_hang_on_the_last_bit_of_a_frame_start():
     def decide(shift):
         clock = TimecodeClock(48000)
         stage = Stage(48000, StageSettings(preroll_seconds=2.0), cues=[c], mode="record")
-        moved = [dataclasses.replace(f, start=f.start + shift, end=f.end + shift) for f in frames]
+        moved = [f._replace(start=f.start + shift, end=f.end + shift) for f in frames]
         out, i = [], 0
         for end in range(256, int(moved[-1].end), 256):
             ready = []
