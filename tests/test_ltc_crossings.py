@@ -33,11 +33,12 @@ def _true_transitions(truth, nominal_fps):
 
 def _crossings(sig, sample_rate=SR, hop=HOP):
     """All crossings and clean flags of a whole signal, one hop per call as when streaming."""
-    finder = CrossingFinder(hop, 17.0, 30.0)
-    x = np.concatenate([[0.0], sig]).astype(np.float32)
+    finder = CrossingFinder(sample_rate, hop, 17.0, 30.0)
+    pad = finder.pad
+    x = np.concatenate([np.zeros(pad), sig, np.zeros(pad)]).astype(np.float32)
     ts, clean = [], []
     for k in range(sig.size // hop):
-        t, _s, _hop, c = finder.find(x[k * hop : (k + 1) * hop + 1], k * hop, 1)
+        t, _s, _hop, c = finder.find(x[k * hop : (k + 1) * hop + 2 * pad], k * hop, 1)
         ts.append(t)
         clean.append(bool(c[0]))
     return np.concatenate(ts), np.array(clean)

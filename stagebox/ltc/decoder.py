@@ -128,10 +128,11 @@ class LTCDecoder:
             )
             for mode in ("step", "pulse")
         ]
-        self._crossings = CrossingFinder(self.hop, cell_min, cell_max)  # the fast path
+        self._crossings = CrossingFinder(sample_rate, self.hop, cell_min, cell_max)  # the fast path
         self._dup_gap = self._crossings.gap_min  # samples: same-sign transitions closer: one
-        self._margin = max(f.margin for f, _ in self._paths)  # samples before a hop
-        self._lookahead = max(f.lookahead for f, _ in self._paths)  # samples after it
+        pad = self._crossings.pad
+        self._margin = max(pad, *(f.margin for f, _ in self._paths))  # samples before a hop
+        self._lookahead = max(pad, *(f.lookahead for f, _ in self._paths))  # samples after it
         # Raw history kept: the frames the lookback may read, a hop, the settling time.
         # A predicted frame is read only once the framer would surely have found it.
         self._fly_delay = 2 * merge_gap + 2 * self._lookahead + 2 * cell_max  # samples
@@ -314,8 +315,9 @@ class LTCDecoder:
         than the crossings' shortest interval, the second is dropped. The last hop of the
         stream always goes to the detector, which closes what it holds."""
         h = self.hop
-        lo = at - 1 - self._buf_start
-        t1, s1, hop_of, clean = self._crossings.find(self._buf[lo : lo + n * h + 1], at, n)
+        pad = self._crossings.pad
+        lo = at - pad - self._buf_start
+        t1, s1, hop_of, clean = self._crossings.find(self._buf[lo : lo + n * h + 2 * pad], at, n)
         if final:
             clean[-1] = False
         if self._step_clean and clean.all():
