@@ -197,14 +197,17 @@ class Framer:
             # Bulk: sums over 2, 4, ... 32 intervals by doubling (five passes), several
             # times cheaper than numpy's cumulative sum (about 3 ns an item).
             total = _box_sum(allc, HISTORY)[:n]  # samples: window sums
-        num = _window_count(allc > 0, HISTORY)[:n].astype(np.float64)
-        est = np.where(num >= 8, total / np.maximum(num, 1.0), 0.0)
-        split = np.where(est > 0, 0.75 * est, self.split0)
-        ref = np.where(est > 0, est, own)
-        cls = np.where(d < split, 1, 2).astype(np.uint8)
-        ratio = d / np.where(ref > 0, ref, 1.0)
-        good = ok & (ratio > 0.25) & (ratio < 1.35)
-        cls[~good] = 0
+        num = _window_count(allc > 0, HISTORY)[:n]  # valid estimates in each window (uint8)
+        known = num >= 8  # enough of them for an estimate
+        est = total / np.maximum(num, 1)  # samples: (used only where known)
+        # Class 1 (half) below three quarters of the estimate, 2 (whole) from there; an
+        # interval is bad (0) if it is not as long as a half or whole cell of its reference
+        # (the estimate where known, else its own) can be.
+        split = np.where(known, 0.75 * est, self.split0)
+        ref = np.where(known, est, own)
+        cls = (d >= split).view(np.uint8) + np.uint8(1)
+        good = ok & (d > 0.25 * ref) & (d < 1.35 * ref)
+        cls *= good
         self.t = np.concatenate([self.t, t])
         self.s = np.concatenate([self.s, s])
         self.cls = np.concatenate([self.cls, cls])
