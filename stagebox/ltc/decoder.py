@@ -574,7 +574,13 @@ class LTCDecoder:
         bottom = np.minimum.reduceat(x, pairs)[0::2]
         peak = np.maximum(top, -bottom).astype(np.float64)
         peak[hi == lo] = 0.0
-        level = list(map(_dbfs, peak.tolist()))  # (math.log10, as `_make_frame`: same bits)
+        # `_dbfs` (math.log10, as `_make_frame`: the same bits), without a call per frame
+        # unless a frame is silent
+        peaks = peak.tolist()
+        if all(peaks):
+            level = [20.0 * v for v in map(math.log10, peaks)]
+        else:
+            level = list(map(_dbfs, peaks))
         labels = fields[:, [7, 5, 3, 1]] * 10 + fields[:, [6, 4, 2, 0]]  # h, m, s, f
         user = fields[:, 8:16] @ (1 << (4 * np.arange(8, dtype=np.int64)))
         nominal25 = np.abs(self.sample_rate / span - 25.0) < 1.5  # flags move at 25 fps

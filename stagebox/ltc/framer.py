@@ -300,11 +300,26 @@ class Framer:
         den = cnt * sxx - sx * sx
         half = (cnt * sxy - sx * sy) / np.where(den > 0, den, 1.0)
         icpt = (sy - half * sx) / cnt
-        res = y - icpt[:, None]
-        res -= half[:, None] * _STEPS
-        res *= mask
-        worst = np.abs(res).max(axis=1)
-        rms = np.sqrt(np.einsum("ij,ij->i", res, res) / cnt)
+        # The residuals' sum of squares from the sums (one more pass, for sum y^2): the
+        # largest residual is at most its root, so only frames where that root reaches
+        # MAX_RESIDUAL (noisy ones: few) have their residuals worked out one by one.
+        syy = np.einsum("ij,ij->i", y, y)
+        squares = (
+            syy
+            - 2.0 * icpt * sy
+            - 2.0 * half * sxy
+            + icpt * icpt * cnt
+            + 2.0 * icpt * half * sx
+            + half * half * sxx
+        )
+        squares = np.maximum(squares, 0.0)
+        rms = np.sqrt(squares / cnt)
+        worst = np.sqrt(squares)  # an upper bound, exact below where it could matter
+        close = np.flatnonzero(worst >= MAX_RESIDUAL * half)
+        if close.size:
+            res = y[close] - (icpt[close, None] + half[close, None] * _STEPS)
+            res *= mask[close]
+            worst[close] = np.abs(res).max(axis=1)
         fields = field_values(bits)
         digits_ok = (fields[:, :8] <= _DIGIT_MAX).all(axis=1)
         labels_ok = (
