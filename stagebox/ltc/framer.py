@@ -58,6 +58,10 @@ def field_values(bits: np.ndarray) -> np.ndarray:
 
 
 _DIGIT_MAX = np.array([9, 2, 9, 5, 9, 5, 9, 2])
+# The digits (units, tens of frames, seconds, minutes, hours) to the four labels, and each
+# label's largest value.
+_LABEL_OF_DIGITS = np.kron(np.eye(4, dtype=np.int64), np.array([[1], [10]]))  # (8, 4)
+_LABEL_MAX = np.array([29, 59, 59, 23])
 
 
 def _window_count(flags: np.ndarray, width: int) -> np.ndarray:
@@ -87,11 +91,12 @@ def _find_all(text: bytes, pattern: bytes, since: int) -> np.ndarray:
 
 
 def _sync_matches(
-    cls: np.ndarray, halves: np.ndarray, since_fwd: int, since_rev: int
+    cls: np.ndarray, halves: np.ndarray | None, since_fwd: int, since_rev: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Where the forward and the reversed sync word start in the interval classes `cls`
     (from index `since_fwd`, `since_rev` on), each in increasing order (int64). `halves`
-    is the running count of half cells: halves[i] = cls[:i].sum().
+    is the running count of half cells, halves[i] = cls[:i].sum() (not needed under
+    _SEARCH_BYTES intervals).
 
     Both contain the sync word's run of 24 half cells, which frame data almost never
     holds: the places where 24 intervals add up to 24 half cells are found from `halves`
@@ -116,6 +121,13 @@ def _sync_matches(
         j = j[(j >= max(since, 0)) & (j <= n - SYNC_LEN)]
         found.append(j[words[j] == pattern])
     return found[0], found[1]
+
+
+def _running_halves(cls: np.ndarray) -> np.ndarray:
+    """halves[i]: half cells in the intervals before transition i (int64, one more than cls)."""
+    halves = np.zeros(cls.size + 1, dtype=np.int64)
+    np.cumsum(cls, dtype=np.int64, out=halves[1:])
+    return halves
 
 
 class Candidates:
@@ -174,7 +186,7 @@ class Framer:
         prev_s = self.s[-1:] if self.s.size else s[:0]
         tt = np.concatenate([prev_t, t])
         ss = np.concatenate([prev_s, s])
-        d = np.diff(tt)
+        d = tt[1:] - tt[:-1]  # samples
         alternate = ss[1:] != ss[:-1]
         # Cell estimate of each new interval on its own, split by the fixed rule.
         own = np.where(d >= self.split0, d, 2.0 * d)
@@ -193,11 +205,14 @@ class Framer:
             csum = np.zeros(HISTORY + n + 1)
             np.cumsum(allc, out=csum[1:])  # sequential: leading zeros change no partial sum
             total = csum[HISTORY : HISTORY + n] - csum[:n]  # samples: window sums
+            cnum = np.zeros(HISTORY + n + 1, dtype=np.int64)
+            np.cumsum(allc > 0, out=cnum[1:])
+            num = cnum[HISTORY : HISTORY + n] - cnum[:n]  # valid estimates in each window
         else:
             # Bulk: sums over 2, 4, ... 32 intervals by doubling (five passes), several
             # times cheaper than numpy's cumulative sum (about 3 ns an item).
             total = _box_sum(allc, HISTORY)[:n]  # samples: window sums
-        num = _window_count(allc > 0, HISTORY)[:n]  # valid estimates in each window (uint8)
+            num = _window_count(allc > 0, HISTORY)[:n]  # valid estimates in each window
         known = num >= 8  # enough of them for an estimate
         est = total / np.maximum(num, 1)  # samples: (used only where known)
         # Class 1 (half) below three quarters of the estimate, 2 (whole) from there; an
@@ -237,14 +252,16 @@ class Framer:
         if n < SYNC_LEN + 2 or self.fresh >= n:
             return None
         # Half cells before each transition (a bad interval adds none), from one cumulative
-        # sum (numpy's costs about 3 ns an item).
-        halves = np.zeros(n, dtype=np.int64)
-        np.cumsum(cls, dtype=np.int64, out=halves[1:])
+        # sum (numpy's costs about 3 ns an item); while streaming, only once a sync word
+        # has come (bulk decoding looks for sync words with it).
+        halves = None if cls.size < _SEARCH_BYTES else _running_halves(cls)
         # A forward frame is complete when its sync word's last interval has arrived; a
         # reversed one (sync first) when its 160th half cell has.
         fwd_at, rev_at = _sync_matches(cls, halves, self.fresh - SYNC_LEN, self.fresh - HALVES - 1)
         if fwd_at.size + rev_at.size == 0:
             return None
+        if halves is None:
+            halves = _running_halves(cls)
         # Forward matches first, then reversed ones (each in stream order).
         first = np.concatenate([np.full(fwd_at.size, -1, dtype=np.int64), rev_at])
         last = np.concatenate([fwd_at + SYNC_LEN, np.full(rev_at.size, -1, dtype=np.int64)])
@@ -315,19 +332,15 @@ class Framer:
         squares = np.maximum(squares, 0.0)
         rms = np.sqrt(squares / cnt)
         worst = np.sqrt(squares)  # an upper bound, exact below where it could matter
-        close = np.flatnonzero(worst >= MAX_RESIDUAL * half)
-        if close.size:
+        close = worst >= MAX_RESIDUAL * half
+        if close.any():
+            close = np.flatnonzero(close)
             res = y[close] - (icpt[close, None] + half[close, None] * _STEPS)
             res *= mask[close]
             worst[close] = np.abs(res).max(axis=1)
         fields = field_values(bits)
         digits_ok = (fields[:, :8] <= _DIGIT_MAX).all(axis=1)
-        labels_ok = (
-            (fields[:, 1] * 10 + fields[:, 0] <= 29)
-            & (fields[:, 3] * 10 + fields[:, 2] <= 59)
-            & (fields[:, 5] * 10 + fields[:, 4] <= 59)
-            & (fields[:, 7] * 10 + fields[:, 6] <= 23)
-        )
+        labels_ok = (fields[:, :8] @ _LABEL_OF_DIGITS <= _LABEL_MAX).all(axis=1)  # f, s, m, h
         sync_ok = (bits[:, 64:] == SYNC_BITS).all(axis=1)
         good = (
             whole
