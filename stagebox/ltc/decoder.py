@@ -2,10 +2,14 @@
 
 The pipeline (each stage in its own module):
 
-1. `edges.EdgeFinder` finds the transitions of the biphase-mark signal to a fraction of a
-   sample, with a step detector that ignores DC and hum. Two conditionings run side by side:
-   `step`, for LTC as sent, and `pulse`, for LTC that reached the converter differentiated
-   (a transformerless XLR adapter such as the Rode VXLR), which is leaky-integrated first.
+1. The transitions of the biphase-mark signal, to a fraction of a sample. Two conditionings
+   run side by side: `step`, for LTC as sent, and `pulse`, for LTC that reached the
+   converter differentiated (a transformerless XLR adapter such as the Rode VXLR), which is
+   leaky-integrated first. `edges.EdgeFinder`, a step detector that ignores DC and hum,
+   finds them in anything; for the step conditioning, `crossings.CrossingFinder` first
+   tries each hop as clean LTC (zero crossings, each proving itself steep, centred and
+   spaced like LTC), a third of the work, and the detector takes only the hops it cannot
+   prove (`_find_step`).
 2. `framer.Framer` classes the intervals as half or whole bit cells, finds the sync word
    (forward or reversed), counts the frame's 80 cells, fits its start and cell length by least
    squares over all its transitions, and checks the cells, the sync word and the BCD digits.
