@@ -192,3 +192,23 @@ def test_fps_hint_narrows_the_search():
     assert_all_decoded(frames, truth)
     dec = LTCDecoder(48000, fps_hint=30)  # 25 fps is 17 % slow for 30: outside +-15 %
     assert dec.decode(sig) + dec.flush() == []
+
+
+@pytest.mark.parametrize("sample_rate", [8000, 11025, 16000])
+def test_low_sample_rates(sample_rate):
+    """From 11.025 kHz every frame; at 8 kHz (a half cell of 25 fps LTC is 2 samples, at
+    the Nyquist limit) some, never a false one, and never an error, whatever the block size
+    (the detector's blocks of history are shortest there)."""
+    sig, truth = ltc("25", seconds=2.0, sample_rate=sample_rate, offset=0.0)
+    whole = decode_all(sig, sample_rate)
+    labels = {f.label for f in truth}
+    assert all(f.label in labels for f in whole)
+    if sample_rate > 8000:
+        assert_all_decoded(whole, truth)
+    for size in (1, 7, 256):
+        dec = LTCDecoder(sample_rate)
+        got = []
+        for i in range(0, sig.size, size):
+            got.extend(dec.decode(sig[i : i + size]))
+        got.extend(dec.flush())
+        assert got == whole, f"block size {size}"

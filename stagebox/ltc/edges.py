@@ -114,7 +114,8 @@ class EdgeFinder:
         With `final`, the last open group of peaks is closed too (end of stream). `reach`
         (samples, under a level block) takes peaks that far before `first` too: where these
         hops follow hops whose transitions came from elsewhere (`crossings.py`), a transition
-        on the border is then found twice rather than never.
+        on the border is then found twice rather than never. (At most a level block less
+        one sample: the history this call's detector output holds.)
         """
         w = self.width
         h = self.hop
@@ -153,9 +154,9 @@ class EdgeFinder:
         # A peak is a local maximum of |e| above both thresholds. The local maxima come
         # first (two comparisons over the samples, a few per bit cell survive); the
         # thresholds are then looked up for those alone, by block and by hop.
-        if reach:
-            # Positions from -reach: those before `first` take the first block's thresholds.
-            r = reach
+        r = min(reach, b - 1)  # (never past the block of history `a` holds before `first`)
+        if r > 0:
+            # Positions from -r: those before `first` take the first block's thresholds.
             mid = a[b - r : b + n_out]
             top = np.flatnonzero(
                 (mid >= a[b - r - 1 : b - 1 + n_out]) & (mid > a[b - r + 1 : b + 1 + n_out])
