@@ -212,3 +212,20 @@ def test_low_sample_rates(sample_rate):
             got.extend(dec.decode(sig[i : i + size]))
         got.extend(dec.flush())
         assert got == whole, f"block size {size}"
+
+
+@pytest.mark.filterwarnings("error")
+def test_nan_and_infinite_samples_are_silence():
+    """A corrupt float file: NaN and infinite samples neither warn nor spoil the frames
+    away from them (they count as silence)."""
+    sig, truth = ltc("25", seconds=3.0)
+    bad = sig.astype(np.float32)
+    bad[50000:50010] = np.nan
+    bad[90000] = np.inf
+    bad[90001] = -np.inf
+    frames = decode_all(bad, 48000)
+    missing, false, _errors = match(frames, truth)
+    hit = [f.label for f in truth if f.start - 100 < 50010 and f.end + 100 > 50000]
+    hit += [f.label for f in truth if f.start - 100 < 90002 and f.end + 100 > 90000]
+    assert set(missing) <= set(hit) and len(missing) <= 2 and not false
+    assert to_float(bad)[50005] == 0.0 and to_float(bad)[90001] == 0.0

@@ -81,7 +81,8 @@ def _hop_size(sample_rate: int) -> int:
 
 
 def to_float(block: np.ndarray) -> np.ndarray:
-    """A block as float32 at full scale 1.0 (ints by their dtype's full scale).
+    """A block as float32 at full scale 1.0 (ints by their dtype's full scale; NaN and
+    infinite samples as 0).
 
     float32 holds 24 bits of mantissa, more than any converter delivers, and halves the
     memory traffic of every pass over the samples."""
@@ -92,7 +93,13 @@ def to_float(block: np.ndarray) -> np.ndarray:
         raise ValueError(f"decode wants a mono block (1-D), not shape {a.shape}")
     kind = a.dtype.kind
     if kind == "f":
-        return a.astype(np.float32, copy=False)
+        a = a.astype(np.float32, copy=False)
+        # NaN or infinity (a corrupt float file) would poison every sum near it: such
+        # samples are silence. One BLAS dot product finds them (NaN or infinite if any
+        # sample is; unlike a ufunc's sum, it raises no floating-point warning).
+        if not math.isfinite(np.dot(a, a)):
+            a = np.where(np.isfinite(a), a, np.float32(0.0))
+        return a
     if kind == "i":
         return a.astype(np.float32) * np.float32(1.0 / (1 << (8 * a.dtype.itemsize - 1)))
     if kind == "u":
