@@ -68,7 +68,7 @@ class CrossingFinder:
         r = self.reach
         n_out = hops * self.hop
         neg = x[p - 1 : p + n_out] < 0  # (not signbit: -0.0 and 0.0 are one side of zero)
-        j = np.flatnonzero(neg[1:] != neg[:-1])  # crossing between samples j-1 and j of the hops
+        j = (neg[1:] != neg[:-1]).nonzero()[0]  # crossing between samples j-1 and j of the hops
         k = j + (p - 1)  # x index of the pair's first sample
         y0 = x[k]
         y1 = x[k + 1]

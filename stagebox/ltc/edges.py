@@ -158,15 +158,15 @@ class EdgeFinder:
         if r > 0:
             # Positions from -r: those before `first` take the first block's thresholds.
             mid = a[b - r : b + n_out]
-            top = np.flatnonzero(
+            top = (
                 (mid >= a[b - r - 1 : b - 1 + n_out]) & (mid > a[b - r + 1 : b + 1 + n_out])
-            )
+            ).nonzero()[0]
             top -= r
             at = np.maximum(top, 0)
         else:
-            top = np.flatnonzero(
-                (mid >= a[b - 1 : b - 1 + n_out]) & (mid > a[b + 1 : b + 1 + n_out])
-            )
+            top = ((mid >= a[b - 1 : b - 1 + n_out]) & (mid > a[b + 1 : b + 1 + n_out])).nonzero()[
+                0
+            ]
             at = top
         thr_top = np.maximum(
             LOCAL_THRESHOLD * local[at >> self._block_shift], thr[at >> self._hop_shift]
@@ -210,7 +210,7 @@ class EdgeFinder:
             amp = np.concatenate([self._tail_a, amp])
         if t.size == 0:
             return t, s, amp
-        same = (s[1:] == s[:-1]) & (np.diff(t) < self.merge_gap)
+        same = (s[1:] == s[:-1]) & (t[1:] - t[:-1] < self.merge_gap)
         if not same.any():
             # Nothing to join (the usual case): each peak is its own group; only the last
             # may still be joined by a peak of the next call.

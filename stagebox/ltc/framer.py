@@ -126,7 +126,7 @@ def _sync_matches(
 def _running_halves(cls: np.ndarray) -> np.ndarray:
     """halves[i]: half cells in the intervals before transition i (int64, one more than cls)."""
     halves = np.zeros(cls.size + 1, dtype=np.int64)
-    np.cumsum(cls, dtype=np.int64, out=halves[1:])
+    np.add.accumulate(cls, dtype=np.int64, out=halves[1:])
     return halves
 
 
@@ -203,10 +203,10 @@ class Framer:
         if n < _DOUBLING_MIN:
             # Streaming (a few transitions a hop): a cumulative sum is the fewest calls.
             csum = np.zeros(HISTORY + n + 1)
-            np.cumsum(allc, out=csum[1:])  # sequential: leading zeros change no partial sum
+            np.add.accumulate(allc, out=csum[1:])  # leading zeros change no partial sum
             total = csum[HISTORY : HISTORY + n] - csum[:n]  # samples: window sums
             cnum = np.zeros(HISTORY + n + 1, dtype=np.int64)
-            np.cumsum(allc > 0, out=cnum[1:])
+            np.add.accumulate(allc > 0, dtype=np.int64, out=cnum[1:])
             num = cnum[HISTORY : HISTORY + n] - cnum[:n]  # valid estimates in each window
         else:
             # Bulk: sums over 2, 4, ... 32 intervals by doubling (five passes), several
@@ -262,22 +262,23 @@ class Framer:
             return None
         if halves is None:
             halves = _running_halves(cls)
+        # Count 160 half cells back from a forward frame's end (its sync word's last
+        # interval), forward from a reverse one's start (its sync word's first).
         # Forward matches first, then reversed ones (each in stream order).
-        first = np.concatenate([np.full(fwd_at.size, -1, dtype=np.int64), rev_at])
-        last = np.concatenate([fwd_at + SYNC_LEN, np.full(rev_at.size, -1, dtype=np.int64)])
-        reverse = np.zeros(first.size, dtype=bool)
-        reverse[fwd_at.size :] = True
-        # Count 160 half cells back from a forward frame's end, forward from a reverse start.
-        fwd = ~reverse
-        first[fwd] = np.searchsorted(halves, halves[last[fwd]] - HALVES, side="right") - 1
-        last[reverse] = np.searchsorted(halves, halves[first[reverse]] + HALVES)
-        inside = (first >= 0) & (last < n) & (first < last)
-        first = np.where(inside, first, 0)
-        last = np.where(inside, np.minimum(last, n - 1), 0)
-        ok = inside & (halves[last] - halves[first] == HALVES) & (last >= self.fresh)
-        if not ok.any():
-            return None
-        first, last, reverse = first[ok], last[ok], reverse[ok]
+        last = fwd_at + SYNC_LEN
+        first = np.searchsorted(halves, halves[last] - HALVES, side="right") - 1
+        if rev_at.size:
+            rev_last = np.minimum(np.searchsorted(halves, halves[rev_at] + HALVES), n - 1)
+            first = np.concatenate([first, rev_at])
+            last = np.concatenate([last, rev_last])
+        reverse = np.arange(first.size) >= fwd_at.size
+        ok = (first >= 0) & (last >= self.fresh)
+        first = np.where(ok, first, 0)  # (so the next line can index)
+        ok &= halves[last] - halves[first] == HALVES  # (a reversed match ran past the end)
+        if not ok.all():
+            if not ok.any():
+                return None
+            first, last, reverse = first[ok], last[ok], reverse[ok]
         m = first.size
         # The frames' half-cell grids: every pending transition's time is written at its
         # half-cell count; a frame's 161 grid points are the window from its first, gathered
@@ -297,7 +298,8 @@ class Framer:
         # Every cell boundary must carry a transition.
         whole = grid[:, 0::2].all(axis=1)
         bits = grid[:, 1::2].copy()  # (m, 80) uint8 in stream order
-        bits[reverse] = bits[reverse, ::-1]
+        if rev_at.size:
+            bits[reverse] = bits[reverse, ::-1]
         rows = np.ndarray((size,), _TIME_ROW, times, 0, (times.itemsize,))
         y = rows[h0].view(np.float64).reshape(m, HALVES + 1)  # (m, 161) samples
         t_first = t[first]
@@ -362,6 +364,9 @@ class Framer:
         good &= t0 > after
         if not good.any():
             return None
+        if good.all() and (m == 1 or (t0[1:] >= t0[:-1]).all()):
+            # All good and in stream order (the usual case): the arrays as they are.
+            return Candidates(t0, half, bits, fields, reverse, first + self.base, last + self.base)
         order = np.argsort(t0[good], kind="stable")
         sel = np.flatnonzero(good)[order]
         return Candidates(
