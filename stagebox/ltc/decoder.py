@@ -397,20 +397,26 @@ class LTCDecoder:
             # clean code) leaves this loop nothing to decide: each is accepted, with no
             # flywheel read before it. Such a run is found in a few numpy calls and taken
             # whole; the loop handles the rest one by one (the same frames either way).
-            simple = self._simple_run(cand)
+            run_end = self._simple_runs(cand)
             i = 0
             while i < len(t0s):
                 t0 = t0s[i]
-                if i == 1 and simple and self._fly_slot == 1 and self._last_t0 == t0s[0]:
-                    end = 1 + simple  # rows [1, end) are accepted as they come
+                if (
+                    run_end
+                    and i
+                    and run_end[i - 1] > i
+                    and self._fly_slot == 1
+                    and self._last_t0 == t0s[i - 1]
+                ):
+                    end = run_end[i - 1]  # rows [i, end) are accepted as they come
                     accepted.extend(
                         zip(
-                            t0s[1:end],
-                            halves[1:end],
+                            t0s[i:end],
+                            halves[i:end],
                             repeat(None),
                             repeat(None),
-                            revs[1:end],
-                            range(1, end),
+                            revs[i:end],
+                            range(i, end),
                         )
                     )
                     self._last_t0 = t0s[end - 1]
@@ -438,20 +444,22 @@ class LTCDecoder:
             out.extend(self._make_frames(accepted, cand))
 
     @staticmethod
-    def _simple_run(cand: Candidates) -> int:
-        """How many candidates after the first follow, each, the one before as `_emit`'s
-        loop would accept it right after that one: not a duplicate of it (later than half a
-        frame after its start) and with no flywheel slot before it (earlier than a frame
-        and a half after). The same float expressions as the loop's, so the same answer."""
+    def _simple_runs(cand: Candidates) -> list[int] | None:
+        """run_end[k]: the candidates k + 1 .. run_end[k] - 1 each follow the one before as
+        `_emit`'s loop would accept it right after that one: not a duplicate of it (later
+        than half a frame after its start) and with no flywheel slot before it (earlier than
+        a frame and a half after). The same float expressions as the loop's, so the same
+        answer. None for a few candidates (streaming: the loop costs less)."""
         if len(cand) < 8:
-            return 0  # streaming: the loop is cheaper than the numpy calls
+            return None
         prev = cand.t0[:-1]
         cur = cand.t0[1:]
         span = HALVES * cand.half[:-1]  # samples
         fresh = cur > prev + 0.5 * HALVES * cand.half[:-1]  # `_after()` of the one before
         no_fly = prev + 1 * span > cur - 0.5 * span  # `_fly`'s first slot not due before it
-        broken = np.flatnonzero(~(fresh & no_fly))
-        return int(broken[0]) if broken.size else cur.size
+        # pair k (candidate k to k + 1) broken: a run from k ends at the next broken pair
+        broken = np.append((~(fresh & no_fly)).nonzero()[0], cur.size)
+        return (broken[np.searchsorted(broken, np.arange(len(cand)))] + 1).tolist()
 
     def _fly(self, upto: float, before: float | None, accepted: list[tuple]) -> None:
         """Read predicted frames after the last one accepted, while they are due by `upto`
