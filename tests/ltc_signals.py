@@ -67,6 +67,18 @@ def pyltc_ltc(fps: float, drop_frame: bool, frames: int, sample_rate: int, lead:
     return sig, labels, starts
 
 
+def decode_in_blocks(sig: np.ndarray, size: int, sample_rate: int = 48000) -> list[LTCFrame]:
+    """Every frame of `sig`, fed to one streaming decoder `size` samples at a time."""
+    from stagebox.ltc import LTCDecoder
+
+    dec = LTCDecoder(sample_rate)
+    out = []
+    for i in range(0, sig.size, size):
+        out.extend(dec.decode(sig[i : i + size]))
+    out.extend(dec.flush())
+    return out
+
+
 def match(frames: list[LTCFrame], truth: list[LTCFrame], *, reverse_length: int | None = None):
     """(missing labels, false frames, start errors) of decoded `frames` against `truth`.
 

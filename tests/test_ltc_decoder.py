@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from ltc_signals import AMPLITUDE, assert_all_decoded, ltc, match, pyltc_ltc
+from ltc_signals import AMPLITUDE, assert_all_decoded, decode_in_blocks, ltc, match, pyltc_ltc
 
 from stagebox.ltc import LTCDecoder, decode_all
 from stagebox.ltc.decoder import to_float
@@ -76,24 +76,15 @@ def _noisy_mixed_signal():
     return sig + rng.normal(0, AMPLITUDE / 2, sig.size)
 
 
-def _decode_in_blocks(sig, size):
-    dec = LTCDecoder(48000)
-    out = []
-    for i in range(0, sig.size, size):
-        out.extend(dec.decode(sig[i : i + size]))
-    out.extend(dec.flush())
-    return out
-
-
 def test_same_frames_whatever_the_block_size():
     sig = _noisy_mixed_signal()
     whole = decode_all(sig, 48000)
     assert len(whole) > 60
     assert any(f.reverse for f in whole) and any(not f.reverse for f in whole)
     for size in (7, 256, 4096):
-        assert _decode_in_blocks(sig, size) == whole, f"block size {size}"
+        assert decode_in_blocks(sig, size) == whole, f"block size {size}"
     short = sig[: 48000 // 2]
-    assert _decode_in_blocks(short, 1) == decode_all(short, 48000)
+    assert decode_in_blocks(short, 1) == decode_all(short, 48000)
 
 
 @pytest.mark.parametrize("dtype", ["int16", "int32", "uint8", "float32"])
@@ -206,12 +197,7 @@ def test_low_sample_rates(sample_rate):
     if sample_rate > 8000:
         assert_all_decoded(whole, truth)
     for size in (1, 7, 256):
-        dec = LTCDecoder(sample_rate)
-        got = []
-        for i in range(0, sig.size, size):
-            got.extend(dec.decode(sig[i : i + size]))
-        got.extend(dec.flush())
-        assert got == whole, f"block size {size}"
+        assert decode_in_blocks(sig, size, sample_rate) == whole, f"block size {size}"
 
 
 @pytest.mark.filterwarnings("error")
