@@ -218,3 +218,28 @@ def test_buttons_thread_delivers_presses():
         assert got.wait(5), "the button thread never submitted the press"
         backend.release("next_cue", time.monotonic())
     assert sent[0] == "cue next"
+
+
+def test_buttons_thread_waits_for_an_edge_stamped_in_the_future():
+    """A queued edge stamped 0.4 s ahead (the simulator can do that) is handled when its
+    time comes, and the thread sleeps until then instead of spinning (it used to burn a
+    core: the process's CPU time over the wait is the measure)."""
+    backend = sim.Backend()
+    got = threading.Event()
+    sent: list[str] = []
+
+    def submit(command):
+        sent.append(command)
+        got.set()
+
+    with Buttons(backend, load_pinmap(), submit, debounce_ms=5):
+        at = time.monotonic() + 0.4
+        cpu = time.process_time()
+        backend.press("next_cue", at)
+        assert got.wait(5), "the button thread never submitted the press"
+        handled = time.monotonic()
+        cpu = time.process_time() - cpu
+        backend.release("next_cue", time.monotonic())
+    assert sent[0] == "cue next"
+    assert handled >= at
+    assert cpu < 0.15, f"the button thread spun: {cpu:.2f} s of CPU in a 0.4 s wait"

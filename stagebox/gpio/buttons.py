@@ -319,11 +319,21 @@ class Buttons:
             while not self._stop.is_set():
                 self.service()
                 with self._cond:
-                    if self._edges or self._stop.is_set():
+                    if self._stop.is_set():
                         continue
+                    # Sleep until the next thing due: a debounce deadline, or a queued edge
+                    # stamped later than now (a simulated edge can be; waking for it at once
+                    # would spin), at most 0.5 s; a new edge wakes the wait.
+                    now = self.clock()
+                    wake = [now + 0.5]
+                    if self._edges:
+                        wake.append(self._edges[0][0])
                     deadline = self.next_deadline()
-                    timeout = 0.5 if deadline is None else max(0.0, deadline - self.clock())
-                    self._cond.wait(min(timeout, 0.5))
+                    if deadline is not None:
+                        wake.append(deadline)
+                    timeout = min(wake) - now
+                    if timeout > 0:
+                        self._cond.wait(timeout)
         except BaseException as exc:
             self.error = exc
             log.exception("button thread failed: the crew's buttons are dead")
