@@ -203,8 +203,9 @@ def test_same_frames_whatever_the_block_size_across_both_paths(monkeypatch):
 
 
 def test_the_decoder_uses_the_fast_path_on_clean_ltc(monkeypatch):
-    """Bulk decoding of clean LTC runs the step detector on the first hop and the last
-    only (a spy on `EdgeFinder.find` counts the hops it is given)."""
+    """Bulk decoding of clean LTC runs the step detector on the first hops (until
+    CLEAN_STREAK of them in a row are clean) and the last only (a spy on `EdgeFinder.find`
+    counts the hops it is given)."""
     hops = []
     real = decoder_module.EdgeFinder.find
 
@@ -216,4 +217,30 @@ def test_the_decoder_uses_the_fast_path_on_clean_ltc(monkeypatch):
     monkeypatch.setattr(decoder_module.EdgeFinder, "find", spy)
     sig, truth = ltc("25", seconds=10.0)
     assert_all_decoded(decode_all(sig, SR), truth)
-    assert sum(hops) <= 3
+    assert sum(hops) <= decoder_module.CLEAN_STREAK + 1
+
+
+def test_noisy_code_does_not_switch_paths_hop_by_hop(monkeypatch):
+    """Noise in every other hop: the hops between prove clean, but seldom CLEAN_STREAK in
+    a row, so the detector runs over the stretch in long runs (switching would cost a
+    detector call per hop), and every frame still decodes."""
+    calls = []
+    real = decoder_module.EdgeFinder.find
+
+    def spy(self, x, first, n, final=False, reach=0):
+        if self.mode == "step":
+            calls.append(n)
+        return real(self, x, first, n, final=final, reach=reach)
+
+    monkeypatch.setattr(decoder_module.EdgeFinder, "find", spy)
+    seen = _spy_clean(monkeypatch)
+    sig, truth = ltc("25", seconds=10.0)
+    rng = np.random.default_rng(9)
+    for k in range(0, sig.size // HOP, 2):
+        sig[k * HOP + 500 : k * HOP + 520] += rng.normal(0, AMPLITUDE, 20)
+    frames = decode_all(sig, SR)
+    assert_all_decoded(frames, truth)
+    assert 0.3 < np.mean(seen) < 0.7  # about every other hop proves clean
+    hops = sig.size // HOP
+    assert sum(calls) >= 0.9 * hops  # the detector took nearly every hop
+    assert len(calls) <= hops // 16  # in long runs, not hop by hop

@@ -72,6 +72,7 @@ FIND_HOPS = 128  # of those, hops the transition finder takes at once (see `_run
 FLYWHEEL_FRAMES = 8  # frames after the last decoded one read on the predicted grid
 LOOKBACK_FRAMES = 4  # frames before the first of a run read on its grid
 REACH = 2  # samples: how far back the step detector looks for peaks after clean hops
+CLEAN_STREAK = 3  # clean hops in a row before the crossings are used (see `_find_step`)
 _BITS_ROW = np.dtype((np.void, FRAME_BITS))  # a frame's 80 uint8 bits as one bytes item
 
 
@@ -163,6 +164,7 @@ class LTCDecoder:
             framer.reset()
         self._crossings.reset()
         self._step_clean = False  # the last hop's step transitions were zero crossings
+        self._clean_streak = 0  # hops in a row the crossings proved clean, to the last
         self._step_last = (-math.inf, 0)  # (t, s) of the last step transition found
         self._origin: int | None = None  # absolute sample of the first hop
         self._pulse_next: int | None = None  # hop the pulse conditioning would continue at
@@ -331,6 +333,17 @@ class LTCDecoder:
         t1, s1, hop_of, clean = self._crossings.find(self._buf[lo : lo + n * h + 2 * pad], at, n)
         if final:
             clean[-1] = False
+        # A hop takes its crossings only from the CLEAN_STREAK-th clean hop in a row on:
+        # noisy code proves some hops clean and not others, and switching between the two
+        # paths hop by hop would cost a detector call (some 70 numpy calls) per hop.
+        if self._clean_streak + 1 >= CLEAN_STREAK and clean.all():
+            self._clean_streak += n
+        else:
+            k = np.arange(n)
+            last_unclean = np.maximum.accumulate(np.where(clean, -1, k))
+            streak = np.where(last_unclean < 0, k + 1 + self._clean_streak, k - last_unclean)
+            self._clean_streak = int(streak[-1])
+            clean = streak >= CLEAN_STREAK
         if self._step_clean and clean.all():
             parts = [(t1, s1)]  # the usual case with clean LTC: crossings only
         else:

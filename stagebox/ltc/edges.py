@@ -219,22 +219,25 @@ class EdgeFinder:
                 return t, s, amp
             self._tail_t, self._tail_s, self._tail_a = t[-1:], s[-1:], amp[-1:]
             return t[:-1], s[:-1], amp[:-1]
-        group = np.concatenate([[0], np.cumsum(~same)])
-        ngroups = int(group[-1]) + 1
-        order = np.lexsort((-amp, group))
-        firsts = np.flatnonzero(np.concatenate([[True], group[order][1:] != group[order][:-1]]))
-        keep = order[firsts]
+        # Groups are runs of joined neighbours: each keeps its strongest peak (the first of
+        # equals), found in a few linear passes (noisy code has many groups).
+        starts = np.concatenate([[0], (~same).nonzero()[0] + 1])  # each group's first peak
+        top = np.maximum.reduceat(amp, starts)
+        sizes = np.diff(np.append(starts, amp.size))
+        strongest = (amp == np.repeat(top, sizes)).nonzero()[0]
+        group = np.searchsorted(starts, strongest, side="right") - 1
+        keep = strongest[np.concatenate([[True], group[1:] != group[:-1]])]
         # The last group stays open while a same-sign peak may still join it.
-        last_members = group == ngroups - 1
-        if final or horizon - t[last_members][-1] > self.merge_gap:
+        last = int(starts[-1])  # its first peak
+        if final or horizon - t[-1] > self.merge_gap:
             self._tail_t = t[:0]
             self._tail_s = s[:0]
             self._tail_a = amp[:0]
             done = keep
         else:
-            self._tail_t = t[last_members]
-            self._tail_s = s[last_members]
-            self._tail_a = amp[last_members]
+            self._tail_t = t[last:]
+            self._tail_s = s[last:]
+            self._tail_a = amp[last:]
             done = keep[:-1]
         return t[done], s[done], amp[done]
 
