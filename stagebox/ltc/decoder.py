@@ -73,6 +73,8 @@ FLYWHEEL_FRAMES = 8  # frames after the last decoded one read on the predicted g
 LOOKBACK_FRAMES = 4  # frames before the first of a run read on its grid
 REACH = 2  # samples: how far back the step detector looks for peaks after clean hops
 CLEAN_STREAK = 3  # clean hops in a row before the crossings are used (see `_find_step`)
+SPIKY = 0.5  # a pulse-conditioning frame is kept where median |x| < this x its 90th pct
+_CANDIDATE_FIELDS = ("t0", "half", "bits", "fields", "reverse", "first", "last")
 _BITS_ROW = np.dtype((np.void, FRAME_BITS))  # a frame's 80 uint8 bits as one bytes item
 
 
@@ -278,7 +280,8 @@ class LTCDecoder:
                 pulse.reset()
                 pulse_framer.reset()
             last = final and run == hops
-            found.append(self._run_path(pulse, pulse_framer, start, run - k, last, stream_end))
+            got = self._run_path(pulse, pulse_framer, start, run - k, last, stream_end)
+            found.append(self._differentiated(got))
             self._pulse_next = first + run * h
         self._next_hop = first + hops * h
         cand = None
@@ -374,6 +377,35 @@ class LTCDecoder:
             self._step_last = (float(t[-1]), int(s[-1]))
             out.append((t, s))
         return out or [(t1[:0], s1[:0])]
+
+    def _differentiated(self, cand: Candidates | None) -> Candidates | None:
+        """The pulse conditioning's frames over which the raw signal is spiky, as
+        differentiated LTC is (its median level under SPIKY times its 90th percentile; a
+        square wave's is about 1, with noise, clicks or filtering 0.75 or more; the Zoom F6 +
+        VXLR takes' 0.06 to 0.31). On square-wave LTC the pulse conditioning integrates the
+        steps into ramps and finds every transition about a detector width late: its frames
+        there would be as late (6 samples at 48 kHz), where the step conditioning and the
+        flywheel read them right."""
+        if cand is None:
+            return None
+        keep = []
+        for i, (t0, half) in enumerate(zip(cand.t0.tolist(), cand.half.tolist(), strict=True)):
+            lo = max(int(t0) - self._buf_start, 0)
+            hi = min(int(t0 + HALVES * half) + 1 - self._buf_start, self._buf_len)
+            level = np.abs(self._buf[lo:hi])
+            if level.size < 2:
+                continue
+            mid, p90 = np.partition(level, [level.size // 2, (9 * level.size) // 10])[
+                [level.size // 2, (9 * level.size) // 10]
+            ]
+            if mid < SPIKY * p90:
+                keep.append(i)
+        if len(keep) == len(cand):
+            return cand
+        if not keep:
+            return None
+        sel = np.array(keep)
+        return Candidates(*(getattr(cand, k)[sel] for k in _CANDIDATE_FIELDS))
 
     def _pulse_wanted(self, first: int, hops: int) -> list[tuple[int, int]]:
         """Runs [k, end) of the hops from `first` on which the step conditioning is not
