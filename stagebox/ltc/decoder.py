@@ -16,7 +16,8 @@ The pipeline (each stage in its own module):
 3. `LTCDecoder` runs them over fixed hops of the stream and keeps one frame per place in the
    stream (the step conditioning's when both find it). The pulse conditioning runs only
    while the step one is not locked (fewer than three of its frames in the last four frames'
-   time), which halves the cost of ordinary LTC.
+   time), which halves the cost of ordinary LTC, and its frames count only where the signal
+   is spiky (`_differentiated`): on square-wave LTC they would be a detector width late.
 4. `flywheel` reads frames the framer missed (noise broke a transition or two) on the grid
    predicted from the last frame, with matched-filter bit decisions, for up to
    FLYWHEEL_FRAMES frames; and when a run of frames starts, the LOOKBACK_FRAMES before its
