@@ -18,7 +18,8 @@ after its pair, on the plateaus of the square wave):
 - spaced: the interval from the crossing before (in this hop or the one before) is as long
   as a half or whole cell can be.
 A hop with no crossing is not clean either. A hop that is not clean goes to the step
-detector, which then gives its transitions (`decoder.LTCDecoder._find_step`). The decision
+detector, which then gives its transitions, and so do the next clean ones until
+`decoder.CLEAN_STREAK` are clean in a row (`decoder.LTCDecoder._find_step`). The decision
 uses only the hop's own samples (and `reach` + 1 either side) and the time of the crossing
 before it, so it never depends on how the stream was cut into blocks. Every test is local,
 to the crossing: no pass over the hop beyond finding the crossings.

@@ -325,7 +325,8 @@ class LTCDecoder:
     def _find_step(self, at: int, n: int, final: bool) -> list[tuple[np.ndarray, np.ndarray]]:
         """The step conditioning's transitions in hops [at, at + n * hop), as (t, s) parts in
         stream order: zero crossings on the hops they prove clean (`crossings.py`, the fast
-        path), the step detector's peaks on the others.
+        path) from the CLEAN_STREAK-th clean hop in a row on, the step detector's peaks on
+        the others.
 
         Where the two meet, a transition on the border may be found by both (the detector
         reaches REACH samples back after clean hops): of two same-sign neighbours closer
