@@ -203,7 +203,8 @@ def test_bad_mapping_and_timing_are_refused():
         Buttons(backend, pinmap, print, debounce_ms=50, long_press_ms=100)
 
 
-def test_buttons_thread_delivers_presses():
+def _threaded():
+    """A sim backend, a list of submitted commands, an event set on each, and the submit."""
     backend = sim.Backend()
     got = threading.Event()
     sent: list[str] = []
@@ -212,6 +213,11 @@ def test_buttons_thread_delivers_presses():
         sent.append(command)
         got.set()
 
+    return backend, sent, got, submit
+
+
+def test_buttons_thread_delivers_presses():
+    backend, sent, got, submit = _threaded()
     with Buttons(backend, load_pinmap(), submit, debounce_ms=5):
         now = time.monotonic()
         backend.press("next_cue", now)
@@ -224,14 +230,7 @@ def test_buttons_thread_waits_for_an_edge_stamped_in_the_future():
     """A queued edge stamped 0.4 s ahead (the simulator can do that) is handled when its
     time comes, and the thread sleeps until then instead of spinning (it used to burn a
     core: the process's CPU time over the wait is the measure)."""
-    backend = sim.Backend()
-    got = threading.Event()
-    sent: list[str] = []
-
-    def submit(command):
-        sent.append(command)
-        got.set()
-
+    backend, sent, got, submit = _threaded()
     with Buttons(backend, load_pinmap(), submit, debounce_ms=5):
         at = time.monotonic() + 0.4
         cpu = time.process_time()

@@ -202,28 +202,8 @@ def test_same_frames_whatever_the_block_size_across_both_paths(monkeypatch):
         assert decode_in_blocks(sig, size) == whole, f"block size {size}"
 
 
-def test_the_decoder_uses_the_fast_path_on_clean_ltc(monkeypatch):
-    """Bulk decoding of clean LTC runs the step detector on the first hops (until
-    CLEAN_STREAK of them in a row are clean) and the last only (a spy on `EdgeFinder.find`
-    counts the hops it is given)."""
-    hops = []
-    real = decoder_module.EdgeFinder.find
-
-    def spy(self, x, first, n, final=False, reach=0):
-        if self.mode == "step":
-            hops.append(n)
-        return real(self, x, first, n, final=final, reach=reach)
-
-    monkeypatch.setattr(decoder_module.EdgeFinder, "find", spy)
-    sig, truth = ltc("25", seconds=10.0)
-    assert_all_decoded(decode_all(sig, SR), truth)
-    assert sum(hops) <= decoder_module.CLEAN_STREAK + 1
-
-
-def test_noisy_code_does_not_switch_paths_hop_by_hop(monkeypatch):
-    """Noise in every other hop: the hops between prove clean, but seldom CLEAN_STREAK in
-    a row, so the detector runs over the stretch in long runs (switching would cost a
-    detector call per hop), and every frame still decodes."""
+def _spy_detector(monkeypatch):
+    """The number of hops of each call of the step conditioning's detector, as they come."""
     calls = []
     real = decoder_module.EdgeFinder.find
 
@@ -233,6 +213,24 @@ def test_noisy_code_does_not_switch_paths_hop_by_hop(monkeypatch):
         return real(self, x, first, n, final=final, reach=reach)
 
     monkeypatch.setattr(decoder_module.EdgeFinder, "find", spy)
+    return calls
+
+
+def test_the_decoder_uses_the_fast_path_on_clean_ltc(monkeypatch):
+    """Bulk decoding of clean LTC runs the step detector on the first hops (until
+    CLEAN_STREAK of them in a row are clean) and the last only (a spy on `EdgeFinder.find`
+    counts the hops it is given)."""
+    hops = _spy_detector(monkeypatch)
+    sig, truth = ltc("25", seconds=10.0)
+    assert_all_decoded(decode_all(sig, SR), truth)
+    assert sum(hops) <= decoder_module.CLEAN_STREAK + 1
+
+
+def test_noisy_code_does_not_switch_paths_hop_by_hop(monkeypatch):
+    """Noise in every other hop: the hops between prove clean, but seldom CLEAN_STREAK in
+    a row, so the detector runs over the stretch in long runs (switching would cost a
+    detector call per hop), and every frame still decodes."""
+    calls = _spy_detector(monkeypatch)
     seen = _spy_clean(monkeypatch)
     sig, truth = ltc("25", seconds=10.0)
     rng = np.random.default_rng(9)
