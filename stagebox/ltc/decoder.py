@@ -104,8 +104,8 @@ def to_float(block: np.ndarray) -> np.ndarray:
         if not math.isfinite(np.dot(a, a)):
             a = np.where(np.isfinite(a), a, np.float32(0.0))
         return a
-    if kind == "i":
-        return a.astype(np.float32) * np.float32(1.0 / (1 << (8 * a.dtype.itemsize - 1)))
+    if kind == "i":  # (one call: the cast and the scaling in one loop)
+        return np.multiply(a, np.float32(1.0 / (1 << (8 * a.dtype.itemsize - 1))), dtype=np.float32)
     if kind == "u":
         mid = 1 << (8 * a.dtype.itemsize - 1)
         return (a.astype(np.float32) - np.float32(mid)) * np.float32(1.0 / mid)
@@ -417,7 +417,10 @@ class LTCDecoder:
             starts = [first + k * self.hop for k in range(hops)]
             lo = [bisect.bisect_left(ends, t - self._lock_hold) for t in starts]
             hi = [bisect.bisect_left(ends, t - self._fly_delay) for t in starts]
-            wanted = np.array([b - a < 3 for a, b in zip(lo, hi, strict=True)])
+            wanted = [b - a < 3 for a, b in zip(lo, hi, strict=True)]
+            if not any(wanted):
+                return []  # locked (the usual case)
+            wanted = np.array(wanted)
         else:
             starts = first + self.hop * np.arange(hops)
             ends = np.asarray(ends)
