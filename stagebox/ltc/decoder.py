@@ -40,8 +40,9 @@ first bit's edge then comes after the last bit's: for a reversed frame `start > 
 `level` is the peak of the raw input over the frame's span, in dBFS (full scale 1.0).
 
 Cost: a fixed number of numpy calls per hop (1024 samples at 48 kHz), whatever the block
-size; a block bringing many hops is handled BATCH_HOPS at a time (the transition finder
-FIND_HOPS at a time, to stay in cache), which gives the same frames with fewer numpy calls.
+size; a block bringing many hops is handled BATCH_HOPS at a time (at most BATCH_SAMPLES; the
+transition finder FIND_HOPS at a time, to stay in cache), which gives the same frames with
+fewer numpy calls.
 Samples are float32. No threads, no I/O; buffers are allocated once and numpy allocates only
 its temporaries. Measured against libltc in `docs/benchmarks.md`.
 """
@@ -69,6 +70,7 @@ HOP_SECONDS = 1024 / 48000  # about 21 ms: one hop's latency and the unit of wor
 # hundred numpy calls whatever its size, so larger is cheaper (bulk, measured: 8.3 ns a
 # sample at 256, 7.5 at 512, 7.1 at 1024) for a 4 MB buffer at 48 kHz.
 BATCH_HOPS = 1024
+BATCH_SAMPLES = 1 << 20  # and at most this many samples (4 MB of float32): fewer hops >48 kHz
 FIND_HOPS = 128  # of those, hops the transition finder takes at once (see `_run_path`)
 FLYWHEEL_FRAMES = 8  # frames after the last decoded one read on the predicted grid
 LOOKBACK_FRAMES = 4  # frames before the first of a run read on its grid
@@ -156,7 +158,8 @@ class LTCDecoder:
         self._history = (
             int((LOOKBACK_FRAMES + 2) * cell_max * FRAME_BITS) + self.hop + 4 * self._margin
         )
-        self._cap = self._history + BATCH_HOPS * self.hop + self._lookahead + self.hop
+        self._batch = min(BATCH_HOPS, max(1, BATCH_SAMPLES // self.hop))  # hops a batch
+        self._cap = self._history + self._batch * self.hop + self._lookahead + self.hop
         self._buf = np.zeros(self._cap, dtype=np.float32)
         self.reset()
 
@@ -246,11 +249,11 @@ class LTCDecoder:
             hops = (end - self._lookahead - self._next_hop) // self.hop
             if hops <= 0:
                 break
-            if self._next_hop + min(hops, BATCH_HOPS) * self.hop + self._lookahead > (
+            if self._next_hop + min(hops, self._batch) * self.hop + self._lookahead > (
                 self._buf_start + self._cap
             ):
                 break
-            hops = min(hops, BATCH_HOPS)
+            hops = min(hops, self._batch)
             self._process(hops, out, final=False)
         if final:
             # Pad the last partial hop with silence and close everything.
