@@ -58,8 +58,8 @@ import numpy as np
 from stagebox.ltc.crossings import CrossingFinder
 from stagebox.ltc.edges import EdgeFinder
 from stagebox.ltc.flywheel import read_bits, refit
-from stagebox.ltc.frame import FRAME_BITS, SYNC_BITS, LTCFrame, build_frames
-from stagebox.ltc.framer import HALVES, Candidates, Framer, field_values
+from stagebox.ltc.frame import FRAME_BITS, LTCFrame, build_frames
+from stagebox.ltc.framer import HALVES, Candidates, Framer, field_values, labels_ok
 
 FPS_MIN = 24000 / 1001  # slowest standard rate (23.976)
 FPS_MAX = 30.0  # fastest standard rate
@@ -77,7 +77,6 @@ LOOKBACK_FRAMES = 4  # frames before the first of a run read on its grid
 REACH = 2  # samples: how far back the step detector looks for peaks after clean hops
 CLEAN_STREAK = 3  # clean hops in a row before the crossings are used (see `_find_step`)
 SPIKY = 0.5  # a pulse-conditioning frame is kept where median |x| < this x its 90th pct
-_CANDIDATE_FIELDS = ("t0", "half", "bits", "fields", "reverse", "first", "last")
 _BITS_ROW = np.dtype((np.void, FRAME_BITS))  # a frame's 80 uint8 bits as one bytes item
 
 
@@ -169,8 +168,9 @@ class LTCDecoder:
             finder.reset()
             framer.reset()
         self._crossings.reset()
-        self._step_clean = False  # the last hop's step transitions were zero crossings
-        self._clean_streak = 0  # hops in a row the crossings proved clean, to the last
+        # Hops in a row the crossings proved clean, to the last: from CLEAN_STREAK on, a
+        # hop's step transitions are its crossings.
+        self._clean_streak = 0
         self._step_last = (-math.inf, 0)  # (t, s) of the last step transition found
         self._origin: int | None = None  # absolute sample of the first hop
         self._pulse_next: int | None = None  # hop the pulse conditioning would continue at
@@ -344,6 +344,7 @@ class LTCDecoder:
         # A hop takes its crossings only from the CLEAN_STREAK-th clean hop in a row on:
         # noisy code proves some hops clean and not others, and switching between the two
         # paths hop by hop would cost a detector call (some 70 numpy calls) per hop.
+        was_fast = self._clean_streak >= CLEAN_STREAK  # the hop before took its crossings
         if self._clean_streak + 1 >= CLEAN_STREAK and clean.all():
             self._clean_streak += n
         else:
@@ -352,7 +353,7 @@ class LTCDecoder:
             streak = np.where(last_unclean < 0, k + 1 + self._clean_streak, k - last_unclean)
             self._clean_streak = int(streak[-1])
             clean = streak >= CLEAN_STREAK
-        if self._step_clean and clean.all():
+        if was_fast and clean.all():
             parts = [(t1, s1)]  # the usual case with clean LTC: crossings only
         else:
             finder = self._paths[0][0]
@@ -361,16 +362,15 @@ class LTCDecoder:
             parts = []
             for k0, k1 in zip(bounds[:-1], bounds[1:], strict=True):
                 if clean[k0]:
-                    if not self._step_clean:
+                    if not was_fast:
                         parts.append(finder.release())
                     i0, i1 = np.searchsorted(hop_of, [k0, k1])
                     parts.append((t1[i0:i1], s1[i0:i1]))
-                    self._step_clean = True
                 else:
-                    reach = REACH if self._step_clean else 0
+                    reach = REACH if was_fast else 0
                     t2, s2, _a2 = self._find(finder, at + k0 * h, k1 - k0, final and k1 == n, reach)
                     parts.append((t2, s2))
-                    self._step_clean = False
+                was_fast = bool(clean[k0])
         out = []
         for t, s in parts:
             if not t.size:
@@ -407,10 +407,7 @@ class LTCDecoder:
                 keep.append(i)
         if len(keep) == len(cand):
             return cand
-        if not keep:
-            return None
-        sel = np.array(keep)
-        return Candidates(*(getattr(cand, k)[sel] for k in _CANDIDATE_FIELDS))
+        return cand.take(np.array(keep, dtype=np.int64)) if keep else None
 
     def _pulse_wanted(self, first: int, hops: int) -> list[tuple[int, int]]:
         """Runs [k, end) of the hops from `first` on which the step conditioning is not
@@ -567,7 +564,7 @@ class LTCDecoder:
         if reverse:
             bits = bits[::-1].copy()
         fields = field_values(bits)
-        if not _label_ok(bits, fields):
+        if not labels_ok(bits[None], fields[None])[0]:
             return None
         return t0, fit_half, bits, fields
 
@@ -687,37 +684,14 @@ def _dbfs(peak: float) -> float:
     return 20.0 * math.log10(peak) if peak > 0 else -math.inf
 
 
-def _label_ok(bits: np.ndarray, fields: np.ndarray) -> bool:
-    """Sync word in place and BCD digits forming a label."""
-    if not (bits[64:] == SYNC_BITS).all():
-        return False
-    f = [int(v) for v in fields[:8]]
-    return (
-        all(v <= m for v, m in zip(f, (9, 2, 9, 5, 9, 5, 9, 2), strict=True))
-        and f[1] * 10 + f[0] <= 29
-        and f[3] * 10 + f[2] <= 59
-        and f[5] * 10 + f[4] <= 59
-        and f[7] * 10 + f[6] <= 23
-    )
-
-
 def _merge(a: Candidates | None, b: Candidates | None) -> Candidates | None:
     """Both sets in stream order (a's first where they tie); duplicates are dropped later."""
     if a is None:
         return b
     if b is None:
         return a
-    t0 = np.concatenate([a.t0, b.t0])
-    order = np.argsort(t0, kind="stable")
-    return Candidates(
-        t0[order],
-        np.concatenate([a.half, b.half])[order],
-        np.concatenate([a.bits, b.bits])[order],
-        np.concatenate([a.fields, b.fields])[order],
-        np.concatenate([a.reverse, b.reverse])[order],
-        np.concatenate([a.first, b.first])[order],
-        np.concatenate([a.last, b.last])[order],
-    )
+    both = Candidates.join(a, b)
+    return both.take(np.argsort(both.t0, kind="stable"))
 
 
 def decode_all(samples: np.ndarray, sample_rate: int) -> list[LTCFrame]:

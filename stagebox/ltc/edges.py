@@ -136,7 +136,6 @@ class EdgeFinder:
         # Local level: max over the block of each sample and its two neighbours.
         bmax = _block_max(a, b)
         local = np.maximum(np.maximum(bmax[:-2], bmax[1:-1]), bmax[2:])  # per block of the hops
-        mid = a[b : b + n_out]
         # Tracked level: per hop max, decaying between hops (log domain, absolute hop index).
         k0 = first // h
         # (the same maxima either way: one call for a few hops, pairwise halving for many)
@@ -154,20 +153,13 @@ class EdgeFinder:
         # A peak is a local maximum of |e| above both thresholds. The local maxima come
         # first (two comparisons over the samples, a few per bit cell survive); the
         # thresholds are then looked up for those alone, by block and by hop.
+        # Positions count from `first`; with a reach they start r samples before it, and
+        # those take the first block's thresholds.
         r = min(reach, b - 1)  # (never past the block of history `a` holds before `first`)
-        if r > 0:
-            # Positions from -r: those before `first` take the first block's thresholds.
-            mid = a[b - r : b + n_out]
-            top = (
-                (mid >= a[b - r - 1 : b - 1 + n_out]) & (mid > a[b - r + 1 : b + 1 + n_out])
-            ).nonzero()[0]
-            top -= r
-            at = np.maximum(top, 0)
-        else:
-            top = ((mid >= a[b - 1 : b - 1 + n_out]) & (mid > a[b + 1 : b + 1 + n_out])).nonzero()[
-                0
-            ]
-            at = top
+        mid = a[b - r : b + n_out]
+        peak = (mid >= a[b - r - 1 : b - 1 + n_out]) & (mid > a[b - r + 1 : b + 1 + n_out])
+        top = peak.nonzero()[0] - r
+        at = np.maximum(top, 0)
         thr_top = np.maximum(
             LOCAL_THRESHOLD * local[at >> self._block_shift], thr[at >> self._hop_shift]
         )

@@ -213,22 +213,3 @@ def unpack_bits(bits: np.ndarray | list[int], nominal_fps: int | None = None) ->
         "user_bits": user,
         "binary_group_flags": b[bgf0] | (b[bgf1] << 1) | (b[bgf2] << 2),
     }
-
-
-def bcd_valid(bits: np.ndarray | list[int]) -> bool:
-    """Whether an 80-bit frame's BCD fields form a possible label: every digit 0..9 and the
-    hours, minutes, seconds and frames within a clock's ranges."""
-    b = [int(x) for x in bits[:FRAME_BITS]]
-    digits = {
-        name: sum(b[first + i] << i for i in range(width))
-        for name, (first, width) in _FIELDS.items()
-    }
-    if any(digits[name] > 9 for name in ("frame_units", "secs_units", "mins_units", "hours_units")):
-        return False
-    fields = unpack_bits(b)
-    return (
-        fields["hours"] <= 23
-        and fields["minutes"] <= 59
-        and fields["seconds"] <= 59
-        and fields["frames"] <= 29
-    )

@@ -64,6 +64,18 @@ _LABEL_OF_DIGITS = np.kron(np.eye(4, dtype=np.int64), np.array([[1], [10]]))  # 
 _LABEL_MAX = np.array([29, 59, 59, 23])
 
 
+def labels_ok(bits: np.ndarray, fields: np.ndarray) -> np.ndarray:
+    """Per frame row of `bits` (n, 80) and its `field_values` (n, 16): the sync word in
+    place and BCD digits that form a label (hours to 23, minutes and seconds to 59, frames
+    to 29)."""
+    digits = fields[:, :8]
+    return (
+        (bits[:, 64:] == SYNC_BITS).all(axis=1)
+        & (digits <= _DIGIT_MAX).all(axis=1)
+        & (digits @ _LABEL_OF_DIGITS <= _LABEL_MAX).all(axis=1)  # f, s, m, h
+    )
+
+
 def _window_count(flags: np.ndarray, width: int) -> np.ndarray:
     """out[i] = how many of flags[i : i + width] are set (width < 256), as uint8.
 
@@ -146,6 +158,20 @@ class Candidates:
 
     def __len__(self) -> int:
         return self.t0.size
+
+    def take(self, rows: np.ndarray) -> Candidates:
+        """These rows (indices or a mask), in their order."""
+        return Candidates(*(getattr(self, name)[rows] for name in _CANDIDATE_ORDER))
+
+    @staticmethod
+    def join(a: Candidates, b: Candidates) -> Candidates:
+        """a's rows, then b's."""
+        return Candidates(
+            *(np.concatenate([getattr(a, name), getattr(b, name)]) for name in _CANDIDATE_ORDER)
+        )
+
+
+_CANDIDATE_ORDER = ("t0", "half", "bits", "fields", "reverse", "first", "last")  # __init__'s
 
 
 class Framer:
@@ -341,15 +367,10 @@ class Framer:
             res *= mask[close]
             worst[close] = np.abs(res).max(axis=1)
         fields = field_values(bits)
-        digits_ok = (fields[:, :8] <= _DIGIT_MAX).all(axis=1)
-        labels_ok = (fields[:, :8] @ _LABEL_OF_DIGITS <= _LABEL_MAX).all(axis=1)  # f, s, m, h
-        sync_ok = (bits[:, 64:] == SYNC_BITS).all(axis=1)
         good = (
             whole
             & (cnt == last - first + 1)  # no bad interval: one transition per grid point
-            & sync_ok
-            & digits_ok
-            & labels_ok
+            & labels_ok(bits, fields)
             & (den > 0)
             & (half >= 0.5 * self.cell_min)
             & (half <= 0.5 * self.cell_max)
@@ -364,17 +385,8 @@ class Framer:
         good &= t0 > after
         if not good.any():
             return None
+        found = Candidates(t0, half, bits, fields, reverse, first + self.base, last + self.base)
         if good.all() and (m == 1 or (t0[1:] >= t0[:-1]).all()):
-            # All good and in stream order (the usual case): the arrays as they are.
-            return Candidates(t0, half, bits, fields, reverse, first + self.base, last + self.base)
+            return found  # all good and in stream order (the usual case)
         order = np.argsort(t0[good], kind="stable")
-        sel = np.flatnonzero(good)[order]
-        return Candidates(
-            t0[sel],
-            half[sel],
-            bits[sel],
-            fields[sel],
-            reverse[sel],
-            first[sel] + self.base,
-            last[sel] + self.base,
-        )
+        return found.take(np.flatnonzero(good)[order])
