@@ -48,7 +48,6 @@ class Beep:
     """One planned beep."""
 
     number: int  # 1 = first (earliest) beep; count + 1 = the optional one on TC-in
-    label: Timecode  # the frame it starts on
     sample: int  # samples: capture-time start
     length: int  # samples
 
@@ -84,10 +83,6 @@ class BeepPlayer:
     def cancel_after(self, sample: int) -> None:
         """Drop beeps that start at or after `sample` (the pass ended, the loop wrapped)."""
         self._planned = [b for b in self._planned if b.sample < sample]
-
-    @property
-    def planned(self) -> list[Beep]:
-        return list(self._planned)
 
     def render(self, start: int, n: int, out: np.ndarray | None = None) -> np.ndarray:
         """Mix the beeps that sound in samples [start, start + n) into `out` (mono float32)."""

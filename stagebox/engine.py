@@ -29,7 +29,7 @@ from stagebox.recorder import PunchRecorder, TakeSink, TakeStart
 from stagebox.snapshot import StageSnapshot
 from stagebox.stage import Stage, StageSettings
 from stagebox.takename import format_take_name
-from stagebox.timecode import Rate, Timecode
+from stagebox.timecode import Rate
 
 log = logging.getLogger("stagebox.engine")
 
@@ -183,7 +183,7 @@ class Engine:
         for event in self.stage.update(self.clock, clock_events, position, end):
             self._carry_out(event)
         self.position = end
-        self._last_block = samples  # its levels are worked out only when a snapshot asks
+        self._last_block = samples  # its levels are worked out only when `status` asks
         heard_at = position if playback_at is None else playback_at
         return self._headphones(heard_at + self.settings.playback_latency, n)
 
@@ -200,8 +200,7 @@ class Engine:
         elif event.event == ev.PUNCH_OUT:
             self._close_take(event)
         elif event.event == ev.BEEP:
-            label = Timecode.parse(event.timecode, self.clock.rate) if event.timecode else None
-            self.beeps.plan(Beep(event.data["n"], label, event.sample, event.data["length"]))
+            self.beeps.plan(Beep(event.data["n"], event.sample, event.data["length"]))
         elif event.event in (ev.PASS_END, ev.JUMP, ev.UNLOCK):
             self.beeps.cancel_after(event.sample)
         self._emit(event)
@@ -285,10 +284,7 @@ class Engine:
         stage = self.stage
         p = stage.current
         cue = p.cue if p else stage.cue
-        upcoming = None
-        if cue is not None and cue in stage.cues:
-            i = stage.cues.index(cue)
-            upcoming = stage.cues[i + 1] if i + 1 < len(stage.cues) else None
+        upcoming = stage.following(cue) if cue is not None else None
         take = p.take if p and p.take else None
         if take is None and cue is not None and hasattr(self.takes, "upcoming"):
             take = self.takes.upcoming(cue.number)
@@ -305,7 +301,6 @@ class Engine:
             recording=self.recorder.recording,
             pass_active=p is not None,
             lights=dict(stage.lights),
-            levels_dbfs=tuple(float(x) for x in self.levels),
             xruns=self.xruns,
             disk_seconds_left=disk_seconds_left,
             message=message,

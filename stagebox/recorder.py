@@ -57,12 +57,12 @@ class RingBuffer:
         self.channels = channels
         self._data = np.zeros((capacity, channels), dtype=np.float32)
         self.end = 0  # samples: absolute index one past the newest sample held
-        self._filled = 0  # samples held (up to capacity)
 
     @property
     def start(self) -> int:
-        """Absolute index of the oldest sample still held."""
-        return self.end - self._filled
+        """Absolute index of the oldest sample still held (a gap is held as silence, so
+        everything from 0 up to `capacity` samples back is)."""
+        return max(0, self.end - self.capacity)
 
     def push(self, block: np.ndarray, position: int) -> None:
         """Append `block` (frames, channels) that starts at absolute sample `position`.
@@ -87,7 +87,6 @@ class RingBuffer:
         self._data[i : i + first] = block[:first]
         self._data[: n - first] = block[first:]
         self.end += n
-        self._filled = min(self.capacity, self._filled + n)
 
     def read(self, start: int, stop: int) -> np.ndarray:
         """A copy of samples [start, stop); raises if they are not all held."""

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from stagebox.events import PUNCH_OUT, StageEvent
+from stagebox.events import PUNCH_IN, PUNCH_OUT, StageEvent
 
 
 class ReplayError(Exception):
@@ -131,8 +131,16 @@ def replay(
             takes.stop()
         result.elapsed = time.perf_counter() - t0
         result.samples = position
+    tc_in: dict[tuple, str | None] = {}  # (cue, take) -> the timecode of its punch-in
+    for e in result.events:
+        if e.event == PUNCH_IN:
+            tc_in.setdefault((e.data.get("cue"), e.data.get("take")), e.timecode)
     result.takes = [
-        {**e.data, "tc_out": e.timecode, "tc_in": _tc_in(result.events, e)}
+        {
+            **e.data,
+            "tc_out": e.timecode,
+            "tc_in": tc_in.get((e.data.get("cue"), e.data.get("take"))),
+        }
         for e in result.events
         if e.event == PUNCH_OUT
     ]
@@ -172,15 +180,3 @@ def measure_rate(reader, channel: int, seconds: float = 20.0):
         if clock.locked and frames_seen >= 16:
             return clock.rate
     return clock.rate if clock.locked else None
-
-
-def _tc_in(events: list[StageEvent], punch_out: StageEvent) -> str | None:
-    """The timecode of the punch-in matching a punch-out (same cue and take)."""
-    for e in events:
-        if (
-            e.event == "punch_in"
-            and e.data.get("cue") == punch_out.data.get("cue")
-            and e.data.get("take") == punch_out.data.get("take")
-        ):
-            return e.timecode
-    return None

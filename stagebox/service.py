@@ -618,6 +618,8 @@ class StageService:
             cue_sheet=str(self.sheet.path) if self.sheet else None,
             takes_folder=str(self.cfg.takes.folder),
             uptime=time.monotonic() - self._started,
+            # peak per capture channel over the newest period (the engine keeps its block)
+            levels_dbfs=[float(x) for x in self.engine.levels] if self.engine else [],
             audio=self._audio_running,
             writer={
                 "recording": writer.recording if writer else False,

@@ -51,7 +51,6 @@ class StageSnapshot:
     recording: bool = False  # a take is open (between punch in and punch out)
     pass_active: bool = False  # LTC is inside the current cue's pre-roll..post-roll
     lights: dict[str, bool] = field(default_factory=dict)  # lamp name -> on
-    levels_dbfs: tuple[float, ...] = ()  # peak level per capture channel this period
     xruns: int = 0  # capture overruns since start
     disk_seconds_left: float | None = None  # recording time left on the takes disk
     message: str = ""  # a short line for the engineer (last warning or error)

@@ -109,7 +109,9 @@ class Stage:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
         self.sample_rate = sample_rate
         self.settings = settings
-        self.cues: list[Cue] = list(cues)
+        self.cues: list[Cue] = []
+        self._order: dict[str, int] = {}  # cue number -> its index in self.cues
+        self._set_list(cues)
         self.cue: Cue | None = self.cues[0] if self.cues else None
         self.mode = mode
         self.next_take = next_take
@@ -139,21 +141,34 @@ class Stage:
 
     def set_cues(self, cues: Sequence[Cue], sample: int) -> None:
         """A new cue list (already validated). The current cue is kept if it still exists."""
-        self.cues = list(cues)
-        number = self.cue.number if self.cue else None
-        keep = next((c for c in self.cues if c.number == number), None)
+        self._set_list(cues)
+        keep = self.find(self.cue.number) if self.cue else None
         self._select(keep or (self.cues[0] if self.cues else None), sample)
+
+    def _set_list(self, cues: Sequence[Cue]) -> None:
+        self.cues = list(cues)
+        self._order = {c.number: i for i, c in enumerate(self.cues)}  # numbers are unique
+
+    def find(self, number: str) -> Cue | None:
+        """The cue with this number, or None."""
+        i = self._order.get(number)
+        return None if i is None else self.cues[i]
+
+    def following(self, cue: Cue) -> Cue | None:
+        """The cue after `cue` in the sheet (None after the last, or if it is not there)."""
+        i = self._order.get(cue.number)
+        return self.cues[i + 1] if i is not None and i + 1 < len(self.cues) else None
 
     def select_cue(self, which: str, sample: int) -> Cue:
         """Make a cue current: a cue number, or "next" / "previous"."""
         if not self.cues:
             raise KeyError("no cue sheet is loaded")
         if which in ("next", "previous"):
-            i = self.cues.index(self.cue) if self.cue in self.cues else -1
+            i = self._order.get(self.cue.number, -1) if self.cue else -1
             i = min(i + 1, len(self.cues) - 1) if which == "next" else max(i - 1, 0)
             cue = self.cues[i]
         else:
-            cue = next((c for c in self.cues if c.number == which), None)
+            cue = self.find(which)
             if cue is None:
                 raise KeyError(f"no cue {which!r} in the cue sheet")
         self._select(cue, sample)

@@ -29,7 +29,6 @@ class TakeBook:
         self._next: dict[str, int] = {}
         self._lock = threading.Lock()
         self._queue: queue.Queue = queue.Queue()
-        self.errors: list[str] = []  # persistence failures, for the journal and `status`
         self._thread = threading.Thread(target=self._run, name="take-book", daemon=True)
         self._thread.start()
 
@@ -106,8 +105,7 @@ class TakeBook:
                         )
                     )
             except Exception as exc:  # reported, never kills the thread
-                log.exception("take log")
-                self.errors.append(str(exc))
+                log.exception("take log: %s", exc)
 
     def flush(self, timeout: float = 10.0) -> None:
         """Wait until everything queued is in the log (tests, shutdown)."""

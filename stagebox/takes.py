@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import IO
 
+from stagebox.bwf import fsync_dir
 from stagebox.cues.sheet import cue_key
 from stagebox.takename import DEFAULT_TEMPLATE, format_take_name, parse_template, take_name_pattern
 from stagebox.timecode import Rate, Timecode
@@ -87,9 +88,7 @@ class TakeRecord:
         object.__setattr__(self, "flags", tuple(self.flags))
         object.__setattr__(self, "take", int(self.take))
         if not self.started:
-            object.__setattr__(
-                self, "started", _dt.datetime.now().astimezone().isoformat(timespec="seconds")
-            )
+            object.__setattr__(self, "started", _now())
 
     @property
     def duration(self) -> float:
@@ -317,7 +316,7 @@ class TakeLog:
             self.folder.mkdir(parents=True, exist_ok=True)
             self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
             if new:
-                _fsync_dir(self.folder)
+                fsync_dir(self.folder)
         data = line.encode("utf-8")
         written = os.write(self._fd, data)
         if written != len(data):
@@ -397,11 +396,3 @@ def _write_report(f: IO[str], records: list[TakeRecord]) -> None:
 
 def _now() -> str:
     return _dt.datetime.now().astimezone().isoformat(timespec="seconds")
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

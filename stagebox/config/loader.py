@@ -11,7 +11,6 @@ key path and the file and line where the engineer wrote it.
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 import os
 import re
@@ -203,16 +202,3 @@ def locate_keys(text: str) -> dict[str, int]:
 def _bracket_balance(text: str) -> int:
     text = re.sub(r"\"(?:[^\"\\]|\\.)*\"|'[^']*'|#.*$", "", text)
     return text.count("[") - text.count("]")
-
-
-def to_raw(config: Config) -> dict[str, dict[str, Any]]:
-    """The config as raw TOML values (what a file would hold to give this config)."""
-    out: dict[str, dict[str, Any]] = {}
-    for name in sections():
-        section = getattr(config, name)
-        out[name] = {}
-        for f in dataclasses.fields(section):
-            out[name][f.name] = tomllib.loads(
-                "v = " + f.metadata["type"].to_toml(getattr(section, f.name))
-            )["v"]
-    return out

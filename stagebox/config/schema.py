@@ -373,11 +373,3 @@ def sections() -> dict[str, type]:
 def keys(section_cls: type) -> list[dataclasses.Field]:
     """The key fields of a section dataclass, in file order."""
     return list(dataclasses.fields(section_cls))
-
-
-def key_type(section: str, key: str) -> ValueType:
-    """The value type of `section.key` (KeyError when there is no such key)."""
-    for f in keys(sections()[section]):
-        if f.name == key:
-            return f.metadata["type"]
-    raise KeyError(f"{section}.{key}")

@@ -68,10 +68,8 @@ class Lamps:
         self.backend = backend
         self.pins = pinmap.lamps
         self._lock = threading.Lock()
-        self._lit: dict[str, bool] = {}
-        for name, pin in self.pins.items():
+        for pin in self.pins.values():
             backend.claim_output(pin, pin.level_for(False))
-            self._lit[name] = False
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -92,15 +90,6 @@ class Lamps:
         pin = self.pins[name]
         with self._lock:
             self.backend.write(pin, pin.level_for(on), sample)
-            self._lit[name] = on
-
-    def lit(self, name: str) -> bool:
-        return self._lit[name]
-
-    def states(self) -> dict[str, bool]:
-        """Lamp name -> lit, for the stage snapshot."""
-        with self._lock:
-            return dict(self._lit)
 
     def all_off(self, sample: int | None = None) -> None:
         """Darken every lamp; tries them all even if one fails, then raises the first error."""
@@ -161,8 +150,11 @@ class LampDriver:
     # -- what the engine calls -------------------------------------------------------------
 
     def update_fit(self, fit: TimeFit | None) -> None:
-        """The engine's newest sample->monotonic fit; pending switches re-aim at once."""
+        """The engine's newest sample->monotonic fit; pending switches re-aim at once (the
+        time map refits every 16 periods: the same fit again wakes nothing)."""
         with self._cond:
+            if fit == self._fit:
+                return
             self._fit = fit
             self._generation += 1
         self._wake.set()
@@ -198,10 +190,6 @@ class LampDriver:
         """Switch a lamp now, without waiting (replay, safe mode, the lights test)."""
         self.check()
         self.lamps.set(name, state, sample)
-
-    def pending(self) -> list[LightEvent]:
-        with self._cond:
-            return [e for _, _, e in sorted(self._heap)]
 
     def check(self) -> None:
         """Raise LampError if the lamp thread has died."""

@@ -22,7 +22,6 @@ from pathlib import Path
 LAMP_NAMES = ("cue_light", "record_light", "standby_light")
 REQUIRED_LAMPS = ("cue_light", "record_light")
 BUTTON_NAMES = ("record", "safe", "rehearse", "next_cue", "previous_cue", "circle")
-I2C_NAMES = ("i2c_sda", "i2c_scl")
 
 FUNCTIONS = ("lamp", "button", "i2c")
 DIRECTIONS = ("out", "in")
