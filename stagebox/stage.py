@@ -253,10 +253,10 @@ class Stage:
 
     def _make_plan(self, clock: TimecodeClock, cue: Cue) -> CuePlan:
         s = self.settings
-        nominal = cue.tc_in.rate.nominal  # frame labels per second
+        rate = cue.tc_in.rate
         at = clock.punch_sample
         if s.cue_light == "streamer":
-            frames = round(s.streamer_seconds * cue.tc_in.rate.nominal)
+            frames = max(1, rate.labels_in(s.streamer_seconds))  # the display's streamer
             light = (at(cue.tc_in - frames), at(cue.tc_in))
         else:
             light = (at(cue.tc_in), at(cue.tc_out))
@@ -264,8 +264,8 @@ class Stage:
             # Whole samples on frame starts, rounded as every punch is: a window edge can never
             # move a sample because a frame start came out 1e-7 of a sample off.
             window=(
-                at(cue.tc_in - round(s.preroll_seconds * nominal)),
-                at(cue.tc_out + round(s.postroll_seconds * nominal)),
+                at(cue.tc_in - round(s.preroll_seconds * rate.nominal)),
+                at(cue.tc_out + round(s.postroll_seconds * rate.nominal)),
             ),
             cue_light=light,
             beeps=tuple((n, label, at(label)) for n, label in beep_labels(cue.tc_in, s.beeps)),

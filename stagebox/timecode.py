@@ -37,6 +37,13 @@ class Rate:
     def __str__(self) -> str:
         return self.name
 
+    def labels_in(self, seconds: float) -> int:
+        """Whole frame labels in `seconds`, counted as an engineer counts a streamer
+        (N seconds = N x the labels per second; 48 at 23.976 and at 24), halves up. The
+        stage's streamer cue light and the display's streamer both count with it, so they
+        start on the same frame."""
+        return math.floor(seconds * self.nominal + 0.5)
+
     @property
     def frames_per_day(self) -> int:
         """Frame labels from 00:00:00:00 to 23:59:59:FF inclusive."""

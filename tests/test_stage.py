@@ -306,3 +306,18 @@ def test_decisions_do_not_hang_on_the_last_bit_of_a_frame_start():
     # LTC starts at 01:00:01:00 on sample 24000: TC-in 01:00:06:00 is 5 s later, minus 2 s.
     assert ("pass_start", 24000 + (5 - 2) * 48000) in exact
     assert nudged == exact
+
+
+def test_cue_light_and_streamer_start_on_the_same_frame():
+    """A streamer of 2.5 s at 25 fps is 62.5 frames: the display draws 63 (halves up), and
+    the cue light comes on at the same frame (it once rounded to 62, a frame late)."""
+    from stagebox.display.style import StreamerStyle
+    from stagebox.display.timing import streamer_length_frames
+
+    frames = streamer_length_frames(StreamerStyle(length_seconds=2.5), RATE_25)
+    assert frames == 63
+    c = cue("2", "01:00:10:00", "01:00:11:00", RATE_25)
+    feed = StageFeed([c], passes=1, preroll=4.0)
+    run = run_feed(feed, [c], settings=settings_for(feed, streamer_seconds=2.5))
+    on = [e.sample for e in run.of("light") if e.data["name"] == "cue" and e.data["state"]]
+    assert on == [feed.passes[0].tc_in_sample("2") - frames * 1920]

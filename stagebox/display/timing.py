@@ -35,7 +35,7 @@ def streamer_length_frames(style: StreamerStyle, rate: Rate) -> int:
     Counted in frame labels (48 frames for a 2 s streamer at 23.976 and at 24), as an
     engineer counts streamers.
     """
-    return max(1, round_half_up(style.length_seconds * rate.nominal))
+    return max(1, rate.labels_in(style.length_seconds))
 
 
 def bar_width_px(style: StreamerStyle, width: int) -> int:
