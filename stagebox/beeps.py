@@ -73,9 +73,13 @@ class BeepPlayer:
     def __init__(self, sample_rate: int, settings: BeepSettings) -> None:
         self.sample_rate = sample_rate
         self.settings = settings
-        self.amplitude = 10.0 ** (settings.level_dbfs / 20.0)
         self._fade = max(1, round(0.001 * sample_rate))  # samples: 1 ms
         self._planned: list[Beep] = []
+
+    @property
+    def amplitude(self) -> float:
+        """Peak of the tone, full scale 1.0 (from `settings`, which a reload may replace)."""
+        return 10.0 ** (self.settings.level_dbfs / 20.0)
 
     def plan(self, beep: Beep) -> None:
         self._planned.append(beep)

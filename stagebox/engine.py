@@ -13,6 +13,7 @@ period), never blocks on the disk or the display, and calls listeners that must 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 from collections.abc import Callable, Sequence
@@ -155,6 +156,14 @@ class Engine:
         self.xruns = 0
         self._mic = list(settings.mic_channels)
         self._take_info: dict | None = None
+
+    def apply_stage_settings(self, stage: StageSettings) -> None:
+        """New stage settings (a reload): the stage plans with them and the beeps sound
+        with them from the next period on. (The recorder's ring keeps its size: it was
+        sized with a second to spare for handles.)"""
+        self.settings = dataclasses.replace(self.settings, stage=stage)
+        self.stage.apply_settings(stage)
+        self.beeps.settings = stage.beeps
 
     # -- the period ---------------------------------------------------------------------------
 

@@ -771,6 +771,12 @@ class StageService:
         log.info("reloading the config (SIGHUP)")
         try:
             cfg = load_config(self.config_path, overrides=self.overrides)
+            # Sections built at start-up keep their running values (a restart applies them),
+            # so the stage is set from what will actually run.
+            restart_needed = [
+                s for s in RESTART_SECTIONS if getattr(cfg, s) != getattr(self.cfg, s)
+            ]
+            cfg = dataclasses.replace(cfg, **{s: getattr(self.cfg, s) for s in restart_needed})
             settings = EngineSettings.from_config(cfg, sample_rate=self.backend.sample_rate)
         except (ConfigError, ValueError) as exc:
             log.error("new config refused, keeping the old one: %s", exc)
@@ -784,15 +790,13 @@ class StageService:
                 log.error("new cue sheet refused, keeping the old config and cues: %s", exc)
                 self._message = "cue sheet reload refused"
                 return
-        restart_needed = [s for s in RESTART_SECTIONS if getattr(cfg, s) != getattr(self.cfg, s)]
         if restart_needed:
             log.warning(
                 "[%s] changed: restart the service to apply it (sudo systemctl restart stagebox)",
                 "], [".join(restart_needed),
             )
-            cfg = dataclasses.replace(cfg, **{s: getattr(self.cfg, s) for s in restart_needed})
         logging.getLogger("stagebox").setLevel(cfg.log.level.upper())
-        self.engine.stage.settings = dataclasses.replace(settings.stage)
+        self.engine.apply_stage_settings(settings.stage)
         # The project name goes into every new take's iXML and file name.
         self.sink.project = self.book.project = cfg.stage.project
         self.cfg = cfg

@@ -125,6 +125,12 @@ class Stage:
         self._plans: dict[str, CuePlan] = {}  # cue number -> plan on the line below
         self._plans_for = -1  # clock generation the plans were made for
 
+    def apply_settings(self, settings: StageSettings) -> None:
+        """New settings (a reload): every cue's moments are planned again with them."""
+        self.settings = settings
+        self._lookahead = round(settings.lookahead_seconds * self.sample_rate)  # samples
+        self._plans.clear()
+
     # -- commands (buttons, control socket) ---------------------------------------------------
 
     def set_mode(self, mode: str, sample: int) -> None:

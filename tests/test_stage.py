@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 import pytest
-from stagerun import run_feed
+from stagerun import ListSink, run_feed
 
 from stagebox.audio.stagefeed import Dropout, StageFeed
 from stagebox.beeps import BeepSettings
@@ -321,3 +321,38 @@ def test_cue_light_and_streamer_start_on_the_same_frame():
     run = run_feed(feed, [c], settings=settings_for(feed, streamer_seconds=2.5))
     on = [e.sample for e in run.of("light") if e.data["name"] == "cue" and e.data["state"]]
     assert on == [feed.passes[0].tc_in_sample("2") - frames * 1920]
+
+
+def test_new_stage_settings_apply_to_the_plans_and_the_beeps_at_once():
+    """A reload (`Engine.apply_stage_settings`) mid-run: the pass window already planned on
+    the clock's line is planned again, and the beeps sound at the new level and pitch."""
+    import dataclasses
+
+    from stagebox.beeps import Beep
+    from stagebox.engine import Engine
+
+    c = cue("3", "01:00:10:00", "01:00:11:00", RATE_25)
+    feed = StageFeed([c], passes=1, preroll=4.0)
+    settings = settings_for(feed, preroll_seconds=3.0)
+    audio = feed.render_all()
+    events = []
+    engine = Engine(settings, sink=ListSink(), cues=[c], mode="rehearse", listeners=[events.append])
+    half = 141 * 256  # 0.75 s: locked; the window (3 s of pre-roll) would begin at 1 s
+    for pos in range(0, half, 256):
+        engine.process(audio[pos : pos + 256], pos)
+    assert not [e for e in events if e.event == "pass_start"]
+    new = dataclasses.replace(
+        settings.stage,
+        preroll_seconds=1.0,
+        beeps=dataclasses.replace(settings.stage.beeps, level_dbfs=-6.0, frequency_hz=2000.0),
+    )
+    engine.apply_stage_settings(new)
+    for pos in range(half, len(audio), 256):
+        engine.process(audio[pos : pos + 256], pos)
+    start = [e.sample for e in events if e.event == "pass_start"]
+    assert start == [feed.passes[0].tc_in_sample("3") - 25 * 1920]
+    engine.beeps.plan(Beep(1, 0, 4800))
+    tone = engine.beeps.render(0, 4800)
+    assert abs(float(np.abs(tone).max()) - 10 ** (-6 / 20)) < 0.01
+    crossings = np.count_nonzero(np.diff(np.signbit(tone[100:4700])))
+    assert abs(crossings - 2 * 2000 * 4600 / 48000) <= 2
