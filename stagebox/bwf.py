@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from stagebox import __version__
+from stagebox.audio.pcmformat import FORMATS, encode
 from stagebox.takemeta import (
     TakeMetadata,
     TakeMetadataError,
@@ -45,6 +46,8 @@ from stagebox.takemeta import (
     rewrite_ixml,
 )
 from stagebox.wavfile import WavError, read_wav_info
+
+_PCM_FOR_BITS = {16: "S16_LE", 24: "S24_3LE", 32: "S32_LE"}  # a take's PCM, as ALSA names it
 
 log = logging.getLogger(__name__)
 
@@ -188,11 +191,9 @@ class TakeFormat:
                 return a.astype("<f4").tobytes()
             scale = float(1 << (a.dtype.itemsize * 8 - 1))
             return (a.astype(np.float64) / scale).astype("<f4").tobytes()
-        if a.dtype.kind == "f":
-            full = float(1 << (self.bits - 1))
-            ints = np.clip(np.rint(a.astype(np.float64) * full), -full, full - 1)
-            ints = ints.astype(np.int64) << (32 - self.bits)  # left-justify in 32 bits
-        elif a.dtype.kind == "i":
+        if a.dtype.kind == "f":  # rounded and clipped as every PCM write here is
+            return encode(a, FORMATS[_PCM_FOR_BITS[self.bits]])
+        if a.dtype.kind == "i":
             shift = 32 - a.dtype.itemsize * 8
             ints = a.astype(np.int64) << shift if shift >= 0 else a.astype(np.int64) >> -shift
         else:

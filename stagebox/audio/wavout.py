@@ -9,6 +9,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from stagebox.audio.pcmformat import encode, pcm_format
+
 
 def write_pcm_wav(
     path: str | os.PathLike,
@@ -21,11 +23,11 @@ def write_pcm_wav(
     Samples are rounded to the nearest code and clipped."""
     if bits not in (16, 24):
         raise ValueError(f"{os.fspath(path)}: a WAV here is 16- or 24-bit PCM, not {bits}")
-    width, scale = bits // 8, float(1 << (bits - 1))
+    fmt = pcm_format("S16_LE" if bits == 16 else "S24_3LE")
     frames = 0
     with open(path, "xb") as raw, wave.open(raw, "wb") as out:
         out.setnchannels(channels)
-        out.setsampwidth(width)
+        out.setsampwidth(fmt.width)
         out.setframerate(sample_rate)
         for block in blocks:
             x = np.asarray(block, dtype=np.float64)
@@ -33,7 +35,6 @@ def write_pcm_wav(
                 raise ValueError(
                     f"{os.fspath(path)}: block of shape {x.shape}, not (n, {channels})"
                 )
-            codes = np.clip(np.rint(x.reshape(-1) * scale), -scale, scale - 1).astype("<i4")
-            out.writeframes(codes.view(np.uint8).reshape(-1, 4)[:, :width].tobytes())
+            out.writeframes(encode(x, fmt))
             frames += x.shape[0]
     return frames
