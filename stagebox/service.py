@@ -113,8 +113,7 @@ class StageService:
         self._latest = None  # the newest StageSnapshot
         self._lights_out: list = []  # lamp events from this period
         self._message = ""
-        self._disk_left: float | None = None
-        self._disk_checked = 0.0
+        self._disk = None  # DiskWatch of the takes folder, once audio and engine run
         self._started = time.monotonic()
         self._audio_running = False
         self._listeners: list[Callable[[StageEvent], None]] = []
@@ -156,7 +155,7 @@ class StageService:
         from stagebox.bwf import repair_takes
         from stagebox.takebook import TakeBook
         from stagebox.takes import TakeLog
-        from stagebox.takewriter import TakeWriter
+        from stagebox.takewriter import DiskWatch, TakeWriter
 
         cfg = self.cfg
         folder = Path(cfg.takes.folder)
@@ -188,6 +187,8 @@ class StageService:
         self._start_display(stack)
         self._start_audio(stack)
         self._start_engine(stack)
+        self._disk = DiskWatch(self._disk_seconds_left, DISK_CHECK_INTERVAL).start()
+        stack.callback(self._disk.stop)
         self._start_control(stack)
 
     def _start_lights(self, stack: contextlib.ExitStack) -> None:
@@ -437,30 +438,26 @@ class StageService:
         plan_lamps(self.lamps, events, standby_light=self.cfg.lights.standby_light, now=now)
 
     def _snapshot(self):
-        now = time.monotonic()
-        if now - self._disk_checked > DISK_CHECK_INTERVAL:
-            self._disk_checked = now
-            self._disk_left = self._disk_seconds_left()
         fit = self.backend.time_map.fit() if self.backend else None
         snap = self.engine.snapshot(
-            time=fit, disk_seconds_left=self._disk_left, message=self._message
+            time=fit,
+            disk_seconds_left=self._disk.left if self._disk else None,
+            message=self._message,
         )
         self._latest = snap
         return snap
 
-    def _disk_seconds_left(self) -> float | None:
+    def _disk_seconds_left(self) -> float:
+        """Recording time left on the takes disk (the disk watch's thread calls this)."""
         from stagebox.takewriter import recording_seconds_left
 
-        try:
-            return recording_seconds_left(
-                self.cfg.takes.folder,
-                self.backend.sample_rate,
-                len(self.engine.settings.mic_channels),
-                self.cfg.takes.bit_depth,
-                self.cfg.takes.disk_reserve_mb * 1_000_000,
-            )
-        except OSError:
-            return None
+        return recording_seconds_left(
+            self.cfg.takes.folder,
+            self.backend.sample_rate,
+            len(self.engine.settings.mic_channels),
+            self.cfg.takes.bit_depth,
+            self.cfg.takes.disk_reserve_mb * 1_000_000,
+        )
 
     def _end_audio(self, why: str) -> None:
         self._audio_running = False

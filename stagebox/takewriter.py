@@ -25,6 +25,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,6 +119,38 @@ def recording_seconds_left(
     free = disk.free_bytes(os.fspath(folder))
     rate = sample_rate * channels * bits // 8  # bytes per second
     return max(0, free - reserve_bytes) / rate
+
+
+class DiskWatch:
+    """`measure()` (free recording time, say) every `interval` seconds on a thread of its
+    own, its last value in `left`: a stalled disk (a USB stick, a network share) then holds
+    up this thread, never the audio loop that reads `left`."""
+
+    def __init__(self, measure: Callable[[], float | None], interval: float) -> None:
+        self.measure = measure
+        self.interval = interval  # seconds
+        self.left: float | None = None  # the last measurement (None: none yet, or it failed)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> DiskWatch:
+        self._thread = threading.Thread(target=self._run, name="disk-watch", daemon=True)
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while True:
+            try:
+                self.left = self.measure()
+            except OSError:
+                self.left = None
+            if self._stop.wait(self.interval):
+                return
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(2.0)
 
 
 class TakeWriter:

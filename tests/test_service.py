@@ -204,6 +204,7 @@ def test_sighup_reloads_the_config_and_keeps_the_old_one_when_bad(stage):
         assert svc.call("cue", which="102")["number"] == "102"
         status = svc.call("status")
         assert (status["mode"], status["cue"]["number"]) == ("record", "102")
+        assert status["disk_seconds_left"] > 0  # measured off the audio loop (DiskWatch)
 
         second = write_sheet(stage.root / "reel2.csv", [cue("201", "02:00:01:00", "02:00:03:00")])
         stage.write_config(

@@ -384,3 +384,29 @@ def test_a_note_too_long_still_closes_the_take(tmp_path, writer):
     assert audio.frames == 4800 and audio.header_consistent
     assert not marker_path(path).exists()
     np.testing.assert_array_equal(audio.samples, expected_24(0, 4800))
+
+
+def test_disk_watch_measures_on_its_own_thread_and_survives_a_failing_disk():
+    from stagebox.takewriter import DiskWatch
+
+    threads, values = [], [120.0, OSError("stalled"), 60.0]
+
+    def measure():
+        threads.append(threading.current_thread().name)
+        value = values[min(len(threads) - 1, len(values) - 1)]
+        if isinstance(value, Exception):
+            raise value
+        return value
+
+    watch = DiskWatch(measure, 0.01).start()
+    try:
+        deadline = time.monotonic() + 5
+        while len(threads) < 3 and time.monotonic() < deadline:
+            time.sleep(0.005)
+    finally:
+        watch.stop()
+    assert len(threads) >= 3 and set(threads) == {"disk-watch"}
+    assert watch.left == 60.0  # measured again after the failure
+    calls = len(threads)
+    time.sleep(0.05)
+    assert len(threads) == calls  # stopped
