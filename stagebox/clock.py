@@ -136,7 +136,7 @@ class TimecodeClock:
             self._append(frame, unwrapped)
             return self._maybe_lock(frame, events)
 
-        gap = frame.start - (run.last.end if run.last else frame.start)
+        gap = frame.start - run.last.end
         if not on_grid and gap < 0.5 * period and self.state == LOCKED:
             # Starts in the middle of where the run's next frame is: cannot be real LTC.
             self.implausible += 1

@@ -31,6 +31,7 @@ from pathlib import Path
 from stagebox import events as ev
 from stagebox.control.protocol import ControlError
 from stagebox.events import StageEvent
+from stagebox.snapshot import MODES
 
 log = logging.getLogger("stagebox.service")
 
@@ -576,8 +577,10 @@ class StageService:
             return self.status()
         if cmd == "mode":
             mode = args.get("mode")
-            if mode not in ("rehearse", "record", "safe"):
-                raise ControlError(f"mode must be rehearse, record or safe, not {mode!r}")
+            if mode not in MODES:
+                raise ControlError(
+                    f"mode must be {', '.join(MODES[:-1])} or {MODES[-1]}, not {mode!r}"
+                )
             return self._queue("mode", {"mode": mode})
         if cmd == "cue":
             if "which" not in args:

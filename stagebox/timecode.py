@@ -285,6 +285,17 @@ def label_problem(hours: int, minutes: int, seconds: int, frames: int, rate: Rat
     return ""
 
 
+def format_span(seconds: float | None, with_seconds: bool = False) -> str:
+    """`h:mm` (or `h:mm:ss`) for a span of seconds (uptime, recording time left); `--:--`
+    (`--:--:--`) when unknown."""
+    if seconds is None:
+        return "--:--:--" if with_seconds else "--:--"
+    total = max(0, int(seconds))
+    h, rest = divmod(total, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if with_seconds else f"{h}:{m:02d}"
+
+
 def format_label(hours: int, minutes: int, seconds: int, frames: int, drop_frame: bool) -> str:
     """Format raw label fields (as decoded from LTC, not necessarily valid) as text."""
     sep = ";" if drop_frame else ":"

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 
 from stagebox.cues.cue import Cue
 from stagebox.takes import TakeRecord
-from stagebox.timecode import TimecodeError
+from stagebox.timecode import TimecodeError, format_span
 
 
 def table(
@@ -38,16 +38,6 @@ def table(
                 cells.append(cell.ljust(widths[i]))
         out.append("  ".join(cells).rstrip())
     return out
-
-
-def clock(seconds: float | None, with_seconds: bool = False) -> str:
-    """`h:mm` (or `h:mm:ss`) for a span of seconds; `--:--` when unknown."""
-    if seconds is None:
-        return "--:--:--" if with_seconds else "--:--"
-    total = max(0, int(seconds))
-    h, rest = divmod(total, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if with_seconds else f"{h}:{m:02d}"
 
 
 def one_line(text: str) -> str:
@@ -177,11 +167,11 @@ def status_lines(status: dict) -> list[str]:
         ("lights", ", ".join(f"{k} {'on' if v else 'off'}" for k, v in lights.items()) or "none"),
         ("inputs", levels(status)),
         ("xruns", str(status.get("xruns", 0))),
-        ("disk", f"{clock(status.get('disk_seconds_left'))} left"),
+        ("disk", f"{format_span(status.get('disk_seconds_left'))} left"),
         ("writer", writer_text),
         ("cue sheet", status.get("cue_sheet") or "none loaded"),
         ("takes", status.get("takes_folder") or "?"),
-        ("uptime", clock(status.get("uptime"), with_seconds=True)),
+        ("uptime", format_span(status.get("uptime"), with_seconds=True)),
         ("message", status.get("message") or ""),
     ]
     return [f"{label:<10} {value}".rstrip() for label, value in pairs]

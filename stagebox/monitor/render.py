@@ -23,6 +23,7 @@ from collections.abc import Sequence
 
 from stagebox.monitor import bigdigits, meter
 from stagebox.monitor.ansi import Style, clip, pad, visible_width
+from stagebox.timecode import format_span
 
 UNICODE = {
     "lit": "█",
@@ -171,7 +172,7 @@ def _header(status: dict, width: int, s: Style) -> str:
         right_parts.append(str(status["cue_sheet"]).rsplit("/", 1)[-1])
     uptime = status.get("uptime")
     if uptime is not None:
-        right_parts.append(f"up {_clock(uptime, seconds=True)}")
+        right_parts.append(f"up {format_span(uptime, with_seconds=True)}")
     right = s("  ".join(right_parts), "dim")
     room = width - visible_width(left) - visible_width(right)
     if room < 2:
@@ -294,7 +295,7 @@ def _footer(status: dict, g: dict, s: Style) -> list[str]:
     xruns = int(status.get("xruns") or 0)
     parts = [s(f"xruns {xruns}", "red" if xruns else "")]
     disk = status.get("disk_seconds_left")
-    disk_text = f"disk {_clock(disk)} left"
+    disk_text = f"disk {format_span(disk)} left"
     parts.append(s(disk_text, "red") if disk is not None and disk < 600 else disk_text)
     writer = status.get("writer") or {}
     if writer.get("error"):
@@ -302,13 +303,3 @@ def _footer(status: dict, g: dict, s: Style) -> list[str]:
     elif writer.get("queued_frames"):
         parts.append(f"writer queue {writer['queued_frames']}")
     return [" " + "   ".join(parts)]
-
-
-def _clock(span: float | None, *, seconds: bool = False) -> str:
-    """`h:mm` (or `h:mm:ss`) for a span in seconds; `--:--` when unknown."""
-    if span is None:
-        return "--:--"
-    total = max(0, int(span))
-    h, rest = divmod(total, 3600)
-    m, sec = divmod(rest, 60)
-    return f"{h}:{m:02d}:{sec:02d}" if seconds else f"{h}:{m:02d}"
