@@ -55,6 +55,20 @@ class StageSnapshot:
     disk_seconds_left: float | None = None  # recording time left on the takes disk
     message: str = ""  # a short line for the engineer (last warning or error)
 
+    def sample_at(
+        self, monotonic: float, max_seconds: float = 1.0, not_before: bool = False
+    ) -> float:
+        """The capture sample at `monotonic` seconds, from the time fit: frozen at the
+        snapshot with no fit or LTC lost, and at most `max_seconds` past it (a stalled
+        engine freezes a view rather than running it on by guesswork). With `not_before`,
+        never before the snapshot (the display may look back: a negative latency trim)."""
+        if self.time is None or self.lock == "lost":
+            return float(self.sample)
+        sample = self.time.to_sample(monotonic)
+        if not_before:
+            sample = max(sample, float(self.sample))
+        return min(sample, self.sample + max_seconds * self.sample_rate)
+
     def timecode_at(self, sample: float) -> Timecode | None:
         return self.clock.timecode_at(sample) if self.clock else None
 

@@ -10,35 +10,31 @@ from stagebox.config.schema import Config
 _LONGEST_FRAME_SECONDS = 1001 / 24000
 
 
+def _missing(channels, key: str, opened: int, kind: str):
+    """(keys, reason) for each of `channels` (audio.`key`) past the `opened` channels."""
+    for channel in channels:
+        if channel > opened:
+            yield (
+                (f"audio.{key}", f"audio.{kind}_channels"),
+                f"channel {channel} does not exist: only {opened} {kind} channels are opened "
+                f"(audio.{kind}_channels)",
+            )
+
+
 def cross_checks(cfg: Config) -> Iterator[tuple[tuple[str, ...], str]]:
     """Yield (keys involved, reason) for each clash; the first key is where it is reported."""
     audio = cfg.audio
-    if audio.ltc_channel > audio.capture_channels:
-        yield (
-            ("audio.ltc_channel", "audio.capture_channels"),
-            f"channel {audio.ltc_channel} does not exist: only {audio.capture_channels} "
-            "capture channels are opened (audio.capture_channels)",
-        )
+    yield from _missing((audio.ltc_channel,), "ltc_channel", audio.capture_channels, "capture")
     if audio.ltc_channel in audio.mic_channels:
         yield (
             ("audio.ltc_channel", "audio.mic_channels"),
             f"channel {audio.ltc_channel} is the LTC input and also listed in "
             "audio.mic_channels: timecode would be recorded as dialogue",
         )
-    for channel in audio.mic_channels:
-        if channel > audio.capture_channels:
-            yield (
-                ("audio.mic_channels", "audio.capture_channels"),
-                f"channel {channel} does not exist: only {audio.capture_channels} "
-                "capture channels are opened (audio.capture_channels)",
-            )
-    for channel in audio.headphone_channels:
-        if channel > audio.playback_channels:
-            yield (
-                ("audio.headphone_channels", "audio.playback_channels"),
-                f"channel {channel} does not exist: only {audio.playback_channels} "
-                "playback channels are opened (audio.playback_channels)",
-            )
+    yield from _missing(audio.mic_channels, "mic_channels", audio.capture_channels, "capture")
+    yield from _missing(
+        audio.headphone_channels, "headphone_channels", audio.playback_channels, "playback"
+    )
 
     beeps, stage = cfg.beeps, cfg.stage
     if beeps.enabled:

@@ -158,11 +158,6 @@ def frames_at(
     extrapolation past the snapshot is capped at `max_extrapolation` seconds, so a stalled
     engine freezes the streamer rather than running it on by guesswork.
     """
-    clock = snapshot.clock
-    if clock is None:
+    if snapshot.clock is None:
         return None
-    if snapshot.time is None or snapshot.lock == "lost":
-        return clock.frames_at(snapshot.sample)
-    sample = snapshot.time.to_sample(monotonic)
-    limit = snapshot.sample + max_extrapolation * snapshot.sample_rate
-    return clock.frames_at(min(sample, limit))
+    return snapshot.clock.frames_at(snapshot.sample_at(monotonic, max_extrapolation))

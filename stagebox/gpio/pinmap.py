@@ -135,14 +135,13 @@ def parse_pinmap(text: str, path: str = "<pinmap>") -> PinMap:
     if not isinstance(entries, list) or not entries:
         raise PinMapError(f"{path}: no [[pin]] entries")
 
-    pins: list[Pin] = []
+    contexts = []  # each entry with the lines it spans, for messages
     for index, entry in enumerate(entries):
         first = entry_lines[index] if index < len(entry_lines) else 0
         end = entry_lines[index + 1] if index + 1 < len(entry_lines) else len(lines) + 1
-        ctx = _EntryContext(path, index, first, end, lines, entry)
-        pins.append(ctx.check())
-
-    _check_unique(pins, entries, entry_lines, path, lines)
+        contexts.append(_EntryContext(path, index, first, end, lines, entry))
+    pins = [ctx.check() for ctx in contexts]
+    _check_unique(pins, contexts)
     present = {p.name for p in pins if p.function == "lamp"}
     for name in REQUIRED_LAMPS:
         if name not in present:
@@ -235,15 +234,12 @@ class _EntryContext:
         return Pin(name, bcm, header, function, direction, active, pull, e["label"])
 
 
-def _check_unique(pins, entries, entry_lines, path, lines) -> None:
+def _check_unique(pins: list[Pin], contexts: list[_EntryContext]) -> None:
     for field in ("name", "bcm", "header"):
         seen: dict[object, int] = {}
         for index, pin in enumerate(pins):
             value = getattr(pin, field)
             if value in seen:
                 other = pins[seen[value]]
-                first = entry_lines[index] if index < len(entry_lines) else 0
-                end = entry_lines[index + 1] if index + 1 < len(entry_lines) else len(lines) + 1
-                ctx = _EntryContext(path, index, first, end, lines, entries[index])
-                ctx.fail(field, f"{value!r} is also used by pin {other.name!r}")
+                contexts[index].fail(field, f"{value!r} is also used by pin {other.name!r}")
             seen[value] = index

@@ -48,10 +48,9 @@ class StatusLines:
 
 def display_sample(snapshot: StageSnapshot, now: float | None) -> float:
     """The capture sample at monotonic `now`, kept within the snapshot's next second."""
-    if now is None or snapshot.time is None or snapshot.lock == "lost":
+    if now is None:
         return float(snapshot.sample)
-    sample = snapshot.time.to_sample(now)
-    return min(max(sample, float(snapshot.sample)), float(snapshot.sample + snapshot.sample_rate))
+    return snapshot.sample_at(now, not_before=True)
 
 
 def status_lines(snapshot: StageSnapshot, now: float | None = None) -> StatusLines:
