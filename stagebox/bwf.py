@@ -390,12 +390,16 @@ class TakeFile:
         os.replace(tmp, marker)
         fsync_dir(self.path.parent)
 
-    def _write_all(self, data: bytes | memoryview) -> None:
+    def _write_all(self, data: bytes | memoryview, audio: bool = False) -> None:
+        """All of `data` at the file's end (a short write is retried; none at all is a full
+        disk). With `audio`, each byte that lands counts in `data_bytes` as it lands."""
         view = memoryview(data)
         while view:
             n = self.disk.write(self._fd, view)
             if n <= 0:
                 raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            if audio:
+                self.data_bytes += n
             view = view[n:]
 
     @property
@@ -408,14 +412,8 @@ class TakeFile:
         if self.closed or self._fd is None:
             raise TakeError(errno.EBADF, f"{self.path}: take is closed")
         data = block if isinstance(block, bytes | bytearray) else self.fmt.to_frame_bytes(block)
-        view = memoryview(data)
         try:
-            while view:
-                n = self.disk.write(self._fd, view)
-                if n <= 0:
-                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-                self.data_bytes += n
-                view = view[n:]
+            self._write_all(data, audio=True)
         except OSError as exc:
             if exc.errno in (errno.ENOSPC, errno.EDQUOT):
                 raise DiskFullError(
@@ -485,11 +483,11 @@ class TakeFile:
         return self.path
 
     def _rewrite_ixml(self, *, circled: bool | None, note: str | None) -> None:
-        if circled is not None or note is not None:
-            self.metadata = self.metadata.with_file_facts(
-                circled=self.metadata.circled if circled is None else circled,
-                note=self.metadata.note if note is None else note,
-            )
+        """The iXML chunk again, in place, with `circled` and `note` (None: as it was)."""
+        self.metadata = self.metadata.with_file_facts(
+            circled=self.metadata.circled if circled is None else circled,
+            note=self.metadata.note if note is None else note,
+        )
         text = build_ixml(
             self.metadata, file_uid=self.metadata.originator_reference, filename=self.path.name
         )

@@ -177,6 +177,24 @@ class WriterSink:
     `write` waits for the writer to catch up. A live engine never uses it.
     """
 
+    @classmethod
+    def for_config(
+        cls, cfg, writer, folder, *, sample_rate: int, mics: tuple[int, ...], rate, **options
+    ) -> WriterSink:
+        """The sink `stagebox run` and `stagebox replay` record through: format, project and
+        track names from the config (`cfg.takes`, `cfg.stage`); `mics` count from 1."""
+        return cls(
+            writer,
+            str(folder),
+            sample_rate=sample_rate,
+            channels=len(mics),
+            bits=cfg.takes.bit_depth,
+            project=cfg.stage.project,
+            rate=rate,
+            track_names=tuple(f"Mic {m}" for m in mics),
+            **options,
+        )
+
     def __init__(
         self,
         writer,  # stagebox.takewriter.TakeWriter, started

@@ -92,19 +92,14 @@ def replay(
             raise ReplayError(f"{out}: cannot create the takes folder: {exc.strerror}") from None
         takes = TakeBook(TakeLog(out, template=cfg.takes.name_template), project=cfg.stage.project)
         takes.prime(sheet)
-        writer = TakeWriter(
-            queue_seconds=cfg.takes.writer_queue_seconds,
-            disk_reserve_bytes=cfg.takes.disk_reserve_mb * 1_000_000,
-        ).start()
-        sink = WriterSink(
+        writer = TakeWriter.for_config(cfg.takes).start()
+        sink = WriterSink.for_config(
+            cfg,
             writer,
-            str(out),
+            out,
             sample_rate=info.sample_rate,
-            channels=len(mics),
-            bits=cfg.takes.bit_depth,
-            project=cfg.stage.project,
+            mics=tuple(mics),
             rate=sheet.rate,
-            track_names=tuple(f"Mic {m}" for m in mics),
             backpressure=True,
         )
         result = ReplayResult(info.sample_rate, 0, 0.0)

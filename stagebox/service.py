@@ -178,10 +178,7 @@ class StageService:
                 # The stage still runs (lights test, status, loading a good sheet later).
                 log.error("cue sheet not loaded: %s", exc)
                 self._message = "cue sheet not loaded"
-        self.writer = TakeWriter(
-            queue_seconds=cfg.takes.writer_queue_seconds,
-            disk_reserve_bytes=cfg.takes.disk_reserve_mb * 1_000_000,
-        ).start()
+        self.writer = TakeWriter.for_config(cfg.takes).start()
         stack.callback(self._stop_writer)
         self._start_lights(stack)
         self._start_panel(stack)
@@ -299,15 +296,13 @@ class StageService:
                 f"audio.ltc_channel {settings.ltc_channel + 1} but the capture device has "
                 f"{self.backend.capture_channels} channels"
             )
-        sink = WriterSink(
+        sink = WriterSink.for_config(
+            cfg,
             self.writer,
-            str(cfg.takes.folder),
+            cfg.takes.folder,
             sample_rate=self.backend.sample_rate,
-            channels=len(settings.mic_channels),
-            bits=cfg.takes.bit_depth,
-            project=cfg.stage.project,
+            mics=tuple(c + 1 for c in settings.mic_channels),
             rate=self.sheet.rate if self.sheet else cfg.timecode.rate,
-            track_names=tuple(f"Mic {c + 1}" for c in settings.mic_channels),
         )
         self.sink = sink
         cues = list(self.sheet) if self.sheet else []

@@ -156,6 +156,14 @@ class DiskWatch:
 class TakeWriter:
     """One writer thread and its queue. `start()`, then open/write/close takes, then `stop()`."""
 
+    @classmethod
+    def for_config(cls, takes) -> TakeWriter:
+        """A writer set up as `[takes]` of the config says (queue, disk reserve); not started."""
+        return cls(
+            queue_seconds=takes.writer_queue_seconds,
+            disk_reserve_bytes=takes.disk_reserve_mb * 1_000_000,
+        )
+
     def __init__(
         self,
         *,
