@@ -98,6 +98,13 @@ def _alsa_error_text(exc: BaseException) -> str:
     return str(exc).strip() or type(exc).__name__
 
 
+def _monotonic_stamp(sec: int, nsec: int, now: float) -> float | None:
+    """An ALSA htimestamp as monotonic seconds, or None if it is unset or not on the
+    monotonic clock (more than half a second from `now`)."""
+    stamp = sec + nsec * 1e-9
+    return stamp if (sec or nsec) and abs(stamp - now) < 0.5 else None
+
+
 def _is_xrun(exc: BaseException) -> bool:
     return any(m in str(exc) for m in _XRUN_MESSAGES)
 
@@ -348,7 +355,7 @@ class AlsaBackend(AudioBackend):
                     f"ALSA capture device {self.capture_device!r} delivered no audio in "
                     f"{failures} attempts"
                 )
-            if self._cap_state_is_xrun():
+            if self._in_xrun(self._cap):
                 self._xrun("capture overrun (found between reads)")
             try:
                 n, data = self._cap.read()
@@ -369,9 +376,8 @@ class AlsaBackend(AudioBackend):
                 continue
             return data
 
-    def _cap_state_is_xrun(self) -> bool:
-        xrun_state = getattr(self._alsa, "PCM_STATE_XRUN", 4)  # SND_PCM_STATE_XRUN = 4
-        return self._cap.state() == xrun_state
+    def _in_xrun(self, pcm) -> bool:
+        return pcm.state() == getattr(self._alsa, "PCM_STATE_XRUN", 4)  # SND_PCM_STATE_XRUN
 
     def _xrun(self, what: str) -> None:
         self.xruns += 1
@@ -384,10 +390,11 @@ class AlsaBackend(AudioBackend):
         """(monotonic time, frames available then) for the time map."""
         if self._timestamps:
             sec, nsec, avail = self._cap.htimestamp()
-            stamp = sec + nsec * 1e-9
-            if (sec or nsec) and abs(stamp - now) < 0.5:
+            stamp = _monotonic_stamp(sec, nsec, now)
+            if stamp is not None:
                 return stamp, int(avail)
             if sec or nsec:
+                stamp = sec + nsec * 1e-9
                 log.warning(
                     "ALSA timestamps of %r are not on the monotonic clock (%.3f s off):"
                     " using time.monotonic()",
@@ -413,10 +420,9 @@ class AlsaBackend(AudioBackend):
                 else "write(): this ALSA backend has no playback device configured"
             )
         arr = check_playback_block(block, self.playback_channels, f"ALSA {self.playback_device!r}")
-        xrun_state = getattr(self._alsa, "PCM_STATE_XRUN", 4)
         if not self._primed:
             self._prime_playback()
-        elif self._play.state() == xrun_state:
+        elif self._in_xrun(self._play):
             self._underrun("playback underrun (found between writes)")
         data = pcmformat.encode(arr, self.playback_format)
         try:
@@ -456,10 +462,9 @@ class AlsaBackend(AudioBackend):
         stamp, avail = now, None
         if self._timestamps and hasattr(self._play, "htimestamp"):
             sec, nsec, avail = self._play.htimestamp()
-            if (sec or nsec) and abs(sec + nsec * 1e-9 - now) < 0.5:
-                stamp = sec + nsec * 1e-9
-            else:
-                avail = None
+            stamp = _monotonic_stamp(sec, nsec, now)
+            if stamp is None:
+                stamp, avail = now, None
         if avail is None:
             avail = self._play.avail()
         queued = max(0, self._play_buffer - int(avail))  # frames not yet played
