@@ -38,14 +38,15 @@ CUE = Cue(
 )
 
 
-def _snapshot(mode: str, recording: bool, take: int) -> StageSnapshot:
+def snapshot(cue=CUE, mode="rehearse", recording=False, take=1, rate=RATE_25) -> StageSnapshot:
+    """A locked stage at sample 0, frame 0 of the clock (one frame is 1920 samples)."""
     return StageSnapshot(
         sample=0,
         sample_rate=48000,
         mode=mode,
         lock="locked",
-        clock=ClockFit(0.0, 0, 1920.0, RATE_25),
-        cue=CUE,
+        clock=ClockFit(0.0, 0, 1920.0, rate),
+        cue=cue,
         take=take,
         recording=recording,
     )
@@ -53,9 +54,17 @@ def _snapshot(mode: str, recording: bool, take: int) -> StageSnapshot:
 
 # name -> (style, frames from TC-in, snapshot)
 SCENES = {
-    "streamer_rehearse": (StreamerStyle(), -20.0, _snapshot("rehearse", False, 2)),
-    "both_record_punch": (StreamerStyle(wipe="both"), 0.0, _snapshot("record", True, 3)),
-    "rhythm_record": (StreamerStyle(style="rhythm"), 12.0, _snapshot("record", True, 3)),
+    "streamer_rehearse": (StreamerStyle(), -20.0, snapshot(mode="rehearse", take=2)),
+    "both_record_punch": (
+        StreamerStyle(wipe="both"),
+        0.0,
+        snapshot(mode="record", recording=True, take=3),
+    ),
+    "rhythm_record": (
+        StreamerStyle(style="rhythm"),
+        12.0,
+        snapshot(mode="record", recording=True, take=3),
+    ),
 }
 
 

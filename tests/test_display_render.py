@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import math
 
+import display_refs
 import numpy as np
 import pytest
 
 from stagebox.cues.cue import Cue
 from stagebox.display.style import StreamerStyle, StyleError
-from stagebox.snapshot import ClockFit, StageSnapshot
 from stagebox.timecode import RATE_25, RATE_2997DF, Timecode
 
 pytest.importorskip("pygame", reason="pygame-ce is a declared test dependency")
@@ -57,16 +57,7 @@ def pg():
 
 
 def snapshot(cue=CUE, mode="rehearse", recording=False, take=1, rate=RATE_25):
-    return StageSnapshot(
-        sample=0,
-        sample_rate=48000,
-        mode=mode,
-        lock="locked",
-        clock=ClockFit(0.0, 0, 1920.0, rate),
-        cue=cue,
-        take=take,
-        recording=recording,
-    )
+    return display_refs.snapshot(cue, mode, recording, take, rate)
 
 
 class Frames:
@@ -343,7 +334,6 @@ def test_no_cue_and_no_timecode_still_draws(pg):
 
 @pytest.mark.parametrize("name", ["streamer_rehearse", "both_record_punch", "rhythm_record"])
 def test_matches_reference_image(pg, name):
-    import display_refs
 
     path = display_refs.REF_DIR / f"{name}.png"
     reference = pg.surfarray.array3d(pg.image.load(str(path))).astype(int)

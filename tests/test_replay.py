@@ -33,6 +33,13 @@ def stage(tmp_path_factory):
     return folder, feed
 
 
+def replay(folder, out, *extra, feed=None, cues=None):
+    """`stagebox replay` of the stage's feed and cue sheet (or others) into `out`."""
+    feed = feed or folder / "feed.wav"
+    cues = cues or folder / "cues.csv"
+    return stagebox("replay", str(feed), "--cues", str(cues), "--out", str(out), *extra)
+
+
 def data_bytes(path):
     audio = read_wav(path)
     raw = path.read_bytes()
@@ -42,13 +49,9 @@ def data_bytes(path):
 def test_replay_writes_exact_takes_events_and_phones(stage, tmp_path):
     folder, feed = stage
     out = tmp_path / "takes"
-    result = stagebox(
-        "replay",
-        str(folder / "feed.wav"),
-        "--cues",
-        str(folder / "cues.csv"),
-        "--out",
-        str(out),
+    result = replay(
+        folder,
+        out,
         "--events-out",
         str(tmp_path / "ev.jsonl"),
         "--playback-out",
@@ -81,15 +84,14 @@ def test_replay_writes_exact_takes_events_and_phones(stage, tmp_path):
 
 def test_replay_is_deterministic_and_never_overwrites(stage, tmp_path):
     folder, _ = stage
-    args = ["replay", str(folder / "feed.wav"), "--cues", str(folder / "cues.csv")]
     a, b = tmp_path / "a", tmp_path / "b"
-    assert stagebox(*args, "--out", str(a)).returncode == 0
-    assert stagebox(*args, "--out", str(b)).returncode == 0
+    assert replay(folder, a).returncode == 0
+    assert replay(folder, b).returncode == 0
     for name in ("101_T001.wav", "101_T002.wav", "101_T003.wav"):
         assert data_bytes(a / name) == data_bytes(b / name)
     before = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in a.glob("*.wav")}
     # A second run into the same folder goes on numbering: takes 4 to 6, old ones untouched.
-    assert stagebox(*args, "--out", str(a)).returncode == 0
+    assert replay(folder, a).returncode == 0
     after = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in a.glob("*.wav")}
     assert sorted(after) == [f"101_T{n:03d}.wav" for n in range(1, 7)]
     assert all(after[name] == digest for name, digest in before.items())
@@ -98,16 +100,7 @@ def test_replay_is_deterministic_and_never_overwrites(stage, tmp_path):
 def test_rehearse_writes_no_takes(stage, tmp_path):
     folder, _ = stage
     out = tmp_path / "t"
-    r = stagebox(
-        "replay",
-        str(folder / "feed.wav"),
-        "--cues",
-        str(folder / "cues.csv"),
-        "--out",
-        str(out),
-        "--mode",
-        "rehearse",
-    )
+    r = replay(folder, out, "--mode", "rehearse")
     assert r.returncode == 0, r.stderr
     assert list(out.glob("*.wav")) == []
 
@@ -121,33 +114,16 @@ def test_rehearse_writes_no_takes(stage, tmp_path):
 )
 def test_bad_channels(stage, tmp_path, extra, message):
     folder, _ = stage
-    r = stagebox(
-        "replay",
-        str(folder / "feed.wav"),
-        "--cues",
-        str(folder / "cues.csv"),
-        "--out",
-        str(tmp_path / "t"),
-        *extra,
-    )
+    r = replay(folder, tmp_path / "t", *extra)
     assert r.returncode == 2
     assert message in r.stderr and len(r.stderr.strip().splitlines()) == 1
 
 
 def test_bad_inputs_named(stage, tmp_path):
     folder, _ = stage
-    missing = stagebox(
-        "replay",
-        str(tmp_path / "nope.wav"),
-        "--cues",
-        str(folder / "cues.csv"),
-        "--out",
-        str(tmp_path / "t"),
-    )
+    missing = replay(folder, tmp_path / "t", feed=tmp_path / "nope.wav")
     assert missing.returncode == 2 and "nope.wav" in missing.stderr
     bad = tmp_path / "bad.csv"
     bad.write_text("Cue,TC In,TC Out\n1,01:00:05:00,01:00:04:00\n# rate: 25\n")
-    r = stagebox(
-        "replay", str(folder / "feed.wav"), "--cues", str(bad), "--out", str(tmp_path / "t")
-    )
+    r = replay(folder, tmp_path / "t", cues=bad)
     assert r.returncode == 2 and "bad.csv line 2" in r.stderr
