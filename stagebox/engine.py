@@ -26,10 +26,10 @@ from stagebox.beeps import Beep, BeepPlayer
 from stagebox.clock import TimecodeClock
 from stagebox.cues.cue import Cue
 from stagebox.events import StageEvent
-from stagebox.recorder import PunchRecorder, TakeSink, TakeStart
 from stagebox.snapshot import StageSnapshot
 from stagebox.stage import Stage, StageSettings
-from stagebox.takename import format_take_name
+from stagebox.takes.names import format_take_name
+from stagebox.takes.punch import PunchRecorder, TakeSink, TakeStart
 from stagebox.timecode import Rate
 
 log = logging.getLogger("stagebox.engine")

@@ -153,10 +153,10 @@ class StageService:
     # -- start-up -----------------------------------------------------------------------------
 
     def _start(self, stack: contextlib.ExitStack) -> None:
-        from stagebox.bwf import repair_takes
-        from stagebox.takebook import TakeBook
-        from stagebox.takes import TakeLog
-        from stagebox.takewriter import DiskWatch, TakeWriter
+        from stagebox.takes.book import TakeBook
+        from stagebox.takes.bwf import repair_takes
+        from stagebox.takes.log import TakeLog
+        from stagebox.takes.writer import DiskWatch, TakeWriter
 
         cfg = self.cfg
         folder = Path(cfg.takes.folder)
@@ -287,7 +287,7 @@ class StageService:
 
     def _start_engine(self, stack: contextlib.ExitStack) -> None:
         from stagebox.engine import Engine, EngineSettings
-        from stagebox.recorder import WriterSink
+        from stagebox.takes.punch import WriterSink
 
         cfg = self.cfg
         settings = EngineSettings.from_config(cfg, sample_rate=self.backend.sample_rate)
@@ -445,7 +445,7 @@ class StageService:
 
     def _disk_seconds_left(self) -> float:
         """Recording time left on the takes disk (the disk watch's thread calls this)."""
-        from stagebox.takewriter import recording_seconds_left
+        from stagebox.takes.writer import recording_seconds_left
 
         return recording_seconds_left(
             self.cfg.takes.folder,
@@ -668,7 +668,7 @@ class StageService:
         }
 
     def _take_edit(self, args: dict, **change) -> dict:
-        from stagebox.takes import TakeLogError
+        from stagebox.takes.log import TakeLogError
 
         try:
             cue, take = str(args["cue"]), int(args["take"])
@@ -685,7 +685,7 @@ class StageService:
 
     def _retag(self, record) -> None:
         """A take was circled or noted: write it into the take file's iXML too."""
-        from stagebox.bwf import update_take_metadata
+        from stagebox.takes.bwf import update_take_metadata
 
         path = Path(self.cfg.takes.folder) / record.file
         self._wait_for_writer(path)
@@ -698,7 +698,7 @@ class StageService:
     def _wait_for_writer(self, path: Path) -> None:
         """A take punched out a moment ago may still be being finished by the take writer (a
         disk stall can hold seconds of audio in its queue): wait, bounded, until it is."""
-        from stagebox.bwf import marker_path
+        from stagebox.takes.bwf import marker_path
 
         closing = self.sink.last_close if self.sink is not None else None
         if closing is None or not marker_path(path).exists():

@@ -31,7 +31,7 @@ from stagebox.clock import FREEWHEEL, ClockEvent, TimecodeClock
 from stagebox.cues.cue import Cue
 from stagebox.events import StageEvent
 from stagebox.snapshot import MODES, ClockFit
-from stagebox.takename import format_take_name
+from stagebox.takes.names import format_take_name
 from stagebox.timecode import Timecode
 
 CUE_LIGHT = "cue"

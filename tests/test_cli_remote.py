@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from stagebox.bwf import TakeFile, TakeFormat, read_take_metadata
 from stagebox.cli import main
 from stagebox.control.server import ControlServer
-from stagebox.takemeta import TakeMetadata
+from stagebox.takes.bwf import TakeFile, TakeFormat, read_take_metadata
+from stagebox.takes.meta import TakeMetadata
 from stagebox.timecode import RATE_25
 from tests.control_fake import EXAMPLE_SHEET, FakeStage
 

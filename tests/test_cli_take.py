@@ -6,9 +6,9 @@ import shutil
 
 import numpy as np
 
-from stagebox.bwf import TakeFile, TakeFormat, marker_path, read_take_metadata
 from stagebox.cli import main
-from stagebox.takemeta import TakeMetadata
+from stagebox.takes.bwf import TakeFile, TakeFormat, marker_path, read_take_metadata
+from stagebox.takes.meta import TakeMetadata
 from stagebox.timecode import RATE_25
 from stagebox.wavfile import read_wav
 

@@ -24,9 +24,9 @@ import numpy as np
 import pytest
 from servicerun import NotifyListener, RunningService, StageDir, cue, write_sheet
 
-from stagebox.bwf import marker_path, read_take_metadata
 from stagebox.control.protocol import ControlError
-from stagebox.takes import TakeLog
+from stagebox.takes.bwf import marker_path, read_take_metadata
+from stagebox.takes.log import TakeLog
 from stagebox.wavfile import read_wav
 
 CUE_101 = cue("101", "01:00:10:00", "01:00:11:00")
@@ -336,10 +336,10 @@ def test_buttons_circle_the_take_just_recorded_and_long_rec_stops_recording(tmp_
     import queue
 
     from stagebox.audio.stagefeed import StageFeed
-    from stagebox.bwf import OS_DISK
     from stagebox.config import config_from_dict
     from stagebox.events import MODE, PASS_START, PUNCH_IN, PUNCH_OUT
     from stagebox.service import StageService
+    from stagebox.takes.bwf import OS_DISK
 
     sheet = write_sheet(tmp_path / "reel1.csv", [CUE_101, CUE_102])
     feed = StageFeed([CUE_101], passes=3, preroll=1.0, postroll=0.5, lead_in=0.3, tail=0.3)

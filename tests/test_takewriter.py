@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from stagebox.bwf import DiskFullError, TakeDisk, TakeExistsError, marker_path, repair_takes
-from stagebox.takemeta import TakeMetadata
-from stagebox.takewriter import TakeWriter, TakeWriterError, recording_seconds_left
+from stagebox.takes.bwf import DiskFullError, TakeDisk, TakeExistsError, marker_path, repair_takes
+from stagebox.takes.meta import TakeMetadata
+from stagebox.takes.writer import TakeWriter, TakeWriterError, recording_seconds_left
 from stagebox.timecode import RATE_25
 from stagebox.wavfile import read_wav, read_wav_info
 
@@ -333,7 +333,7 @@ CHILD = textwrap.dedent(
     import sys, time
     sys.path.insert(0, sys.argv[2])
     from test_takewriter import META, SR, signal_block
-    from stagebox.takewriter import TakeWriter
+    from stagebox.takes.writer import TakeWriter
     w = TakeWriter(disk_reserve_bytes=0).start()
     w.open_take(sys.argv[1], SR, 2, 24, 0, META).result(5)
     handed = 0
@@ -387,7 +387,7 @@ def test_a_note_too_long_still_closes_the_take(tmp_path, writer):
 
 
 def test_disk_watch_measures_on_its_own_thread_and_survives_a_failing_disk():
-    from stagebox.takewriter import DiskWatch
+    from stagebox.takes.writer import DiskWatch
 
     threads, values = [], [120.0, OSError("stalled"), 60.0]
 

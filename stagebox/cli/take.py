@@ -13,9 +13,9 @@ import argparse
 import logging
 import os
 
-from stagebox.bwf import TakeError, read_take_metadata, repair_takes, update_take_metadata
 from stagebox.cli import CLIError, remote
 from stagebox.cli.show import take_summary
+from stagebox.takes.bwf import TakeError, read_take_metadata, repair_takes, update_take_metadata
 from stagebox.timecode import Timecode
 from stagebox.wavfile import WavError, read_wav_info
 

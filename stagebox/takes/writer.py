@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from stagebox.bwf import (
+from stagebox.takes.bwf import (
     DEFAULT_ALIGN,
     DEFAULT_IXML_RESERVE,
     OS_DISK,
@@ -42,7 +42,7 @@ from stagebox.bwf import (
     TakeFile,
     TakeFormat,
 )
-from stagebox.takemeta import TakeMetadata, TakeMetadataError
+from stagebox.takes.meta import TakeMetadata, TakeMetadataError
 
 log = logging.getLogger(__name__)
 

@@ -35,7 +35,7 @@ import numpy as np
 
 from stagebox import __version__
 from stagebox.audio.pcmformat import FORMATS, encode
-from stagebox.takemeta import (
+from stagebox.takes.meta import (
     TakeMetadata,
     TakeMetadataError,
     build_bext,

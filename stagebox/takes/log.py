@@ -29,9 +29,14 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import IO
 
-from stagebox.bwf import fsync_dir
 from stagebox.cues.sheet import cue_key
-from stagebox.takename import DEFAULT_TEMPLATE, format_take_name, parse_template, take_name_pattern
+from stagebox.takes.bwf import fsync_dir
+from stagebox.takes.names import (
+    DEFAULT_TEMPLATE,
+    format_take_name,
+    parse_template,
+    take_name_pattern,
+)
 from stagebox.timecode import Rate, Timecode
 
 log = logging.getLogger(__name__)

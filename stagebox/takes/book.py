@@ -1,6 +1,6 @@
 """The take book: take numbers for the engine without the engine touching the disk.
 
-The take log (`stagebox.takes.TakeLog`) persists every reservation and every take with an
+The take log (`stagebox.takes.log.TakeLog`) persists every reservation and every take with an
 fsync, and finds the highest take number of a cue by looking at the files in the folder. The
 engine thread may do neither. So the take book keeps the next number of each cue in memory
 (primed from the log when a cue sheet is loaded, off the audio path) and hands the log's
@@ -17,13 +17,13 @@ from collections.abc import Iterable
 
 from stagebox.cues.cue import Cue
 
-log = logging.getLogger("stagebox.takebook")
+log = logging.getLogger("stagebox.takes.book")
 
 
 class TakeBook:
     """Take numbering and logging for the engine (engine side: memory and a queue only)."""
 
-    def __init__(self, takes, *, project: str = "") -> None:  # takes: stagebox.takes.TakeLog
+    def __init__(self, takes, *, project: str = "") -> None:  # takes: stagebox.takes.log.TakeLog
         self.log = takes
         self.project = project
         self._next: dict[str, int] = {}
@@ -70,7 +70,7 @@ class TakeBook:
     # -- the log thread -----------------------------------------------------------------------
 
     def _run(self) -> None:
-        from stagebox.takes import TakeRecord
+        from stagebox.takes.log import TakeRecord
 
         while True:
             item = self._queue.get()

@@ -22,13 +22,13 @@ from typing import Protocol
 
 import numpy as np
 
-from stagebox.takemeta import TakeMetadata, Track
+from stagebox.takes.meta import TakeMetadata, Track
 
-log = logging.getLogger("stagebox.recorder")
+log = logging.getLogger("stagebox.takes.punch")
 
 
 class TakeSink(Protocol):
-    """Where take audio goes: the take writer thread (stagebox.bwf) or a test's list."""
+    """Where take audio goes: the take writer thread (stagebox.takes.bwf) or a test's list."""
 
     def open_take(self, take: TakeStart) -> None: ...
 
@@ -170,7 +170,7 @@ class PunchRecorder:
 
 
 class WriterSink:
-    """A `TakeSink` that hands takes to the BWF take writer thread (`stagebox.takewriter`).
+    """A `TakeSink` that hands takes to the BWF take writer thread (`stagebox.takes.writer`).
 
     `backpressure=True` is for replay, which runs faster than real time: instead of letting
     the writer's queue overflow (which in a live run means an SSD stall and a reported gap),
@@ -197,7 +197,7 @@ class WriterSink:
 
     def __init__(
         self,
-        writer,  # stagebox.takewriter.TakeWriter, started
+        writer,  # stagebox.takes.writer.TakeWriter, started
         folder: str,
         *,
         sample_rate: int,
@@ -221,7 +221,7 @@ class WriterSink:
         # The writer's request for the latest take closed. The writer works in order, so once
         # it is done every take closed before it is finished on disk too: whoever edits a
         # take's iXML just after its punch-out (circle, note) waits on it, off the audio path.
-        self.last_close = None  # stagebox.takewriter.TakeRequest | None
+        self.last_close = None  # stagebox.takes.writer.TakeRequest | None
 
     def open_take(self, take: TakeStart) -> None:
         meta = TakeMetadata(
