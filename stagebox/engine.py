@@ -30,7 +30,7 @@ from stagebox.snapshot import StageSnapshot
 from stagebox.stage import Stage, StageSettings
 from stagebox.takes.names import format_take_name
 from stagebox.takes.punch import PunchRecorder, TakeSink, TakeStart
-from stagebox.timecode import Rate
+from stagebox.timecode import Rate, Timecode
 
 log = logging.getLogger("stagebox.engine")
 
@@ -89,6 +89,17 @@ class EngineSettings:
         )
 
 
+def _label(text: str | None, rate: Rate | None) -> Timecode | None:
+    """The stage's punch label on the LTC's rate (None if it has none there: a sheet at
+    another rate than the LTC, which the stage reports)."""
+    if not text or rate is None:
+        return None
+    try:
+        return Timecode.parse(text, rate)
+    except ValueError:
+        return None
+
+
 class TakeNumbers:
     """Take numbering and naming for the stage when no persistent take log is attached."""
 
@@ -101,6 +112,9 @@ class TakeNumbers:
 
     def name_for(self, cue: Cue, take: int) -> str:
         return format_take_name(cue=cue.number, take=take, character=cue.character)
+
+    def take_opened(self, record: dict) -> None:
+        """Nothing to persist."""
 
     def take_closed(self, record: dict) -> None:
         """Nothing to persist."""
@@ -217,12 +231,18 @@ class Engine:
     def _open_take(self, event: StageEvent) -> None:
         cue = self.stage.current.cue
         at = event.sample
-        label = self.clock.timecode_at(at)
+        # The take's first sample is the sound of the timecode `record_offset` samples earlier
+        # (the offset makes up for converter and cable latency): its timestamp is that
+        # moment's, so on an exact punch it is TC-in (minus handles) itself.
+        sound = at - self.settings.stage.record_offset
+        rate = self.clock.rate
+        label = _label(event.data.get("label"), rate) or self.clock.timecode_at(sound)
         frame_start = self.clock.punch_sample(label)
         # Samples since midnight of the take's first sample (on TC-in it is TC-in's own).
         time_reference = label.samples_since_midnight(self.settings.sample_rate) + (
-            at - frame_start
+            sound - frame_start
         )
+        takes = self.takes
         start = TakeStart(
             file=event.data["file"],
             cue=cue.number,
@@ -230,6 +250,8 @@ class Engine:
             first_sample=at,
             time_reference=time_reference,
             note=event.data.get("note", ""),
+            rate=rate,
+            rename=lambda n: (event.data["take"] + n, takes.name_for(cue, event.data["take"] + n)),
         )
         note = self.recorder.punch_in(start)
         self._take_info = {
@@ -237,13 +259,15 @@ class Engine:
             "take": start.take,
             "file": start.file,
             "tc_in": str(label),
-            "rate": label.rate.name,
+            "rate": rate.name,
             "sample_rate": self.settings.sample_rate,
             "character": cue.character,
             "first_sample": at,
             "time_reference": time_reference,
             "note": "; ".join(x for x in (start.note, note) if x),
+            "opened": self.recorder.opened,
         }
+        self.takes.take_opened(self._take_info)
 
     def _close_take(self, event: StageEvent) -> None:
         if not self.recorder.recording:
@@ -253,8 +277,10 @@ class Engine:
         info = self._take_info or {}
         info.update(
             frames=length,
-            tc_out=event.timecode,
+            tc_out=event.data.get("label") or event.timecode,
             note="; ".join(x for x in (info.get("note", ""), event.data.get("note", "")) if x),
+            interrupted=event.data.get("interrupted", ""),
+            closed=self.recorder.closed,
         )
         self.takes.take_closed(info)
         self._take_info = None

@@ -373,9 +373,10 @@ class Stage:
                 out.extend(self._light(RECORD_LIGHT, True, max(in_at, p.start), clock))
             if self._reached(clock, in_at, end):
                 at = in_at
+                label = str(cue.tc_in - s.handles_before)  # the sound of this label is at `at`
                 if p.start > in_at:
                     # Picked up late: record from the first locked sample, and say so.
-                    at = p.start
+                    at, label = p.start, None
                     late = clock.timecode_at(p.start)
                     p.note.append(f"late pickup: LTC picked up at {late}, after TC-in {cue.tc_in}")
                 if at < out_at:
@@ -392,6 +393,7 @@ class Stage:
                                 "take": p.take,
                                 "file": p.file,
                                 "note": "; ".join(p.note),
+                                "label": label,
                             },
                         )
                     )
@@ -400,7 +402,7 @@ class Stage:
                 p.light_plan.add("record off")
                 out.extend(self._light(RECORD_LIGHT, False, out_at, clock))
             if self._reached(clock, out_at, end):
-                out.extend(self._close_take(out_at, ""))
+                out.extend(self._close_take(out_at, "", str(cue.tc_out + s.handles_after)))
         return out
 
     @staticmethod
@@ -414,20 +416,18 @@ class Stage:
             return True
         return clock.state == FREEWHEEL
 
-    def _close_take(self, at: int, why: str) -> list[StageEvent]:
+    def _close_take(self, at: int, why: str, label: str | None = None) -> list[StageEvent]:
+        """The punch-out at `at`: on the cue's TC-out (plus handles) when `label` is given,
+        else cut short by `why` (the take is then *interrupted*)."""
         p = self.current
         assert p is not None and p.take is not None
         if why:
             p.note.append(why)
         p.punch_out = at
-        out = [
-            StageEvent(
-                ev.PUNCH_OUT,
-                at,
-                self._old_label(at),
-                {**self._ids(), "take": p.take, "file": p.file, "note": "; ".join(p.note)},
-            )
-        ]
+        data = {**self._ids(), "take": p.take, "file": p.file, "note": "; ".join(p.note)}
+        interrupted = (why or "ended before TC-out") if label is None else ""
+        data.update(label=label, interrupted=interrupted)
+        out = [StageEvent(ev.PUNCH_OUT, at, label or self._old_label(at), data)]
         if self.lights[RECORD_LIGHT] and self.settings.record_light == "punch":
             p.light_plan.add("record off")
             self.lights[RECORD_LIGHT] = False

@@ -81,8 +81,15 @@ def test_control_commands_drive_the_running_stage(stage):
         assert "circled" in out and "101_T001.wav" in out
         svc.cli("take", "note", "101", "1", "breath before Mary")
 
+        # Circled and noted while it may still be recording: the file gets both as it closes.
+        wait_for(
+            lambda: svc.call("takes", cue="101")[0]["state"] == "complete",
+            10,
+            "take 1 of cue 101 complete",
+        )
         rows = list(csv.DictReader(io.StringIO(svc.cli("report").stdout)))
         first = next(r for r in rows if (r["cue"], r["take"]) == ("101", "1"))
+        assert first["state"] == "complete" and first["reason"] == ""
         assert first["circled"] == "yes" and "breath before Mary" in first["note"]
         meta = read_take_metadata(stage.takes / "101_T001.wav")
         assert meta.circled and "breath before Mary" in meta.note

@@ -191,7 +191,10 @@ class CommandTable:
     def _retag(self, record) -> None:
         """A take was circled or noted: write it into the take file's iXML too."""
         from stagebox.takes.bwf import update_take_metadata
+        from stagebox.takes.log import ON_DISK, RECORDING
 
+        if record.state == RECORDING or record.state not in ON_DISK:
+            return  # a live take gets it when it closes (the log keeps it); no file: no iXML
         path = Path(self.cfg.takes.folder) / record.file
         self._wait_for_writer(path)
         try:
