@@ -22,7 +22,11 @@ LIGHTS_TEST_STEP = 1.0  # seconds each step of `stagebox lights test` holds
 
 
 class _Command:
-    """A command for the engine thread, and the reply the control thread waits for."""
+    """A command for the engine thread, and the reply the control thread waits for.
+
+    Either the engine claims it (and it takes effect) or the waiting client gives up on it
+    first (and it never will): a command that timed out is never applied later.
+    """
 
     def __init__(self, name: str, args: dict) -> None:
         self.name = name
@@ -30,6 +34,24 @@ class _Command:
         self.done = threading.Event()
         self.result: object = None
         self.error: str | None = None
+        self._lock = threading.Lock()
+        self._state = "queued"  # queued -> claimed (engine) | cancelled (client gave up)
+
+    def claim(self) -> bool:
+        """Engine side: True if the command is still wanted (it is then applied)."""
+        with self._lock:
+            if self._state != "queued":
+                return False
+            self._state = "claimed"
+            return True
+
+    def cancel(self) -> bool:
+        """Client side: True if the command was withdrawn before the engine took it."""
+        with self._lock:
+            if self._state != "queued":
+                return False
+            self._state = "cancelled"
+            return True
 
     def finish(self, result: object = None, error: str | None = None) -> None:
         self.result, self.error = result, error
@@ -77,7 +99,12 @@ class CommandTable:
         if not wait:
             return None
         if not command.done.wait(COMMAND_TIMEOUT):
-            raise ControlError(f"the engine did not take {name!r} within {COMMAND_TIMEOUT} s")
+            if command.cancel():
+                raise ControlError(
+                    f"the engine did not take {name!r} within {COMMAND_TIMEOUT} s: "
+                    "not applied (it never will be)"
+                )
+            command.done.wait()  # claimed this instant: its answer is a period away
         if command.error:
             raise ControlError(command.error)
         return command.result
@@ -89,6 +116,8 @@ class CommandTable:
                 command = self._commands.get_nowait()
             except queue.Empty:
                 return
+            if not command.claim():
+                continue  # its client gave up on it: never applied late
             try:
                 command.finish(self._apply(command.name, command.args, sample))
             except (ValueError, KeyError) as exc:

@@ -126,21 +126,29 @@ class StageService(CommandTable, StatusReport, Reloader):
 
     def _start(self, stack: contextlib.ExitStack) -> None:
         from stagebox.takes.book import TakeBook
-        from stagebox.takes.bwf import repair_takes
+        from stagebox.takes.bwf import FolderLock, repair_takes
         from stagebox.takes.log import TakeLog
+        from stagebox.takes.reconcile import reconcile
         from stagebox.takes.writer import DiskWatch, TakeWriter
 
         cfg = self.cfg
         folder = Path(cfg.takes.folder)
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            for path in repair_takes(folder):
+            # Nothing in the folder is touched before this: a second service stops here.
+            stack.callback(FolderLock(folder).acquire().release)
+            repaired = repair_takes(folder)
+            for path in repaired:
                 log.warning("repaired take left open by a crash: %s", path.name)
         except OSError as exc:
             raise ServiceError(f"takes folder {folder}: {exc}") from exc
         self.takelog = TakeLog(folder, template=cfg.takes.name_template, on_change=self._retag)
         for warning in self.takelog.warnings:
             log.warning("take log: %s", warning)
+        try:
+            reconcile(self.takelog, repaired)  # the log and the folder: one truth
+        except OSError as exc:  # a read-only folder: said loudly as a record fault below
+            log.error("take log: cannot reconcile with %s: %s", folder, exc)
         self.book = TakeBook(self.takelog, project=cfg.stage.project)
         stack.callback(self.book.stop)
         if cfg.stage.cue_sheet:

@@ -647,3 +647,59 @@ def _repair_one(take: Path, data_offset: int, block_align: int, threshold: int) 
         os.fdatasync(fd)
     finally:
         os.close(fd)
+
+
+# ---------------------------------------------------------------------------------------------
+# One service per takes folder
+
+INSTANCE_LOCK = ".stagebox.lock"
+
+
+class FolderInUseError(TakeError):
+    """Another stagebox service records into this takes folder."""
+
+
+class FolderLock:
+    """An exclusive lock on a takes folder, held for as long as a service runs on it.
+
+    Taken before anything in the folder is touched (repair, the take log), so a second
+    `stagebox run` on the same folder stops at once instead of "repairing" the running
+    service's live take. The lock dies with its process: a crashed service leaves none.
+    """
+
+    def __init__(self, folder: str | os.PathLike) -> None:
+        self.path = Path(folder) / INSTANCE_LOCK
+        self._fd: int | None = None
+
+    def acquire(self) -> FolderLock:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 64, 0).decode("ascii", "replace").strip() or "?"
+            os.close(fd)
+            raise FolderInUseError(
+                errno.EBUSY,
+                f"{self.path.parent}: another stagebox service (pid {holder}) records here",
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        self._fd = fd
+        return self
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+def folder_in_use(folder: str | os.PathLike) -> bool:
+    """Whether a running service holds `folder`'s lock (`take repair` then leaves the log
+    to that service)."""
+    try:
+        FolderLock(folder).acquire().release()
+    except FolderInUseError:
+        return True
+    except OSError:
+        return False
+    return False
