@@ -45,6 +45,7 @@ class EngineSettings:
     playback_latency: int = 0  # samples from writing a headphone sample to hearing it
     rate: Rate | None = None  # configured timecode rate (None: detect)
     freewheel_frames: int = 4
+    take_dropout_seconds: float = 2.0  # LTC dropout bridged inside a take
     lock_frames: int = 1
     stage: StageSettings = field(default_factory=StageSettings)
 
@@ -84,6 +85,7 @@ class EngineSettings:
             playback_latency=a.playback_latency_trim,
             rate=cfg.timecode.rate,
             freewheel_frames=cfg.timecode.freewheel_frames,
+            take_dropout_seconds=cfg.timecode.take_dropout_seconds,
             lock_frames=cfg.timecode.lock_frames,
             stage=stage,
         )
@@ -170,6 +172,10 @@ class Engine:
         self.xruns = 0
         self._mic = list(settings.mic_channels)
         self._take_info: dict | None = None
+        # frames bridged inside a take (counted at 30 fps, the most frames a second)
+        self._take_bridge = max(
+            settings.freewheel_frames, math.ceil(settings.take_dropout_seconds * 30)
+        )
 
     def apply_stage_settings(self, stage: StageSettings) -> None:
         """New stage settings (a reload): the stage plans with them and the beeps sound
@@ -201,8 +207,20 @@ class Engine:
                 StageEvent(ev.WARNING, position, None, {"detail": f"xrun: {lost} samples lost"})
             )
         frames = self.decoder.decode(samples[:, self.settings.ltc_channel], position)
+        # One pass, one take: while a take records, the clock bridges a dropout of up to
+        # `take_dropout_seconds` (the take goes on, sample-continuous, and its note says so);
+        # outside takes the short bridge keeps lamps and streamers honest when the DAW stops.
+        self.clock.freewheel_frames = (
+            self._take_bridge if self.recorder.recording else self.settings.freewheel_frames
+        )
         clock_events = self.clock.feed(frames, end)
         self.recorder.push(samples[:, self._mic], position)
+        # An explicit rate the LTC does not run at: the stage will not punch (it says why).
+        configured = self.clock.configured_rate
+        measured = self.clock.measured_rate if configured is not None else None
+        self.stage.record_blocked = (
+            self.rate_warning() if measured not in (None, configured) else ""
+        )
         for event in self.stage.update(self.clock, clock_events, position, end):
             self._carry_out(event)
         self.position = end
@@ -303,6 +321,20 @@ class Engine:
         for event in self.stage.take_pending():
             self._carry_out(event)
 
+    def rate_warning(self, cue: Cue | None = None) -> str:
+        """What the crew must see when the LTC runs at another rate than the cue sheet or the
+        configured `timecode.rate` ("" when they agree or nothing is known yet)."""
+        ltc = self.clock.measured_rate if self.clock.locked else None
+        if ltc is None:
+            return ""
+        configured = self.clock.configured_rate
+        if configured is not None and ltc != configured:
+            return f"LTC runs at {ltc} but timecode.rate is {configured}: not recording"
+        cue = cue or self.stage.cue
+        if cue is not None and cue.tc_in.rate != ltc:
+            return f"LTC runs at {ltc} but the cue sheet is at {cue.tc_in.rate}"
+        return ""
+
     @property
     def levels(self) -> np.ndarray:
         """Peak level of each capture channel over the newest period, dBFS (-120 for silence)."""
@@ -313,7 +345,11 @@ class Engine:
         return 20 * np.log10(np.maximum(peak, 1e-6))
 
     def snapshot(
-        self, time=None, disk_seconds_left: float | None = None, message: str = ""
+        self,
+        time=None,
+        disk_seconds_left: float | None = None,
+        message: str = "",
+        fault: str = "",
     ) -> StageSnapshot:
         """The stage as of the newest processed sample (`time`: the sample->monotonic fit)."""
         stage = self.stage
@@ -339,4 +375,6 @@ class Engine:
             xruns=self.xruns,
             disk_seconds_left=disk_seconds_left,
             message=message,
+            fault=fault,
+            warning=self.rate_warning(cue),
         )

@@ -126,17 +126,33 @@ class CommandTable:
     def _apply(self, name: str, args: dict, sample: int) -> object:
         stage = self.engine.stage
         if name == "mode":
+            fault = self.fault.reason
+            if args["mode"] == "record" and fault:
+                raise ValueError(f"record not armed: {fault}")
             stage.set_mode(args["mode"], sample)
             log.info("mode %s", stage.mode)
             return {"mode": stage.mode}
         if name == "cue":
+            recording = stage.current if stage.take_open else None
             cue = stage.select_cue(str(args["which"]), sample)
-            return cue.to_dict()
+            reply = cue.to_dict()
+            if recording is not None and cue != recording.cue:
+                reply["deferred"] = (
+                    f"take {recording.take} of cue {recording.cue.number} is recording: "
+                    f"cue {cue.number} is selected when it closes"
+                )
+            return reply
         if name == "cues":
             sheet = args["sheet"]
-            stage.set_cues(list(sheet), sample)
+            recording = stage.current if stage.take_open else None
+            applied = stage.set_cues(list(sheet), sample)
             self.sheet = sheet
-            return None
+            if applied:
+                return None
+            return (
+                f"take {recording.take} of cue {recording.cue.number} is recording: "
+                "the new cues apply when it closes"
+            )
         raise KeyError(f"unknown engine command {name!r}")
 
     def dispatch(self, cmd: str, args: dict) -> object:
@@ -192,14 +208,22 @@ class CommandTable:
         if not path:
             raise ControlError("which cue sheet? give its path")
         sheet = self._load_sheet(Path(path))  # a bad sheet raises: the old one stays
-        self._queue("cues", {"sheet": sheet})
-        log.info("cue sheet %s loaded: %d cues", sheet.path, len(sheet))
-        return {
+        deferred = self._queue("cues", {"sheet": sheet})
+        log.info(
+            "cue sheet %s loaded: %d cues%s",
+            sheet.path,
+            len(sheet),
+            f" ({deferred})" * bool(deferred),
+        )
+        reply = {
             "path": str(sheet.path),
             "cues": len(sheet),
             "rate": sheet.rate.name,
             "warnings": list(sheet.warnings),
         }
+        if deferred:
+            reply["deferred"] = deferred
+        return reply
 
     def _take_edit(self, args: dict, **change) -> dict:
         from stagebox.takes.log import TakeLogError

@@ -32,6 +32,7 @@ from stagebox.control.protocol import ControlError
 from stagebox.events import StageEvent
 from stagebox.service.commands import CommandTable, _Command
 from stagebox.service.lamps import plan_lamps
+from stagebox.service.recordfault import RecordFault
 from stagebox.service.reload import Reloader
 from stagebox.service.status import StatusReport
 
@@ -86,6 +87,8 @@ class StageService(CommandTable, StatusReport, Reloader):
         self._latest = None  # the newest StageSnapshot
         self._lights_out: list = []  # lamp events from this period
         self._message = ""
+        self.fault = RecordFault()  # why takes cannot be written now ("" reason: they can)
+        self._flashing = False  # the record light flashes for the fault
         self._disk = None  # DiskWatch of the takes folder, once audio and engine run
         self._started = time.monotonic()
         self._audio_running = False
@@ -373,6 +376,7 @@ class StageService(CommandTable, StatusReport, Reloader):
             self._plan_lamps(self._lights_out)
             self._lights_out = []
         self._writer_events()
+        self._flash_record_light()
         self._publish(snapshot)
 
     def _idle_period(self) -> None:
@@ -388,6 +392,7 @@ class StageService(CommandTable, StatusReport, Reloader):
         engine.idle()
         self._idle_lamps()
         self._writer_events()
+        self._flash_record_light()
         self._publish(self._snapshot())
 
     def _idle_lamps(self) -> None:
@@ -403,8 +408,30 @@ class StageService(CommandTable, StatusReport, Reloader):
             if event.kind in ("disk_full", "overflow", "open_failed", "error", "writer_failed"):
                 log.error("take writer: %s", event.message)
                 self._message = event.message
+            if event.kind in ("open_failed", "disk_full"):
+                self.fault.writer_failed(event.message)
+        if not self.writer.status().alive:
+            self.fault.writer_failed(self.writer.status().error or "?", for_good=True)
+
+    def _flash_record_light(self) -> None:
+        """While takes cannot be written in record mode the record light flashes: the booth
+        sees at once that nothing is being recorded (the stage's own record lamp plan is held
+        off meanwhile: see `_plan_lamps`)."""
+        faulted = bool(self.fault.reason) and self.engine.stage.mode == "record"
+        if "record_light" not in self.lamps.lamps.names:
+            return
+        if faulted:
+            self.lamps.set("record_light", self.fault.flash_state(time.monotonic()))
+            self._flashing = True
+        elif self._flashing:
+            self._flashing = False
+            self.lamps.set("record_light", self.engine.stage.lights.get("record", False))
 
     def _plan_lamps(self, events: list[StageEvent], now: bool = False) -> None:
+        if self._flashing:  # the flashing record light is the fault's, not the plan's
+            events = [
+                e for e in events if not (e.event == ev.LIGHT and e.data.get("name") == "record")
+            ]
         plan_lamps(self.lamps, events, standby_light=self.cfg.lights.standby_light, now=now)
 
     def _end_audio(self, why: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
 
 log = logging.getLogger("stagebox.service")
 
@@ -67,6 +68,7 @@ class StatusReport:
             time=fit,
             disk_seconds_left=self._disk.left if self._disk else None,
             message=self._message,
+            fault=self.fault.announce(),
         )
         self._latest = snap
         return snap
@@ -77,14 +79,26 @@ class StatusReport:
         if self.panel is not None:
             self.panel.publish(snapshot)
 
-    def _disk_seconds_left(self) -> float:
-        """Recording time left on the takes disk (the disk watch's thread calls this)."""
+    def _disk_seconds_left(self) -> float | None:
+        """Recording time left on the takes disk, and whether a take can be created there at
+        all (the record fault's probe). The disk watch's thread calls this, never audio."""
+        from stagebox.service.recordfault import probe_folder
+        from stagebox.takes.bwf import OS_DISK
         from stagebox.takes.writer import recording_seconds_left
 
+        started = time.monotonic()
+        folder, reserve = self.cfg.takes.folder, self.cfg.takes.disk_reserve_mb * 1_000_000
+        try:
+            free = OS_DISK.free_bytes(str(folder))
+        except OSError:
+            free = 0
+        self.fault.probed(probe_folder(folder, free, reserve), started)
+        if free == 0 and not Path(folder).is_dir():
+            return None
         return recording_seconds_left(
-            self.cfg.takes.folder,
+            folder,
             self.backend.sample_rate,
             len(self.engine.settings.mic_channels),
             self.cfg.takes.bit_depth,
-            self.cfg.takes.disk_reserve_mb * 1_000_000,
+            reserve,
         )
