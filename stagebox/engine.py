@@ -172,6 +172,7 @@ class Engine:
         self.xruns = 0
         self._mic = list(settings.mic_channels)
         self._take_info: dict | None = None
+        self.ltc_rate: Rate | None = None  # the LTC's rate by its own frame period (measured)
         # frames bridged inside a take (counted at 30 fps, the most frames a second)
         self._take_bridge = max(
             settings.freewheel_frames, math.ceil(settings.take_dropout_seconds * 30)
@@ -215,12 +216,17 @@ class Engine:
         )
         clock_events = self.clock.feed(frames, end)
         self.recorder.push(samples[:, self._mic], position)
+        # The LTC's rate as last measured: kept through short runs (a rate that disagrees
+        # with the configured one makes the clock see a jump every second) until LTC is lost.
+        measured = self.clock.measured_rate
+        if measured is not None:
+            self.ltc_rate = measured
+        elif not self.clock.locked:
+            self.ltc_rate = None
         # An explicit rate the LTC does not run at: the stage will not punch (it says why).
         configured = self.clock.configured_rate
-        measured = self.clock.measured_rate if configured is not None else None
-        self.stage.record_blocked = (
-            self.rate_warning() if measured not in (None, configured) else ""
-        )
+        blocked = configured is not None and self.ltc_rate not in (None, configured)
+        self.stage.record_blocked = self.rate_warning() if blocked else ""
         for event in self.stage.update(self.clock, clock_events, position, end):
             self._carry_out(event)
         self.position = end
@@ -324,7 +330,7 @@ class Engine:
     def rate_warning(self, cue: Cue | None = None) -> str:
         """What the crew must see when the LTC runs at another rate than the cue sheet or the
         configured `timecode.rate` ("" when they agree or nothing is known yet)."""
-        ltc = self.clock.measured_rate if self.clock.locked else None
+        ltc = self.ltc_rate
         if ltc is None:
             return ""
         configured = self.clock.configured_rate

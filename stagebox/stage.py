@@ -119,7 +119,8 @@ class Stage:
         self.take_name = take_name
         self.current: Pass | None = None
         self.record_blocked = ""  # why no take may start now (set by the engine), "" if none
-        self._deferred: Callable[[int], object] | None = None  # a change held until punch-out
+        self._deferred: list[Callable[[int], object]] = []  # changes held until punch-out
+        self._left_behind: str | None = None  # the cue the crew moved away from (see _follow)
         self.lights: dict[str, bool] = {CUE_LIGHT: False, RECORD_LIGHT: False}
         self._lookahead = round(settings.lookahead_seconds * sample_rate)  # samples
         self._pending: list[StageEvent] = []  # from commands, emitted with the next update
@@ -160,7 +161,7 @@ class Stage:
         Mid-take the new list waits for the take to close (one pass, one take): returns
         False when it was deferred so, True when it applies now."""
         if self.take_open:
-            self._deferred = lambda at: self.set_cues(cues, at)
+            self._deferred.append(lambda at: self.set_cues(cues, at))
             return False
         self._set_list(cues)
         keep = self.find(self.cue.number) if self.cue else None
@@ -197,16 +198,22 @@ class Stage:
             if cue is None:
                 raise KeyError(f"no cue {which!r} in the cue sheet")
         if self.take_open and cue != self.cue:
-            self._deferred = lambda at: self._select(cue, at)
+            self._deferred.append(lambda at: self._choose(cue, at))
             return cue
-        self._select(cue, sample)
+        self._choose(cue, sample)
         return cue
+
+    def _choose(self, cue: Cue, sample: int) -> None:
+        """The crew's own choice of cue. Following timecode must not take it back while the
+        LTC is still in the window of the cue they moved away from."""
+        if self.cue is not None and cue != self.cue:
+            self._left_behind = self.cue.number
+        self._select(cue, sample)
 
     def _apply_deferred(self, sample: int) -> None:
         """A cue change or cue list held back while a take recorded, now that it closed."""
-        if self._deferred is not None and not self.take_open:
-            apply, self._deferred = self._deferred, None
-            apply(sample)
+        while self._deferred and not self.take_open:  # in the order they were asked for
+            self._deferred.pop(0)(sample)
 
     def _select(self, cue: Cue | None, sample: int) -> None:
         if cue == self.cue:
@@ -275,6 +282,10 @@ class Stage:
     def _follow(self, clock: TimecodeClock, end: int) -> list[StageEvent]:
         """Make current the cue whose window the LTC is in (the earliest TC-in ahead wins)."""
         inside = [c for c in self.cues if _contains(self._window(clock, c), end - 1)]
+        if self._left_behind is not None:
+            if all(c.number != self._left_behind for c in inside):
+                self._left_behind = None  # the LTC has left it: following resumes fully
+            inside = [c for c in inside if c.number != self._left_behind]
         if not inside:
             return []
         cue = min(inside, key=lambda c: clock.sample_of(c.tc_in))
