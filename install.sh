@@ -4,7 +4,7 @@
 # What it does, in order (each step says "changed" or "unchanged"; running it again changes
 # nothing that is already right):
 #   1. Debian packages needed to build and run stagebox (apt-get, only the missing ones)
-#   2. a virtual environment in /opt/stagebox/venv with stagebox[stage,pi] (Pi 5: [stage,pi5])
+#   2. a virtual environment in /opt/stagebox/venv with stagebox[stage,pi] (rpi-lgpio GPIO)
 #   3. the docs, firmware fragment and pin map in /opt/stagebox
 #   4. the `stagebox` system user and groups (systemd-sysusers) and its folders (systemd-tmpfiles)
 #   5. the default config at /etc/stagebox/stagebox.toml, never overwriting an existing one
@@ -260,16 +260,12 @@ source_fingerprint() {
 venv_step() {
     step "Python environment $venv"
     if [ ! -e "$source_path" ]; then echo "install.sh: --source $source_path does not exist" >&2; exit 2; fi
-    # On a Pi 5 the classic RPi.GPIO cannot reach the pins: the `pi5` extra's rpi-lgpio
-    # provides the same module on top of lgpio. Elsewhere (Pi 4 and older) the `pi` extra.
-    local model="" spec
-    if [ -z "$R" ] && [ -r /proc/device-tree/model ]; then model=$(tr -d '\0' </proc/device-tree/model); fi
-    local target=$source_path
+    # The `pi` extra: rpi-lgpio, the RPi.GPIO module on lgpio, on every bookworm Pi (classic
+    # RPi.GPIO cannot add edge detection on kernel 6.6+ and cannot reach a Pi 5's pins). It
+    # must replace a classic RPi.GPIO in the venv: both install the module `RPi`.
+    local spec target=$source_path
     if [ -d "$source_path" ]; then target=$(cd "$source_path" && pwd); fi
-    case "$model" in
-        "Raspberry Pi 5"*) spec=("${target}[stage,pi5]") ;;
-        *) spec=("${target}[stage,pi]") ;;
-    esac
+    spec=("${target}[stage,pi]")
     local want stamp=$venv/.stagebox-install
     want=$(printf '%s\n' "$(source_fingerprint)" "${spec[*]}" "$pip_args" | sha256sum | cut -d' ' -f1)
     if [ -x "$venv/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
@@ -280,6 +276,9 @@ venv_step() {
             "$python" -c 'import sys; assert sys.version_info >= (3, 11), "stagebox needs Python 3.11 or newer"'
         fi
         run "$python" -m venv "$venv"
+    fi
+    if [ -x "$venv/bin/python" ] && "$venv/bin/python" -m pip show -q RPi.GPIO >/dev/null 2>&1; then
+        run "$venv/bin/python" -m pip uninstall -q -y RPi.GPIO   # an older install's classic RPi.GPIO
     fi
     # shellcheck disable=SC2086  # pip_args is a list of words on purpose
     run "$venv/bin/python" -m pip install -q --disable-pip-version-check $pip_args "${spec[@]}"

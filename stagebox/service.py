@@ -191,7 +191,7 @@ class StageService:
 
     def _start_lights(self, stack: contextlib.ExitStack) -> None:
         from stagebox.gpio import backend as gpio_backend
-        from stagebox.gpio.buttons import Buttons
+        from stagebox.gpio.buttons import start_buttons
         from stagebox.gpio.lamps import LampDriver, Lamps
         from stagebox.gpio.pinmap import load_pinmap
 
@@ -206,15 +206,16 @@ class StageService:
         self.lamps = LampDriver(lamps, relay_lag_trim=cfg.lights.relay_lag_ms / 1000.0).start()
         stack.callback(self.lamps.stop, raise_error=False)
         if cfg.buttons.enabled:
-            buttons = Buttons(
+            buttons = start_buttons(
                 gpio,
                 pinmap,
                 self.submit,
                 debounce_ms=cfg.buttons.debounce_ms,
                 long_press_ms=cfg.buttons.long_press_ms,
-            ).start()
+            )
             self.buttons = buttons
-            stack.callback(buttons.stop)
+            if buttons is not None:
+                stack.callback(buttons.stop)
 
     def _start_panel(self, stack: contextlib.ExitStack) -> None:
         cfg = self.cfg
