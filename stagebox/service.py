@@ -194,10 +194,11 @@ class StageService:
         from stagebox.gpio.buttons import start_buttons
         from stagebox.gpio.lamps import LampDriver, Lamps
         from stagebox.gpio.pinmap import load_pinmap
+        from stagebox.hats import pinmap_path
 
         cfg = self.cfg
         try:
-            pinmap = load_pinmap(cfg.lights.pinmap or None)
+            pinmap = load_pinmap(pinmap_path(cfg))
             gpio = gpio_backend.open_backend(cfg.lights.backend)
             lamps = Lamps(gpio, pinmap)
         except Exception as exc:

@@ -67,7 +67,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _configured_pinmap(args: argparse.Namespace) -> str | None:
-    """The pin map the service uses: `--pinmap`, else the config's `[lights] pinmap`.
+    """The pin map the service uses: `--pinmap`, else the config's `[lights] pinmap`, else
+    the default pin map of the config's audio HAT (`audio.hat`).
 
     `lights off` runs after the service stopped, possibly because its config is bad: then the
     shipped pin map is used, with a warning, rather than leaving the lamps as they were.
@@ -81,7 +82,9 @@ def _configured_pinmap(args: argparse.Namespace) -> str | None:
     except ConfigError as exc:
         print(f"warning: {exc}\nusing the shipped pin map", file=sys.stderr)
         return None
-    return str(cfg.lights.pinmap) if cfg.lights.pinmap else None
+    from stagebox.hats import pinmap_path
+
+    return str(pinmap_path(cfg))
 
 
 def _open(args: argparse.Namespace) -> tuple[PinMap, GPIOBackend]:

@@ -51,6 +51,19 @@ class AudioConfig:
         "alsa",
         "alsa: the audio HAT or interface; sim: a WAV file or generated LTC, no sound card",
     )
+    hat: str = setting(
+        Choice(
+            "hifiberry-dacplusadcpro",
+            "hifiberry-dacplusadc",
+            "codec-zero",
+            "pisound",
+            "usb",
+            "none",
+        ),
+        "hifiberry-dacplusadcpro",
+        "the audio HAT: its overlay, ALSA card, channels, the GPIOs it claims and its default "
+        "pin map (docs/audio.md)",
+    )
     capture_device: str = setting(
         String(allow_empty=False),
         "hw:CARD=sndrpihifiberry,DEV=0",
