@@ -141,6 +141,10 @@ class StageService:
             except ServiceError as exc:
                 log.error("cannot start: %s", exc)
                 return 1
+            if self.cfg.audio.backend == "alsa":
+                from stagebox.memlock import lock_memory
+
+                lock_memory()  # buffers allocated: keep them in RAM (logs what the limit allowed)
             self._install_signals(stack)
             try:
                 self._loop()
@@ -225,7 +229,7 @@ class StageService:
             return
         from stagebox.panel.panel import FrontPanel, open_panel_device
 
-        device_name = "sim" if cfg.lights.backend == "sim" else "ssd1306"
+        device_name = "sim" if cfg.lights.backend == "sim" else cfg.panel.controller
         try:
             device = open_panel_device(device_name, cfg.panel.i2c_bus, cfg.panel.address)
         except Exception as exc:  # a missing panel never stops the stage

@@ -77,9 +77,9 @@ def test_rpigpio_buttons_rest_released():
 
 def test_oled_on_real_i2c():
     from stagebox.panel.framebuffer import Framebuffer
-    from stagebox.panel.ssd1306 import SSD1306
+    from stagebox.panel.ssd1306 import OLED
 
-    device = SSD1306()
+    device = OLED(controller=load_config().panel.controller)  # SSD1306 or SH1106
     device.open()
     fb = Framebuffer()
     fb.draw_text(0, 0, "STAGEBOX HW TEST", scale=1)

@@ -86,6 +86,8 @@ def test_unit_runs_the_service_the_way_the_code_expects():
     assert set(s["SupplementaryGroups"][0].split()) == {"audio", "gpio", "i2c", "video", "render"}
     assert s["PrivateNetwork"] == ["yes"] and s["RestrictAddressFamilies"] == ["AF_UNIX"]
     assert s["LimitRTPRIO"] == ["70"]
+    # mlockall: a finite limit below the mapped size is refused outright (stagebox/memlock.py)
+    assert s["LimitMEMLOCK"] == ["infinity"]
     # SCHED_FIFO for the audio thread: neither forbidden outright nor filtered out
     assert "RestrictRealtime" not in s or s["RestrictRealtime"] == ["no"]
     denied = " ".join(v for v in s["SystemCallFilter"] if v.startswith("~"))
