@@ -209,3 +209,38 @@ def exposure_problems(settings: dict[str, list[str]], needs: list[Need]) -> list
         if why:
             out.append(f"{need.backend}: {why} ({need.why})")
     return out
+
+
+# -- the doctor's check ---------------------------------------------------------------------
+
+
+def check_sandbox(ctx) -> object:
+    """The installed unit (with its drop-ins) against what the configured backends open."""
+    from stagebox.doctor.report import FAIL, PASS, WARN, Result
+
+    unit = ctx.machine.path(ctx.unit_path)
+    if not unit.is_file():
+        return Result(
+            "unit sandbox",
+            WARN,
+            f"{ctx.unit_path} is not installed",
+            "sudo ./install.sh installs the unit",
+        )
+    needs = needs_for(backends_of(ctx.cfg))
+    problems = exposure_problems(read_unit(unit), needs)
+    data = {"unit": ctx.unit_path, "needs": [n.path for n in needs], "problems": problems}
+    if problems:
+        return Result(
+            "unit sandbox",
+            FAIL,
+            "; ".join(problems),
+            f"restore {ctx.unit_path} from /opt/stagebox (install.sh) or undo the drop-in in "
+            f"{ctx.unit_path}.d/",
+            data,
+        )
+    return Result(
+        "unit sandbox",
+        PASS,
+        f"{ctx.unit_path} exposes all {len(needs)} files the configured backends open",
+        data=data,
+    )
