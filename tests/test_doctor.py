@@ -453,3 +453,16 @@ def test_doctor_refuses_bad_options(tmp_path):
     assert "unknown check 'frobnicate'" in result.stderr and "Traceback" not in result.stderr
     result = doctor("--write-trim")
     assert result.returncode == 2 and "--write-trim needs --loopback N" in result.stderr
+
+
+def test_bench_measures_this_machine_with_the_bench_code(capsys):
+    from stagebox.config import Config
+    from stagebox.doctor.bench import run_bench
+
+    assert run_bench(Config(), json_out=True, seconds_scale=0.1) == 0
+    numbers = json.loads(capsys.readouterr().out)
+    assert numbers["frame_size"] == "1920x1080"  # no monitor here: the default mode
+    assert 0 < numbers["engine_pct_of_core"] < 50
+    assert 0 < numbers["decoder_pct_of_core"] <= numbers["engine_pct_of_core"] * 2
+    assert 0 < numbers["frame_ms_median"] <= numbers["frame_ms_p99"]
+    assert numbers["full_frame_ms_median"] > 0
