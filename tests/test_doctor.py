@@ -27,7 +27,7 @@ from ssd1306_emulator import FakeSSD1306Bus
 from stagebox.audio import AudioError
 from stagebox.audio.sim import SimBackend
 from stagebox.config import config_from_dict, load_config
-from stagebox.doctor import audio, disk, display, gpio, hat, panel, sandbox, system
+from stagebox.doctor import audio, disk, display, gpio, hat, lineinfo, panel, sandbox, system
 from stagebox.doctor.context import Context
 from stagebox.doctor.lineinfo import LineInfo, parse_line_info
 from stagebox.doctor.machine import Machine
@@ -275,6 +275,9 @@ def test_line_info_struct_is_read_as_the_kernel_lays_it_out():
     buf[72:80] = (1 | 1 << 3).to_bytes(8, "little")  # USED | OUTPUT
     info = parse_line_info(bytes(buf))
     assert info == LineInfo(17, "GPIO17", "pisound_button", True, True)
+    # the request numbers, as include/uapi/linux/gpio.h's _IOR/_IOWR macros give them
+    assert lineinfo.GPIO_GET_CHIPINFO_IOCTL == 0x8044B401
+    assert lineinfo.GPIO_V2_GET_LINEINFO_IOCTL == 0xC100B405
 
 
 def test_lamps_cycled(tmp_path):
