@@ -469,3 +469,54 @@ def test_bench_measures_this_machine_with_the_bench_code(capsys):
     assert 0 < numbers["decoder_pct_of_core"] <= numbers["engine_pct_of_core"] * 2
     assert 0 < numbers["frame_ms_median"] <= numbers["frame_ms_p99"]
     assert numbers["full_frame_ms_median"] > 0
+
+
+# -- through the running service ------------------------------------------------------------------
+
+
+@pytest.fixture
+def service(tmp_path):
+    """A stage answering on a real control socket (the service's contract, tests/control_fake)."""
+    from control_fake import FakeStage
+
+    from stagebox.control.server import ControlServer
+
+    fake = FakeStage(tmp_path / "served-takes")
+    path = tmp_path / "run" / "control.sock"
+    server = ControlServer(str(path), fake)
+    server.start()
+    fake.socket = path
+    yield fake
+    server.stop()
+    fake.log.close()
+
+
+def test_through_the_running_service(tmp_path, service):
+    from stagebox.doctor.context import running_service
+
+    ctx = make_ctx(tmp_path, config={"control.socket": str(service.socket)})
+    assert running_service(make_ctx(tmp_path).cfg) is None  # nothing at the default socket
+    ctx.service = running_service(ctx.cfg)
+    assert ctx.service is not None
+    ctx.open_audio = ctx.open_gpio = None  # the service holds the card and the pins
+    result = audio.check_ltc(ctx)
+    assert result.status == PASS
+    assert result.detail == (
+        "the service is locked on input 2 (audio.ltc_channel) at 01:00:11:07, 25 fps, "
+        "level -20.0 dBFS"
+    )
+    # its lamp test runs only in safe mode: the failure says so, and how to get there
+    result = gpio.check_lamps(ctx)
+    assert result.status == FAIL and "safe mode" in result.detail
+    service.mode = "safe"
+    assert gpio.check_lamps(ctx).status == PASS
+    assert [c for c, _ in service.calls].count("lights.test") == 2
+    # its own lines are held by lgpio: expected while it runs
+    lines = free_lines()
+    lines[17] = LineInfo(17, "GPIO17", "lg", True, True)
+    ctx.line_info = lambda machine: lines
+    assert gpio.check_gpio_lines(ctx).status == PASS
+    ctx.loopback = 1
+    assert audio.check_latency(ctx).status == SKIP
+    service.extra = {"lock": "lost"}
+    assert audio.check_ltc(ctx).status == FAIL

@@ -2,9 +2,11 @@
 
 Prints a table of PASS / WARN / FAIL (and SKIP for what an option left out), each failure
 with its fix; `--json` for a machine. Exit status 0 when nothing failed, 1 otherwise, 2 for
-bad options or a config the service would refuse. Run it with the service stopped
-(`sudo systemctl stop stagebox`): the service holds the sound card, the GPIO lines and the
-screen. `--bench` measures this Pi's own numbers instead (docs/benchmarks.md).
+bad options or a config the service would refuse. Best with the service stopped
+(`sudo systemctl stop stagebox`); while it runs it holds the sound card, the GPIO lines and
+the screen, so those are checked through it (its lock and levels, its lamp test) and what
+needs the devices themselves (the loopback, the buttons, the flip interval) is skipped.
+`--bench` measures this Pi's own numbers instead (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -74,7 +76,7 @@ def _names(text: str | None, known) -> list[str] | None:
 
 def run(args: argparse.Namespace) -> int:
     from stagebox.config import ConfigError, load_config
-    from stagebox.doctor.context import Context
+    from stagebox.doctor.context import Context, running_service
     from stagebox.doctor.machine import Machine
     from stagebox.doctor.report import exit_status, render_table, to_json
     from stagebox.doctor.runner import CHECKS, run_checks
@@ -99,8 +101,16 @@ def run(args: argparse.Namespace) -> int:
         from stagebox.doctor.bench import run_bench
 
         return run_bench(cfg, json_out=args.json)
+    service = running_service(cfg) if args.root == "/" else None
+    if service is not None and not args.json:
+        print(
+            f"stagebox is running ({cfg.control.socket}): the sound card, lamps, buttons and "
+            "screen are checked through it; stop it for the full checks",
+            file=sys.stderr,
+        )
     ctx = Context(
         cfg,
+        service=service,
         machine=Machine(Path(args.root)),
         interactive=args.interactive,
         loopback=args.loopback,

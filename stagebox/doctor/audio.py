@@ -41,6 +41,21 @@ def check_audio_open(ctx: Context) -> Result:
     if ctx.cfg.audio.backend != "alsa":
         return Result("audio streams", SKIP, f"audio.backend = {ctx.cfg.audio.backend!r}")
     a = ctx.cfg.audio
+    if ctx.service is not None:
+        status = ctx.service("status")
+        if status.get("audio"):
+            return Result(
+                "audio streams",
+                PASS,
+                f"the running service captures {a.capture_device} at {_params(ctx.cfg)}",
+                data={"through_service": True},
+            )
+        return Result(
+            "audio streams",
+            FAIL,
+            "the service runs but its audio does not (see journalctl -u stagebox)",
+            "sudo systemctl stop stagebox, then stagebox doctor shows the device's own error",
+        )
     try:
         backend = ctx.open_audio(ctx.cfg)
         with backend:
@@ -96,6 +111,8 @@ def check_ltc(ctx: Context) -> Result:
 
     a = ctx.cfg.audio
     channel = a.ltc_channel
+    if ctx.service is not None:
+        return _ltc_from_service(ctx)
     try:
         backend = ctx.open_audio(ctx.cfg)
         with backend:
@@ -142,6 +159,46 @@ def check_ltc(ctx: Context) -> Result:
             found,
         )
     return Result("ltc", PASS, detail, data=found)
+
+
+def _ltc_from_service(ctx: Context) -> Result:
+    """LTC as the running service hears it: its clock's lock and rate, the input's level."""
+    status = ctx.service("status")
+    channel = ctx.cfg.audio.ltc_channel
+    levels = status.get("levels_dbfs") or []
+    level = round(levels[channel - 1], 1) if len(levels) >= channel else None
+    data = {
+        "lock": status.get("lock"),
+        "rate": status.get("rate"),
+        "timecode": status.get("timecode"),
+        "peak_dbfs": level,
+        "through_service": True,
+    }
+    where = f"input {channel} (audio.ltc_channel)"
+    if status.get("lock") != "locked":
+        return Result(
+            "ltc",
+            FAIL,
+            f"the service is not locked to LTC on {where} (lock: {status.get('lock')}, "
+            f"level {level} dBFS)",
+            "play the DAW with its timecode output on, and check the LTC cable goes to "
+            f"input {channel}",
+            data,
+        )
+    detail = (
+        f"the service is locked on {where} at {status.get('timecode')}, {status.get('rate')} "
+        f"fps, level {level} dBFS"
+    )
+    if level is not None and (level < LTC_LOW_DBFS or level > LTC_HOT_DBFS):
+        side = "low" if level < LTC_LOW_DBFS else "hot"
+        return Result(
+            "ltc",
+            WARN,
+            f"{detail}: the level is {side}",
+            "aim for -20 to -6 dBFS on the LTC input (hardware/wiring.md#ltc-input)",
+            data,
+        )
+    return Result("ltc", PASS, detail, data=data)
 
 
 def _click() -> np.ndarray:
@@ -195,6 +252,13 @@ def check_latency(ctx: Context) -> Result:
             "playback latency",
             SKIP,
             "needs --loopback N: a patch cable from the headphone output to input N",
+        )
+    if ctx.service is not None:
+        return Result(
+            "playback latency",
+            SKIP,
+            "the running service holds the sound card",
+            "sudo systemctl stop stagebox, then run the loopback",
         )
     try:
         backend = ctx.open_audio(ctx.cfg)

@@ -103,3 +103,26 @@ class Context:
     sleep: Callable[[float], None] = time.sleep
     fdatasync: Callable[[int], None] = os.fdatasync
     statvfs: Callable[[str], os.statvfs_result] = os.statvfs
+    # The running service, when one answers on the control socket: `service(cmd, **args)`
+    # returns its answer or raises stagebox.control.protocol.ControlError. It holds the sound
+    # card, the GPIO lines and the screen, so the checks of those ask it instead.
+    service: Callable[..., object] | None = None
+
+
+def running_service(cfg) -> Callable[..., object] | None:
+    """A caller for the service on `cfg`'s control socket, or None when nothing answers."""
+    from stagebox.control.client import ControlClient
+    from stagebox.control.protocol import ControlError
+
+    path = str(cfg.control.socket)
+    try:
+        with ControlClient(path, timeout=2.0) as client:
+            client.call("status")
+    except (ControlError, OSError):
+        return None
+
+    def call(cmd: str, **args) -> object:
+        with ControlClient(path, timeout=30.0) as client:
+            return client.call(cmd, **args)
+
+    return call

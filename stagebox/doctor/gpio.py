@@ -56,6 +56,15 @@ def check_gpio_lines(ctx: Context) -> Result:
             "(audio.hat) or stop that program",
             data,
         )
+    if ours and ctx.service is not None:
+        wired = sum(p.function != "i2c" for p in pinmap.pins)
+        return Result(
+            "gpio lines",
+            PASS,
+            f"all {wired} lamp and button lines held by the running service (lgpio), no other "
+            "consumer",
+            data=data,
+        )
     if ours:
         return Result(
             "gpio lines",
@@ -72,6 +81,8 @@ def check_lamps(ctx: Context) -> Result:
     """Each lamp lit in turn; its pin read back, and (interactive) seen by the engineer."""
     from stagebox.gpio.lamps import Lamps
 
+    if ctx.service is not None:
+        return _lamps_through_service(ctx)
     try:
         pinmap = _pinmap(ctx)
         backend = ctx.open_gpio(ctx.cfg.lights.backend)
@@ -110,10 +121,33 @@ def check_lamps(ctx: Context) -> Result:
     return Result("lamps", PASS, f"{names} cycled: {how}", data={"lamps": list(pinmap.lamps)})
 
 
+def _lamps_through_service(ctx: Context) -> Result:
+    """The service's own lamp test (it owns the pins; it runs only in safe mode)."""
+    from stagebox.control.protocol import ControlError
+
+    try:
+        ctx.service("lights.test")
+    except ControlError as exc:
+        return Result(
+            "lamps",
+            FAIL,
+            f"the running service's lamp test: {exc}",
+            "stagebox mode safe, then run doctor again (or stop the service)",
+        )
+    return Result("lamps", PASS, "cycled by the running service (stagebox lights test)")
+
+
 def check_buttons(ctx: Context) -> Result:
     """Each button pressed by the crew within `button_seconds` (interactive only)."""
     if not ctx.interactive:
         return Result("buttons", SKIP, "needs --interactive (someone presses each button)")
+    if ctx.service is not None:
+        return Result(
+            "buttons",
+            SKIP,
+            "the running service holds the buttons (its journal logs each press)",
+            "sudo systemctl stop stagebox to test each button here",
+        )
     try:
         pinmap = _pinmap(ctx)
         backend = ctx.open_gpio(ctx.cfg.lights.backend)
