@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from stagebox.takemeta import TakeMetadata
-from stagebox.takewriter import TakeWriter
+from stagebox.takes.meta import TakeMetadata
+from stagebox.takes.writer import TakeWriter
 from stagebox.timecode import RATE_25
 from stagebox.wavfile import WavReader
 

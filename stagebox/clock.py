@@ -272,6 +272,20 @@ class TimecodeClock:
         return self.state in (LOCKED, FREEWHEEL)
 
     @property
+    def measured_rate(self) -> Rate | None:
+        """The rate the LTC runs at by its own frame period and drop-frame bit, whatever
+        rate is configured (None until 8 frames of a run are in). With a configured rate
+        this is how a mismatch (24 fps LTC on a stage set to 25) is noticed."""
+        run = self._run
+        if run.last is None or len(run.counts) < 8 or self._period is None:
+            return None
+        if not self.configured_rate:
+            return self.rate
+        fps = self.sample_rate / self._period
+        options = [r for r in RATES if r.drop_frame == run.last.drop_frame] or list(RATES)
+        return min(options, key=lambda r: abs(math.log(float(r.fps) / fps)))
+
+    @property
     def period(self) -> float | None:
         """Measured frame period, samples."""
         return self._period

@@ -26,11 +26,11 @@ from stagebox.beeps import Beep, BeepPlayer
 from stagebox.clock import TimecodeClock
 from stagebox.cues.cue import Cue
 from stagebox.events import StageEvent
-from stagebox.recorder import PunchRecorder, TakeSink, TakeStart
 from stagebox.snapshot import StageSnapshot
 from stagebox.stage import Stage, StageSettings
-from stagebox.takename import format_take_name
-from stagebox.timecode import Rate
+from stagebox.takes.names import format_take_name
+from stagebox.takes.punch import PunchRecorder, TakeSink, TakeStart
+from stagebox.timecode import Rate, Timecode
 
 log = logging.getLogger("stagebox.engine")
 
@@ -45,6 +45,7 @@ class EngineSettings:
     playback_latency: int = 0  # samples from writing a headphone sample to hearing it
     rate: Rate | None = None  # configured timecode rate (None: detect)
     freewheel_frames: int = 4
+    take_dropout_seconds: float = 2.0  # LTC dropout bridged inside a take
     lock_frames: int = 1
     stage: StageSettings = field(default_factory=StageSettings)
 
@@ -84,9 +85,21 @@ class EngineSettings:
             playback_latency=a.playback_latency_trim,
             rate=cfg.timecode.rate,
             freewheel_frames=cfg.timecode.freewheel_frames,
+            take_dropout_seconds=cfg.timecode.take_dropout_seconds,
             lock_frames=cfg.timecode.lock_frames,
             stage=stage,
         )
+
+
+def _label(text: str | None, rate: Rate | None) -> Timecode | None:
+    """The stage's punch label on the LTC's rate (None if it has none there: a sheet at
+    another rate than the LTC, which the stage reports)."""
+    if not text or rate is None:
+        return None
+    try:
+        return Timecode.parse(text, rate)
+    except ValueError:
+        return None
 
 
 class TakeNumbers:
@@ -101,6 +114,9 @@ class TakeNumbers:
 
     def name_for(self, cue: Cue, take: int) -> str:
         return format_take_name(cue=cue.number, take=take, character=cue.character)
+
+    def take_opened(self, record: dict) -> None:
+        """Nothing to persist."""
 
     def take_closed(self, record: dict) -> None:
         """Nothing to persist."""
@@ -156,6 +172,10 @@ class Engine:
         self.xruns = 0
         self._mic = list(settings.mic_channels)
         self._take_info: dict | None = None
+        # frames bridged inside a take (counted at 30 fps, the most frames a second)
+        self._take_bridge = max(
+            settings.freewheel_frames, math.ceil(settings.take_dropout_seconds * 30)
+        )
 
     def apply_stage_settings(self, stage: StageSettings) -> None:
         """New stage settings (a reload): the stage plans with them and the beeps sound
@@ -187,8 +207,20 @@ class Engine:
                 StageEvent(ev.WARNING, position, None, {"detail": f"xrun: {lost} samples lost"})
             )
         frames = self.decoder.decode(samples[:, self.settings.ltc_channel], position)
+        # One pass, one take: while a take records, the clock bridges a dropout of up to
+        # `take_dropout_seconds` (the take goes on, sample-continuous, and its note says so);
+        # outside takes the short bridge keeps lamps and streamers honest when the DAW stops.
+        self.clock.freewheel_frames = (
+            self._take_bridge if self.recorder.recording else self.settings.freewheel_frames
+        )
         clock_events = self.clock.feed(frames, end)
         self.recorder.push(samples[:, self._mic], position)
+        # An explicit rate the LTC does not run at: the stage will not punch (it says why).
+        configured = self.clock.configured_rate
+        measured = self.clock.measured_rate if configured is not None else None
+        self.stage.record_blocked = (
+            self.rate_warning() if measured not in (None, configured) else ""
+        )
         for event in self.stage.update(self.clock, clock_events, position, end):
             self._carry_out(event)
         self.position = end
@@ -217,12 +249,18 @@ class Engine:
     def _open_take(self, event: StageEvent) -> None:
         cue = self.stage.current.cue
         at = event.sample
-        label = self.clock.timecode_at(at)
+        # The take's first sample is the sound of the timecode `record_offset` samples earlier
+        # (the offset makes up for converter and cable latency): its timestamp is that
+        # moment's, so on an exact punch it is TC-in (minus handles) itself.
+        sound = at - self.settings.stage.record_offset
+        rate = self.clock.rate
+        label = _label(event.data.get("label"), rate) or self.clock.timecode_at(sound)
         frame_start = self.clock.punch_sample(label)
         # Samples since midnight of the take's first sample (on TC-in it is TC-in's own).
         time_reference = label.samples_since_midnight(self.settings.sample_rate) + (
-            at - frame_start
+            sound - frame_start
         )
+        takes = self.takes
         start = TakeStart(
             file=event.data["file"],
             cue=cue.number,
@@ -230,6 +268,8 @@ class Engine:
             first_sample=at,
             time_reference=time_reference,
             note=event.data.get("note", ""),
+            rate=rate,
+            rename=lambda n: (event.data["take"] + n, takes.name_for(cue, event.data["take"] + n)),
         )
         note = self.recorder.punch_in(start)
         self._take_info = {
@@ -237,13 +277,15 @@ class Engine:
             "take": start.take,
             "file": start.file,
             "tc_in": str(label),
-            "rate": label.rate.name,
+            "rate": rate.name,
             "sample_rate": self.settings.sample_rate,
             "character": cue.character,
             "first_sample": at,
             "time_reference": time_reference,
             "note": "; ".join(x for x in (start.note, note) if x),
+            "opened": self.recorder.opened,
         }
+        self.takes.take_opened(self._take_info)
 
     def _close_take(self, event: StageEvent) -> None:
         if not self.recorder.recording:
@@ -253,8 +295,10 @@ class Engine:
         info = self._take_info or {}
         info.update(
             frames=length,
-            tc_out=event.timecode,
+            tc_out=event.data.get("label") or event.timecode,
             note="; ".join(x for x in (info.get("note", ""), event.data.get("note", "")) if x),
+            interrupted=event.data.get("interrupted", ""),
+            closed=self.recorder.closed,
         )
         self.takes.take_closed(info)
         self._take_info = None
@@ -277,6 +321,20 @@ class Engine:
         for event in self.stage.take_pending():
             self._carry_out(event)
 
+    def rate_warning(self, cue: Cue | None = None) -> str:
+        """What the crew must see when the LTC runs at another rate than the cue sheet or the
+        configured `timecode.rate` ("" when they agree or nothing is known yet)."""
+        ltc = self.clock.measured_rate if self.clock.locked else None
+        if ltc is None:
+            return ""
+        configured = self.clock.configured_rate
+        if configured is not None and ltc != configured:
+            return f"LTC runs at {ltc} but timecode.rate is {configured}: not recording"
+        cue = cue or self.stage.cue
+        if cue is not None and cue.tc_in.rate != ltc:
+            return f"LTC runs at {ltc} but the cue sheet is at {cue.tc_in.rate}"
+        return ""
+
     @property
     def levels(self) -> np.ndarray:
         """Peak level of each capture channel over the newest period, dBFS (-120 for silence)."""
@@ -287,7 +345,11 @@ class Engine:
         return 20 * np.log10(np.maximum(peak, 1e-6))
 
     def snapshot(
-        self, time=None, disk_seconds_left: float | None = None, message: str = ""
+        self,
+        time=None,
+        disk_seconds_left: float | None = None,
+        message: str = "",
+        fault: str = "",
     ) -> StageSnapshot:
         """The stage as of the newest processed sample (`time`: the sample->monotonic fit)."""
         stage = self.stage
@@ -313,4 +375,6 @@ class Engine:
             xruns=self.xruns,
             disk_seconds_left=disk_seconds_left,
             message=message,
+            fault=fault,
+            warning=self.rate_warning(cue),
         )

@@ -20,6 +20,16 @@ log = logging.getLogger("stagebox.notify")
 
 
 def _send(message: str) -> bool:
+    """Send one message; False when there is no systemd or it refused (never raises: a
+    status line systemd will not take must not stop the stage)."""
+    try:
+        return _deliver(message)
+    except Exception as exc:
+        log.warning("sd_notify %r refused: %s", message[:40], exc)
+        return False
+
+
+def _deliver(message: str) -> bool:
     try:
         from systemd import daemon  # systemd-python, optional off the Pi
     except ImportError:

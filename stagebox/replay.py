@@ -49,10 +49,10 @@ def replay(
     from stagebox.config import ConfigError, config_from_dict, load_config
     from stagebox.cues import CueSheetError, load_cue_sheet
     from stagebox.engine import Engine, EngineSettings
-    from stagebox.recorder import WriterSink
-    from stagebox.takebook import TakeBook
-    from stagebox.takes import TakeLog
-    from stagebox.takewriter import TakeWriter
+    from stagebox.takes.book import TakeBook
+    from stagebox.takes.log import TakeLog
+    from stagebox.takes.punch import WriterSink
+    from stagebox.takes.writer import TakeWriter
     from stagebox.wavfile import WavError, WavReader
 
     try:

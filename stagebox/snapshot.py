@@ -54,6 +54,10 @@ class StageSnapshot:
     xruns: int = 0  # capture overruns since start
     disk_seconds_left: float | None = None  # recording time left on the takes disk
     message: str = ""  # a short line for the engineer (last warning or error)
+    # Why takes cannot be written now (disk full, folder gone, writer failed...): shown in
+    # red everywhere the crew looks; the record light flashes and record will not arm.
+    fault: str = ""
+    warning: str = ""  # a standing problem the crew must see (LTC and sheet at other rates)
 
     def sample_at(
         self, monotonic: float, max_seconds: float = 1.0, not_before: bool = False

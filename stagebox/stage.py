@@ -31,7 +31,7 @@ from stagebox.clock import FREEWHEEL, ClockEvent, TimecodeClock
 from stagebox.cues.cue import Cue
 from stagebox.events import StageEvent
 from stagebox.snapshot import MODES, ClockFit
-from stagebox.takename import format_take_name
+from stagebox.takes.names import format_take_name
 from stagebox.timecode import Timecode
 
 CUE_LIGHT = "cue"
@@ -88,6 +88,7 @@ class Pass:
     beeps: set[int] = field(default_factory=set)  # beep numbers planned
     missed_beeps: set[int] = field(default_factory=set)
     light_plan: set[str] = field(default_factory=set)  # lamp transitions already planned
+    dropout_at: int | None = None  # samples: where a bridged LTC dropout began (mid-take)
 
 
 class Stage:
@@ -117,6 +118,8 @@ class Stage:
         self.next_take = next_take
         self.take_name = take_name
         self.current: Pass | None = None
+        self.record_blocked = ""  # why no take may start now (set by the engine), "" if none
+        self._deferred: Callable[[int], object] | None = None  # a change held until punch-out
         self.lights: dict[str, bool] = {CUE_LIGHT: False, RECORD_LIGHT: False}
         self._lookahead = round(settings.lookahead_seconds * sample_rate)  # samples
         self._pending: list[StageEvent] = []  # from commands, emitted with the next update
@@ -145,11 +148,24 @@ class Stage:
         if mode == "safe" and self.current:
             self._pending.extend(self._end_pass(sample, "stage made safe"))
 
-    def set_cues(self, cues: Sequence[Cue], sample: int) -> None:
-        """A new cue list (already validated). The current cue is kept if it still exists."""
+    @property
+    def take_open(self) -> bool:
+        """A take is being recorded (punched in, not yet out)."""
+        p = self.current
+        return p is not None and p.take is not None and p.punch_out is None
+
+    def set_cues(self, cues: Sequence[Cue], sample: int) -> bool:
+        """A new cue list (already validated). The current cue is kept if it still exists.
+
+        Mid-take the new list waits for the take to close (one pass, one take): returns
+        False when it was deferred so, True when it applies now."""
+        if self.take_open:
+            self._deferred = lambda at: self.set_cues(cues, at)
+            return False
         self._set_list(cues)
         keep = self.find(self.cue.number) if self.cue else None
         self._select(keep or (self.cues[0] if self.cues else None), sample)
+        return True
 
     def _set_list(self, cues: Sequence[Cue]) -> None:
         self.cues = list(cues)
@@ -166,7 +182,10 @@ class Stage:
         return self.cues[i + 1] if i is not None and i + 1 < len(self.cues) else None
 
     def select_cue(self, which: str, sample: int) -> Cue:
-        """Make a cue current: a cue number, or "next" / "previous"."""
+        """Make a cue current: a cue number, or "next" / "previous".
+
+        Mid-take the change waits for the take to close (a cue change must never split a
+        pass): `take_open` tells the caller it was deferred."""
         if not self.cues:
             raise KeyError("no cue sheet is loaded")
         if which in ("next", "previous"):
@@ -177,8 +196,17 @@ class Stage:
             cue = self.find(which)
             if cue is None:
                 raise KeyError(f"no cue {which!r} in the cue sheet")
+        if self.take_open and cue != self.cue:
+            self._deferred = lambda at: self._select(cue, at)
+            return cue
         self._select(cue, sample)
         return cue
+
+    def _apply_deferred(self, sample: int) -> None:
+        """A cue change or cue list held back while a take recorded, now that it closed."""
+        if self._deferred is not None and not self.take_open:
+            apply, self._deferred = self._deferred, None
+            apply(sample)
 
     def _select(self, cue: Cue | None, sample: int) -> None:
         if cue == self.cue:
@@ -195,6 +223,8 @@ class Stage:
         `update` emits them with the next period; a caller with no audio to update with (the
         service after its audio stopped) takes them here so they are still carried out.
         """
+        if self.current is not None:
+            self._apply_deferred(self.current.punch_out or 0)
         out, self._pending = self._pending, []
         return out
 
@@ -208,6 +238,7 @@ class Stage:
         self, clock: TimecodeClock, clock_events: list[ClockEvent], start: int, end: int
     ) -> list[StageEvent]:
         """Decide what happens for audio samples [start, end) and just after."""
+        self._apply_deferred(start)
         out, self._pending = self._pending, []
         for ce in clock_events:
             out.extend(self._clock_event(ce))
@@ -227,6 +258,15 @@ class Stage:
             until = math.floor((ce.until if ce.until is not None else ce.sample) + 0.5)
             out = self._end_pass(until, ce.detail) if self.current else []
             return [*out, StageEvent(ev.JUMP, at, tc, {"detail": ce.detail})]
+        if ce.kind in ("freewheel", "resume") and self.take_open:
+            p = self.current
+            if ce.kind == "freewheel":
+                p.dropout_at = at
+            elif p.dropout_at is not None:
+                seconds = (at - p.dropout_at) / self.sample_rate
+                p.note.append(f"LTC dropout {seconds:.2f} s at {tc} bridged")
+                p.dropout_at = None
+            return []
         if ce.kind == "unlock":
             out = self._end_pass(at, "LTC lost") if self.current else []
             return [*out, StageEvent(ev.UNLOCK, at, tc, {"detail": ce.detail})]
@@ -367,15 +407,22 @@ class Stage:
         if s.record_light == "pass" and "record on" not in p.light_plan:
             p.light_plan.add("record on")
             out.extend(self._light(RECORD_LIGHT, True, p.start, clock))
+        if p.take is None and p.punch_out is None and self.record_blocked:
+            if "blocked" not in p.light_plan:  # said once a pass, never recorded silently
+                p.light_plan.add("blocked")
+                detail = f"no take: {self.record_blocked}"
+                out.append(StageEvent(ev.WARNING, p.start, None, {**self._ids(), "detail": detail}))
+            return out
         if p.take is None and p.punch_out is None:
             if s.record_light == "punch" and "record on" not in p.light_plan and in_at < horizon:
                 p.light_plan.add("record on")
                 out.extend(self._light(RECORD_LIGHT, True, max(in_at, p.start), clock))
             if self._reached(clock, in_at, end):
                 at = in_at
+                label = str(cue.tc_in - s.handles_before)  # the sound of this label is at `at`
                 if p.start > in_at:
                     # Picked up late: record from the first locked sample, and say so.
-                    at = p.start
+                    at, label = p.start, None
                     late = clock.timecode_at(p.start)
                     p.note.append(f"late pickup: LTC picked up at {late}, after TC-in {cue.tc_in}")
                 if at < out_at:
@@ -392,6 +439,7 @@ class Stage:
                                 "take": p.take,
                                 "file": p.file,
                                 "note": "; ".join(p.note),
+                                "label": label,
                             },
                         )
                     )
@@ -400,7 +448,7 @@ class Stage:
                 p.light_plan.add("record off")
                 out.extend(self._light(RECORD_LIGHT, False, out_at, clock))
             if self._reached(clock, out_at, end):
-                out.extend(self._close_take(out_at, ""))
+                out.extend(self._close_take(out_at, "", str(cue.tc_out + s.handles_after)))
         return out
 
     @staticmethod
@@ -414,20 +462,18 @@ class Stage:
             return True
         return clock.state == FREEWHEEL
 
-    def _close_take(self, at: int, why: str) -> list[StageEvent]:
+    def _close_take(self, at: int, why: str, label: str | None = None) -> list[StageEvent]:
+        """The punch-out at `at`: on the cue's TC-out (plus handles) when `label` is given,
+        else cut short by `why` (the take is then *interrupted*)."""
         p = self.current
         assert p is not None and p.take is not None
         if why:
             p.note.append(why)
         p.punch_out = at
-        out = [
-            StageEvent(
-                ev.PUNCH_OUT,
-                at,
-                self._old_label(at),
-                {**self._ids(), "take": p.take, "file": p.file, "note": "; ".join(p.note)},
-            )
-        ]
+        data = {**self._ids(), "take": p.take, "file": p.file, "note": "; ".join(p.note)}
+        interrupted = (why or "ended before TC-out") if label is None else ""
+        data.update(label=label, interrupted=interrupted)
+        out = [StageEvent(ev.PUNCH_OUT, at, label or self._old_label(at), data)]
         if self.lights[RECORD_LIGHT] and self.settings.record_light == "punch":
             p.light_plan.add("record off")
             self.lights[RECORD_LIGHT] = False

@@ -10,7 +10,7 @@ from importlib.resources import files
 from stagebox.control.protocol import ControlError
 from stagebox.cues import CueSheetError, load_cue_sheet
 from stagebox.snapshot import MODES
-from stagebox.takes import TakeLog, TakeLogError, TakeRecord
+from stagebox.takes.log import TakeLog, TakeLogError, TakeRecord
 
 EXAMPLE_SHEET = str(files("stagebox") / "data" / "example_cues.csv")
 

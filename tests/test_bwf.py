@@ -21,7 +21,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stagebox.bwf import (
+from stagebox.takes.bwf import (
     RF64_THRESHOLD,
     TakeError,
     TakeExistsError,
@@ -33,7 +33,7 @@ from stagebox.bwf import (
     size_patches,
     update_take_metadata,
 )
-from stagebox.takemeta import TakeMetadata, Track, build_ixml, metadata_from_chunks
+from stagebox.takes.meta import TakeMetadata, Track, build_ixml, metadata_from_chunks
 from stagebox.timecode import RATE_25, RATE_2997DF, RATE_23976
 from stagebox.wavfile import WavError, read_wav, read_wav_info
 

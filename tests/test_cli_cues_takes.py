@@ -6,7 +6,7 @@ import csv
 import io
 
 from stagebox.cli import main
-from stagebox.takes import TakeLog, TakeRecord
+from stagebox.takes.log import TakeLog, TakeRecord
 
 
 def test_cues_check_lists_the_demo_sheet(capsys):

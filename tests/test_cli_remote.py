@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from stagebox.bwf import TakeFile, TakeFormat, read_take_metadata
 from stagebox.cli import main
 from stagebox.control.server import ControlServer
-from stagebox.takemeta import TakeMetadata
+from stagebox.takes.bwf import TakeFile, TakeFormat, read_take_metadata
+from stagebox.takes.meta import TakeMetadata
 from stagebox.timecode import RATE_25
 from tests.control_fake import EXAMPLE_SHEET, FakeStage
 
@@ -106,7 +106,7 @@ def test_cues_load_sends_the_full_path(stage, capsys, tmp_path, monkeypatch):
     code, out, err = run(stage, capsys, "cues", "load", "reel2.csv")
     assert code == 0
     assert stage.calls == [("cues.load", {"path": str(sheet)})]
-    assert out == f"{sheet}: 1 cues loaded at 25 fps\n"
+    assert out == f"{sheet}: 1 cue loaded at 25 fps\n"
     assert [c.number for c in stage.sheet] == ["201"]
 
 

@@ -6,9 +6,9 @@ import shutil
 
 import numpy as np
 
-from stagebox.bwf import TakeFile, TakeFormat, marker_path, read_take_metadata
 from stagebox.cli import main
-from stagebox.takemeta import TakeMetadata
+from stagebox.takes.bwf import TakeFile, TakeFormat, marker_path, read_take_metadata
+from stagebox.takes.meta import TakeMetadata
 from stagebox.timecode import RATE_25
 from stagebox.wavfile import read_wav
 
@@ -61,6 +61,6 @@ def test_repair(tmp_path, capsys):
     shutil.copy(marker_path(path), marker_path(crash / "t.wav"))
     take.close()
     assert main(["take", "repair", str(crash)]) == 0
-    assert "1 take(s) repaired" in capsys.readouterr().out
+    assert "1 take repaired" in capsys.readouterr().out
     assert read_wav(crash / "t.wav").frames == 4800
     assert not marker_path(crash / "t.wav").exists()

@@ -24,9 +24,9 @@ import numpy as np
 import pytest
 from servicerun import NotifyListener, RunningService, StageDir, cue, write_sheet
 
-from stagebox.bwf import marker_path, read_take_metadata
 from stagebox.control.protocol import ControlError
-from stagebox.takes import TakeLog
+from stagebox.takes.bwf import marker_path, read_take_metadata
+from stagebox.takes.log import TakeLog
 from stagebox.wavfile import read_wav
 
 CUE_101 = cue("101", "01:00:10:00", "01:00:11:00")
@@ -81,8 +81,15 @@ def test_control_commands_drive_the_running_stage(stage):
         assert "circled" in out and "101_T001.wav" in out
         svc.cli("take", "note", "101", "1", "breath before Mary")
 
+        # Circled and noted while it may still be recording: the file gets both as it closes.
+        wait_for(
+            lambda: svc.call("takes", cue="101")[0]["state"] == "complete",
+            10,
+            "take 1 of cue 101 complete",
+        )
         rows = list(csv.DictReader(io.StringIO(svc.cli("report").stdout)))
         first = next(r for r in rows if (r["cue"], r["take"]) == ("101", "1"))
+        assert first["state"] == "complete" and first["reason"] == ""
         assert first["circled"] == "yes" and "breath before Mary" in first["note"]
         meta = read_take_metadata(stage.takes / "101_T001.wav")
         assert meta.circled and "breath before Mary" in meta.note
@@ -336,10 +343,10 @@ def test_buttons_circle_the_take_just_recorded_and_long_rec_stops_recording(tmp_
     import queue
 
     from stagebox.audio.stagefeed import StageFeed
-    from stagebox.bwf import OS_DISK
     from stagebox.config import config_from_dict
     from stagebox.events import MODE, PASS_START, PUNCH_IN, PUNCH_OUT
     from stagebox.service import StageService
+    from stagebox.takes.bwf import OS_DISK
 
     sheet = write_sheet(tmp_path / "reel1.csv", [CUE_101, CUE_102])
     feed = StageFeed([CUE_101], passes=3, preroll=1.0, postroll=0.5, lead_in=0.3, tail=0.3)

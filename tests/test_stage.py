@@ -162,31 +162,35 @@ def test_late_pickup_records_from_first_locked_sample():
     assert len(audio) == truth.tc_out_sample("9") - first
 
 
-def test_ltc_lost_mid_take_freewheels_then_closes_noted():
-    c = cue("4", "01:00:10:00", "01:00:14:00", RATE_25)
-    # 0.1 s dropout is bridged; 1.5 s dropout loses the LTC mid-take.
+def test_ltc_dropout_mid_take_is_bridged_one_pass_one_take_and_a_long_one_closes_it():
+    c = cue("4", "01:00:10:00", "01:00:16:00", RATE_25)
+    # 0.1 s and 1.5 s dropouts are bridged (take_dropout_seconds, default 2 s, counted as 60
+    # frames); a 3 s dropout loses the LTC mid-take.
     feed = StageFeed(
         [c],
-        passes=2,
+        passes=3,
         preroll=2.0,
-        dropouts=[Dropout(0, 3.0, 0.1), Dropout(1, 3.0, 1.5)],
+        dropouts=[Dropout(0, 3.0, 0.1), Dropout(1, 3.0, 1.5), Dropout(2, 3.0, 3.0)],
     )
     run = run_feed(feed, [c])
-    first, second, third = run.takes
-    truth0, truth1 = feed.passes
-    assert first[0].first_sample == truth0.tc_in_sample("4")
-    assert len(first[1]) == truth0.tc_out_sample("4") - truth0.tc_in_sample("4")
-    assert "LTC lost" not in first[2]
-    # Second pass: closed at the end of the freewheel, with a note.
-    assert "LTC lost" in second[2]
+    first, second, third, fourth = run.takes
+    truth0, truth1, truth2 = feed.passes
+    for take, truth in ((first, truth0), (second, truth1)):
+        # One pass, one take: sample-exact from TC-in to TC-out through the dropout.
+        assert take[0].first_sample == truth.tc_in_sample("4")
+        assert len(take[1]) == truth.tc_out_sample("4") - truth.tc_in_sample("4")
+        assert "LTC lost" not in take[2]
+    assert "LTC dropout 1.4" in second[2] and "bridged" in second[2]  # the note says so
+    # Third pass: closed at the end of the bridge, with all the audio it had, noted.
+    assert "LTC lost" in third[2]
     unlock = run.of("unlock")[0]
-    assert second[0].first_sample + len(second[1]) == unlock.sample
-    muted_from, back_at = truth1.dropouts[0]
-    assert unlock.sample - muted_from == 4 * 1920  # four frames freewheeled
+    assert third[0].first_sample + len(third[1]) == unlock.sample
+    muted_from, back_at = truth2.dropouts[0]
+    assert unlock.sample - muted_from == 60 * 1920  # 60 frames bridged
     # LTC comes back inside the window: a new take, a late pickup, to TC-out.
-    assert "late pickup" in third[2]
-    assert back_at <= third[0].first_sample < back_at + 1920
-    assert third[0].first_sample + len(third[1]) == truth1.tc_out_sample("4")
+    assert "late pickup" in fourth[2]
+    assert back_at <= fourth[0].first_sample < back_at + 1920
+    assert fourth[0].first_sample + len(fourth[1]) == truth2.tc_out_sample("4")
 
 
 def test_lights_follow_punch_and_streamer():

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stagebox.takename import TakeNameError, format_take_name, take_name_pattern
-from stagebox.takes import LOG_NAME, TakeLog, TakeLogError, TakeRecord
+from stagebox.takes.log import LOG_NAME, TakeLog, TakeLogError, TakeRecord
+from stagebox.takes.names import TakeNameError, format_take_name, take_name_pattern
 from stagebox.timecode import RATE_25, Timecode
 
 

@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from stagebox.bwf import DiskFullError, TakeDisk, TakeExistsError, marker_path, repair_takes
-from stagebox.takemeta import TakeMetadata
-from stagebox.takewriter import TakeWriter, TakeWriterError, recording_seconds_left
+from stagebox.takes.bwf import DiskFullError, TakeDisk, TakeExistsError, marker_path, repair_takes
+from stagebox.takes.meta import TakeMetadata
+from stagebox.takes.writer import TakeWriter, TakeWriterError, recording_seconds_left
 from stagebox.timecode import RATE_25
 from stagebox.wavfile import read_wav, read_wav_info
 
@@ -255,39 +255,67 @@ class BrokenDisk(TakeDisk):
         raise RuntimeError("controller on fire")
 
 
-def test_thread_failure_while_opening_is_surfaced(tmp_path):
+def test_thread_failure_while_opening_is_surfaced_and_the_writer_carries_on(tmp_path):
+    disk = BrokenDisk()
+    w = TakeWriter(disk_reserve_bytes=0, disk=disk).start()
+    try:
+        request = w.open_take(tmp_path / "t.wav", SR, 2, 24, 0, META)
+        later = w.close_take()
+        with pytest.raises(TakeWriterError, match="controller on fire"):
+            request.result(5)  # never left hanging
+        with pytest.raises(TakeWriterError):
+            later.result(5)
+        status = w.status()
+        assert status.alive and "controller on fire" in status.error
+        assert [e.kind for e in w.events()] == ["writer_failed"]
+        assert not (tmp_path / "t.wav").exists()  # a take without its header is removed
+        # The disk is mended: the next take is recorded by the same writer.
+        w._file_options["disk"] = TakeDisk()
+        w.open_take(tmp_path / "t2.wav", SR, 2, 24, 0, META).result(5)
+        w.write(signal_block(0, 480))
+        assert w.close_take().result(5) == tmp_path / "t2.wav"
+        np.testing.assert_array_equal(read_wav(tmp_path / "t2.wav").samples, expected_24(0, 480))
+    finally:
+        w.stop()
+
+
+def test_a_writer_that_keeps_failing_stops_for_good_and_says_so(tmp_path):
+    from stagebox.takes.writer import MAX_RESTARTS
+
     w = TakeWriter(disk_reserve_bytes=0, disk=BrokenDisk()).start()
-    request = w.open_take(tmp_path / "t.wav", SR, 2, 24, 0, META)
-    later = w.close_take()
-    with pytest.raises(TakeWriterError, match="controller on fire"):
-        request.result(5)  # never left hanging
-    with pytest.raises(TakeWriterError):
-        later.result(5)
-    assert not w.status().alive and "controller on fire" in w.status().error
-    assert [e.kind for e in w.events()] == ["writer_failed"]
-    assert not (tmp_path / "t.wav").exists()  # a take without its header is removed
+    for n in range(MAX_RESTARTS):
+        with pytest.raises(TakeWriterError):
+            w.open_take(tmp_path / f"t{n}.wav", SR, 2, 24, 0, META).result(5)
+    deadline = time.monotonic() + 5
+    while w.status().alive and time.monotonic() < deadline:
+        time.sleep(0.01)
+    status = w.status()
+    assert not status.alive and "failed for good" in status.error
+    assert w.write(np.zeros((0, 2))) is True  # an empty block is no work
     with pytest.raises(TakeWriterError, match="controller on fire") as err:
         w.stop()
     assert isinstance(err.value.__cause__, RuntimeError)
 
 
-def test_thread_failure_mid_take_is_surfaced_and_the_take_closed(tmp_path):
+def test_thread_failure_mid_take_closes_the_take_and_the_writer_goes_on(tmp_path):
     w = TakeWriter(disk_reserve_bytes=0).start()
-    path = tmp_path / "u.wav"
-    w.open_take(path, SR, 2, 24, 0, META).result(5)
-    w._take.disk = BrokenDisk()  # the disk breaks under the open take
-    w.write(signal_block(0, 480))
-    deadline = time.monotonic() + 5
-    while w.status().alive and time.monotonic() < deadline:
-        time.sleep(0.01)
-    status = w.status()
-    assert not status.alive and "controller on fire" in status.error
-    assert [e.kind for e in w.events()][-1] == "writer_failed"
-    assert w.write(signal_block(480, 480)) is False  # dropped, never blocks or raises
-    with pytest.raises(TakeWriterError, match="controller on fire"):
+    try:
+        path = tmp_path / "u.wav"
+        w.open_take(path, SR, 2, 24, 0, META).result(5)
+        w._take.disk = BrokenDisk()  # the disk breaks under the open take
+        w.write(signal_block(0, 480))
+        deadline = time.monotonic() + 5
+        while not w.status().error and time.monotonic() < deadline:
+            time.sleep(0.01)
+        status = w.status()
+        assert status.alive and "controller on fire" in status.error
+        assert [e.kind for e in w.events()][-1] == "writer_failed"
+        closed = w.close_take()
+        assert closed.result(5) == path and closed.cut_short == "take writer failed"
+        assert read_wav(path).frames == 0  # the take was closed valid, not left open
+        assert not marker_path(path).exists()
+    finally:
         w.stop()
-    assert read_wav(path).frames == 0  # the take was closed valid, not left open
-    assert not marker_path(path).exists()
 
 
 def test_write_without_a_take_is_a_loud_error(writer):
@@ -333,7 +361,7 @@ CHILD = textwrap.dedent(
     import sys, time
     sys.path.insert(0, sys.argv[2])
     from test_takewriter import META, SR, signal_block
-    from stagebox.takewriter import TakeWriter
+    from stagebox.takes.writer import TakeWriter
     w = TakeWriter(disk_reserve_bytes=0).start()
     w.open_take(sys.argv[1], SR, 2, 24, 0, META).result(5)
     handed = 0
@@ -387,7 +415,7 @@ def test_a_note_too_long_still_closes_the_take(tmp_path, writer):
 
 
 def test_disk_watch_measures_on_its_own_thread_and_survives_a_failing_disk():
-    from stagebox.takewriter import DiskWatch
+    from stagebox.takes.writer import DiskWatch
 
     threads, values = [], [120.0, OSError("stalled"), 60.0]
 

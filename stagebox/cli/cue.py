@@ -22,4 +22,6 @@ def run(args: argparse.Namespace) -> int:
         remote.print_json(cue)
     else:
         print(f"cue {cue_summary(cue)}")
+        if cue.get("deferred"):
+            print(f"deferred: {cue['deferred']}")
     return 0

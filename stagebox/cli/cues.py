@@ -65,7 +65,10 @@ def run_load(args: argparse.Namespace) -> int:
     for warning in result.get("warnings", []):
         print(f"warning: {warning}", file=sys.stderr)
     rate = f" at {result['rate']} fps" if result.get("rate") else ""
-    print(f"{result.get('path', path)}: {result.get('cues', '?')} cues loaded{rate}")
+    n = result.get("cues", "?")
+    print(f"{result.get('path', path)}: {n} cue{'' if n == 1 else 's'} loaded{rate}")
+    if result.get("deferred"):
+        print(f"deferred: {result['deferred']}")
     return 0
 
 
@@ -83,7 +86,7 @@ def run_list(args: argparse.Namespace) -> int:
     upcoming = (status.get("next_cue") or {}).get("number")
     sheet = status.get("cue_sheet")
     if sheet:
-        print(f"{sheet}: {len(cues)} cues")
+        print(f"{sheet}: {len(cues)} cue{'' if len(cues) == 1 else 's'}")
     lines = cue_table(cues, current, upcoming)
     if sys.stdout.isatty():  # one cue per screen line; piped output keeps whole lines
         import shutil

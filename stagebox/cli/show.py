@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from stagebox.cues.cue import Cue
-from stagebox.takes import TakeRecord
+from stagebox.takes.log import TakeRecord
 from stagebox.timecode import TimecodeError, format_span
 
 

@@ -12,10 +12,19 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import sys
+from pathlib import Path
 
-from stagebox.bwf import TakeError, read_take_metadata, repair_takes, update_take_metadata
 from stagebox.cli import CLIError, remote
 from stagebox.cli.show import take_summary
+from stagebox.takes.bwf import (
+    TakeError,
+    folder_in_use,
+    read_take_metadata,
+    repair_takes,
+    take_is_live,
+    update_take_metadata,
+)
 from stagebox.timecode import Timecode
 from stagebox.wavfile import WavError, read_wav_info
 
@@ -80,7 +89,9 @@ def describe(path: str) -> list[str]:
         f"  tracks     {', '.join(t.name for t in meta.tracks)}",
         f"  recorded   {meta.origination_date} {meta.origination_time} by {meta.originator}",
     ]
-    if not info.header_consistent:
+    if take_is_live(path):
+        lines.append("  state      recording now: its sizes grow as the writer syncs (leave it be)")
+    elif not info.header_consistent:
         lines.append("  warning    header sizes do not match the file (run `stagebox take repair`)")
     return lines
 
@@ -161,12 +172,32 @@ def _edit_file(path: str, circled: bool | None, note: str | None) -> int:
 
 
 def run_repair(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
+    """Finish the takes a crash left open (never a live one), then make the folder's take log
+    agree with the folder, unless a running service owns the folder (it keeps its own log)."""
+    from stagebox.takes.log import LOG_NAME, TakeLog
+    from stagebox.takes.reconcile import reconcile
+
+    logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(message)s")
+    folder = Path(args.folder)
     try:
-        repaired = repair_takes(args.folder)
+        repaired = repair_takes(folder)
     except OSError as exc:
         raise CLIError(f"{args.folder}: {exc.strerror or exc}") from None
     for path in repaired:
         print(f"repaired {path}")
-    print(f"{len(repaired)} take(s) repaired in {args.folder}")
+    n = len(repaired)
+    print(f"{n} take{'' if n == 1 else 's'} repaired in {args.folder}")
+    if folder_in_use(folder):
+        print("the service running on this folder keeps its take log: restart it to list them")
+        return 0
+    if (folder / LOG_NAME).exists() or repaired:
+        try:
+            with TakeLog(folder) as takelog:
+                result = reconcile(takelog, repaired)
+        except OSError as exc:
+            raise CLIError(f"{folder / LOG_NAME}: {exc.strerror or exc}") from None
+        for line in result.changes:
+            print(f"take log: {line}")
+        for line in result.warnings:
+            print(f"take log: {line}", file=sys.stderr)
     return 0

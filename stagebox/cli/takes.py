@@ -13,7 +13,7 @@ from pathlib import Path
 
 from stagebox.cli import CLIError, remote
 from stagebox.cli.show import take_table
-from stagebox.takes import LOG_NAME, TakeLog
+from stagebox.takes.log import LOG_NAME, TakeLog
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -138,6 +138,13 @@ class TimecodeConfig:
         5,
         "frames of missing or garbled LTC bridged by prediction before the clock is lost",
     )
+    take_dropout_seconds: float = setting(
+        Float(minimum=0.0, maximum=10.0),
+        2.0,
+        "seconds of LTC dropout bridged while a take records: the take goes on, "
+        "sample-continuous, and its note records the dropout; a longer one closes the take "
+        "with all the audio it had",
+    )
     lock_frames: int = setting(
         Integer(minimum=1, maximum=50),
         1,

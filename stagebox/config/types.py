@@ -16,8 +16,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from stagebox.takename import FIELDS as TAKE_NAME_FIELDS
-from stagebox.takename import parse_template
+from stagebox.takes.names import FIELDS as TAKE_NAME_FIELDS
+from stagebox.takes.names import parse_template
 from stagebox.timecode import RATES, Rate, TimecodeError
 
 

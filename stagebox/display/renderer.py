@@ -38,6 +38,7 @@ LOCK_COLOURS: dict[str, Colour] = {
     "freewheel": (250, 180, 40),
     "lost": (240, 60, 50),
 }
+FAULT_COLOUR: Colour = (240, 60, 50)  # takes are not being written
 _TEXT_CACHE_LIMIT = 512  # rendered strings kept (timecodes change every frame)
 
 
@@ -379,8 +380,11 @@ class StreamerRenderer:
         state = self._text(lock.upper(), px, LOCK_COLOURS.get(lock, style.dim_colour))
         x = lay.margin + tc.get_width() + px
         drawn.append(surface.blit(state, (x, lay.footer_y)))
-        if snapshot is not None and snapshot.message:
-            msg = self._text(snapshot.message[:80], px, style.dim_colour)
+        if snapshot is not None and (snapshot.fault or snapshot.warning or snapshot.message):
+            # A record fault in red: the booth must know nothing is being recorded.
+            text = snapshot.fault or snapshot.warning or snapshot.message
+            colour = FAULT_COLOUR if snapshot.fault else style.dim_colour
+            msg = self._text(text[:80], px, colour)
             drawn.append(surface.blit(msg, (x + state.get_width() + px, lay.footer_y)))
         name = self._text(mode.upper(), px, colour)
         drawn.append(

@@ -120,6 +120,10 @@ def _frame(
     footer = _footer(status, g, s)
     message = status.get("message") or ""
     message_lines = [" " + s(message, "yellow")] if message else []
+    for problem in (status.get("warning"), status.get("fault")):
+        if problem:  # a fault: takes are not being written; a warning: rates disagree
+            colour = "red" if problem == status.get("fault") else "yellow"
+            message_lines.insert(0, " " + s(problem, colour))
 
     # Fit the height: dialogue lines go first, then blank lines, then meters beyond the first.
     def assemble(dialogue: int, blanks: bool, meter_rows: int) -> list[str]:

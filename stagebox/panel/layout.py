@@ -68,7 +68,12 @@ def status_lines(snapshot: StageSnapshot, now: float | None = None) -> StatusLin
     else:
         minutes = int(snapshot.disk_seconds_left // 60)
         disk = f"DISK {minutes} MIN" + (" LOW" if minutes < DISK_LOW_MINUTES else "")
-    message = snapshot.message or (f"XRUNS {snapshot.xruns}" if snapshot.xruns else "")
+    message = (
+        snapshot.fault
+        or snapshot.warning
+        or snapshot.message
+        or (f"XRUNS {snapshot.xruns}" if snapshot.xruns else "")
+    )
     return StatusLines(
         timecode=timecode,
         lock=LOCK_TEXT.get(snapshot.lock, snapshot.lock.upper()),

@@ -29,18 +29,35 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import IO
 
-from stagebox.bwf import fsync_dir
 from stagebox.cues.sheet import cue_key
-from stagebox.takename import DEFAULT_TEMPLATE, format_take_name, parse_template, take_name_pattern
+from stagebox.takes.bwf import fsync_dir
+from stagebox.takes.names import (
+    DEFAULT_TEMPLATE,
+    format_take_name,
+    parse_template,
+    take_name_pattern,
+)
 from stagebox.timecode import Rate, Timecode
 
 log = logging.getLogger(__name__)
 
 LOG_NAME = "takes.jsonl"
 
+# What became of a take: every take the crew sees has one of these.
+RECORDING = "recording"  # the writer has it open now
+COMPLETE = "complete"  # punched in and out as planned, every sample on disk
+INTERRUPTED = "interrupted"  # on disk, but ended before TC-out (the reason says why)
+REPAIRED = "repaired"  # left open by a crash, finished by `take repair` or the next start
+FAILED = "failed"  # no file: it could not be opened (the reason says why)
+MISSING = "missing"  # logged, but its file is no longer in the takes folder
+STATES = (RECORDING, COMPLETE, INTERRUPTED, REPAIRED, FAILED, MISSING)
+ON_DISK = (RECORDING, COMPLETE, INTERRUPTED, REPAIRED)  # states whose file exists
+
 REPORT_COLUMNS = (
     "cue",
     "take",
+    "state",
+    "reason",
     "file",
     "tc_in",
     "tc_out",
@@ -76,6 +93,8 @@ class TakeRecord:
     flags: tuple[str, ...] = ()  # what the stage noticed: "late pickup", "LTC lost" ...
     character: str = ""
     started: str = ""  # ISO 8601 local time the take started
+    state: str = COMPLETE  # one of STATES
+    reason: str = ""  # why a take is interrupted, failed, repaired or missing
 
     def __post_init__(self) -> None:
         rate = self.rate
@@ -179,16 +198,40 @@ class TakeLog:
     # -- events -------------------------------------------------------------------------------
 
     def record_take(self, record: TakeRecord) -> None:
-        """Log a recorded take (TakeLogError if that cue already has that take recorded)."""
+        """Log a take: opened (state recording), then its outcome, which replaces the
+        recording entry (TakeLogError if that cue already has that take finished)."""
         with self._lock:
             entry = self._entry(record.cue)
-            if record.take in entry.records:
+            if record.take in entry.records and entry.records[record.take].state != RECORDING:
                 raise TakeLogError(
                     f"take {record.take} of cue {record.cue} is already logged "
                     f"({entry.records[record.take].file})"
                 )
+            was = entry.records.get(record.take)
+            if was is not None:  # circled or noted while it was recording: that stays
+                record = replace(record, circled=was.circled, note=was.note, started=was.started)
             self._append({"event": "take", **record.to_dict()})
             self._apply_take(record)
+        if was is not None and (was.circled or was.note) and self.on_change is not None:
+            self.on_change(record)  # now the file is closed, its iXML takes them
+
+    def set_state(
+        self, cue: str, take: int, state: str, reason: str = "", frames: int | None = None
+    ) -> TakeRecord:
+        """A take's state as the folder shows it (repaired, missing...), with the frames on
+        disk when they are known; returns the updated record."""
+        if state not in STATES:
+            raise ValueError(f"unknown take state {state!r}")
+        with self._lock:
+            record = self._record(cue, take)
+            event = {"event": "state", "cue": cue, "take": take, "state": state}
+            event.update(reason=reason, at=_now())
+            if frames is not None:
+                event["frames"] = int(frames)
+            self._append(event)
+            record = _with_state(record, event)
+            self._entry(cue).records[take] = record
+        return record
 
     def circle(self, cue: str, take: int, circled: bool = True) -> TakeRecord:
         """Circle (or un-circle) a take; returns the updated record."""
@@ -234,10 +277,13 @@ class TakeLog:
     def report_csv(self, out: str | Path | IO[str]) -> int:
         """Write the take report (REPORT_COLUMNS); returns the number of takes written.
 
+        The editor's report has one row per take file in the folder: a take that could not be
+        opened, or whose file is gone, has no file to report (`stagebox takes` lists those).
+
         A path is written whole to a temporary file and renamed into place, so a reader never
         sees half a report.
         """
-        records = self.takes()
+        records = [r for r in self.takes() if r.state in ON_DISK]
         if hasattr(out, "write"):
             _write_report(out, records)
             return len(records)
@@ -359,16 +405,26 @@ class TakeLog:
         entry = self._cues.setdefault(key, _CueTakes())
         if kind == "reserve":
             entry.highest = max(entry.highest, take)
-        elif kind in ("circle", "note"):
+        elif kind in ("circle", "note", "state"):
             record = entry.records.get(take)
             if record is None:
                 raise KeyError(f"{kind} of take {take} of cue {cue}, which is not logged")
-            if kind == "circle":
+            if kind == "state":
+                entry.records[take] = _with_state(record, event)
+            elif kind == "circle":
                 entry.records[take] = replace(record, circled=bool(event["circled"]))
             else:
                 entry.records[take] = replace(record, note=str(event["text"]))
         else:
             raise ValueError(f"unknown event {kind!r}")
+
+
+def _with_state(record: TakeRecord, event: dict) -> TakeRecord:
+    state = str(event["state"])
+    if state not in STATES:
+        raise ValueError(f"unknown take state {state!r}")
+    frames = int(event["frames"]) if event.get("frames") is not None else record.frames
+    return replace(record, state=state, reason=str(event.get("reason", "")), frames=frames)
 
 
 def _write_report(f: IO[str], records: list[TakeRecord]) -> None:
@@ -379,6 +435,8 @@ def _write_report(f: IO[str], records: list[TakeRecord]) -> None:
             [
                 r.cue,
                 r.take,
+                r.state,
+                r.reason,
                 r.file,
                 r.tc_in,
                 r.tc_out,

@@ -1,6 +1,6 @@
 """The take book: take numbers for the engine without the engine touching the disk.
 
-The take log (`stagebox.takes.TakeLog`) persists every reservation and every take with an
+The take log (`stagebox.takes.log.TakeLog`) persists every reservation and every take with an
 fsync, and finds the highest take number of a cue by looking at the files in the folder. The
 engine thread may do neither. So the take book keeps the next number of each cue in memory
 (primed from the log when a cue sheet is loaded, off the audio path) and hands the log's
@@ -17,13 +17,15 @@ from collections.abc import Iterable
 
 from stagebox.cues.cue import Cue
 
-log = logging.getLogger("stagebox.takebook")
+log = logging.getLogger("stagebox.takes.book")
+
+WRITER_WAIT = 120.0  # seconds the log thread waits for the writer to open or close a take
 
 
 class TakeBook:
     """Take numbering and logging for the engine (engine side: memory and a queue only)."""
 
-    def __init__(self, takes, *, project: str = "") -> None:  # takes: stagebox.takes.TakeLog
+    def __init__(self, takes, *, project: str = "") -> None:  # takes: stagebox.takes.log.TakeLog
         self.log = takes
         self.project = project
         self._next: dict[str, int] = {}
@@ -64,14 +66,15 @@ class TakeBook:
     def name_for(self, cue: Cue, take: int) -> str:
         return self.log.take_name(cue.number, take, character=cue.character, project=self.project)
 
+    def take_opened(self, info: dict) -> None:
+        self._queue.put(("open", info))
+
     def take_closed(self, info: dict) -> None:
         self._queue.put(("take", info))
 
     # -- the log thread -----------------------------------------------------------------------
 
     def _run(self) -> None:
-        from stagebox.takes import TakeRecord
-
         while True:
             item = self._queue.get()
             if item is None:
@@ -87,25 +90,73 @@ class TakeBook:
                         raise RuntimeError(
                             f"take log numbered cue {cue} take {logged}, the engine used {take}"
                         )
+                elif item[0] == "open":
+                    self._log_opened(item[1])
                 else:
-                    info = item[1]
-                    flags = tuple(x for x in info.get("note", "").split("; ") if x)
-                    self.log.record_take(
-                        TakeRecord(
-                            cue=info["cue"],
-                            take=info["take"],
-                            file=info["file"],
-                            tc_in=info["tc_in"],
-                            tc_out=info["tc_out"] or info["tc_in"],
-                            rate=info["rate"],
-                            sample_rate=info["sample_rate"],
-                            frames=info["frames"],
-                            flags=flags,
-                            character=info.get("character", ""),
-                        )
-                    )
+                    self._log_closed(item[1])
             except Exception as exc:  # reported, never kills the thread
                 log.exception("take log: %s", exc)
+
+    def _log_opened(self, info: dict) -> None:
+        """The writer's answer to the opening: the take is *recording*, or *failed* (no
+        file, with the reason), and the log says so at once."""
+        from stagebox.takes.log import FAILED, RECORDING
+
+        opened = info.get("opened")
+        state, reason = RECORDING, ""
+        if opened is not None:
+            try:
+                opened.result(WRITER_WAIT)
+            except Exception as exc:
+                state, reason = FAILED, str(exc)
+            if opened.take is not None:  # the name was taken: the writer moved to a free one
+                with self._lock:
+                    self._next[info["cue"]] = max(self._next.get(info["cue"], 1), opened.take + 1)
+                info["file"] = opened.path.name
+                info["take"] = opened.take
+        self.log.record_take(self._record(info, state=state, reason=reason, frames=0))
+
+    def _log_closed(self, info: dict) -> None:
+        """The take's outcome from the writer: the frames that are on disk, and *complete*
+        or *interrupted* (with why: LTC lost, disk full...). A take that never opened stays
+        *failed*."""
+        from stagebox.takes.log import COMPLETE, INTERRUPTED
+
+        opened, closed = info.get("opened"), info.get("closed")
+        if opened is not None and opened.error is not None:
+            return  # logged as failed when the opening failed
+        frames, reason = info["frames"], info.get("interrupted", "")
+        if closed is not None:
+            try:
+                closed.result(WRITER_WAIT)
+                frames = closed.frames
+            except Exception as exc:
+                frames = closed.frames
+                reason = reason or f"closing failed: {exc}"
+            if closed.cut_short:
+                reason = f"{reason}; {closed.cut_short}" if reason else closed.cut_short
+        state = INTERRUPTED if reason else COMPLETE
+        self.log.record_take(self._record(info, state=state, reason=reason, frames=frames))
+
+    @staticmethod
+    def _record(info: dict, *, state: str, reason: str, frames: int):
+        from stagebox.takes.log import TakeRecord
+
+        flags = tuple(x for x in info.get("note", "").split("; ") if x)
+        return TakeRecord(
+            cue=info["cue"],
+            take=info["take"],
+            file=info["file"],
+            tc_in=info["tc_in"],
+            tc_out=info.get("tc_out") or info["tc_in"],
+            rate=info["rate"],
+            sample_rate=info["sample_rate"],
+            frames=frames,
+            flags=flags,
+            character=info.get("character", ""),
+            state=state,
+            reason=reason,
+        )
 
     def flush(self, timeout: float = 10.0) -> None:
         """Wait until everything queued is in the log (tests, shutdown)."""

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
 import json
 import logging
 import os
@@ -35,7 +36,7 @@ import numpy as np
 
 from stagebox import __version__
 from stagebox.audio.pcmformat import FORMATS, encode
-from stagebox.takemeta import (
+from stagebox.takes.meta import (
     TakeMetadata,
     TakeMetadataError,
     build_bext,
@@ -76,6 +77,25 @@ class DiskFullError(TakeError):
     """The disk filled up (ENOSPC) or free space is below the reserve."""
 
 
+def take_is_live(path: str | os.PathLike) -> bool:
+    """Whether a take is being recorded right now: its writer holds an exclusive lock on it
+    (`TakeDisk.create_exclusive`). A crashed writer's lock is gone with its process, so a take
+    left open by a crash is not live: it is one to repair."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)  # closing drops the probe's own lock
+    return False
+
+
 def marker_path(path: str | os.PathLike) -> Path:
     """The marker that says `path` is open: `.<name>.open` in the same folder."""
     p = Path(path)
@@ -90,8 +110,16 @@ class TakeDisk:
     """The file-system calls a take makes, as thin wrappers over `os` (a seam for tests)."""
 
     def create_exclusive(self, path: str) -> int:
+        """Create the take (never an existing file) and hold an exclusive lock on it while it
+        is open: `take_is_live` (take info, take repair, a second service) sees the lock."""
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
-        return os.open(path, flags, 0o644)  # audio, not a program: rw-r--r-- (less umask)
+        fd = os.open(path, flags, 0o644)  # audio, not a program: rw-r--r-- (less umask)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise
+        return fd
 
     def write(self, fd: int, data: memoryview) -> int:
         return os.write(fd, data)
@@ -470,14 +498,16 @@ class TakeFile:
             self._patch_sizes(whole)
             self.disk.fdatasync(fd)
             self.synced_bytes = whole
+            # The marker goes while the take is still locked: a repair that waits for the lock
+            # finds a finished take, never one it would have to finish itself.
+            marker_path(self.path).unlink(missing_ok=True)
+            fsync_dir(self.path.parent)
         except OSError as exc:
             raise TakeError(exc.errno, f"{self.path}: closing failed: {exc.strerror}") from None
         finally:
             self._fd = None
             self.closed = True
             self.disk.close(fd)
-        marker_path(self.path).unlink(missing_ok=True)
-        fsync_dir(self.path.parent)
         if metadata_error is not None:
             raise metadata_error
         return self.path
@@ -563,12 +593,18 @@ def repair_takes(folder: str | os.PathLike) -> list[Path]:
     For each `.<name>.open` marker: the take's sizes are set to the whole frames on disk (a
     partial last frame, less than one sample period, is cut), RF64 if they need it, and the
     marker is removed. A marker without its take is removed. A take whose header does not
-    match its marker is left alone and logged. Finished takes (no marker) are never touched.
+    match its marker is left alone and logged. Finished takes (no marker) are never touched,
+    and neither is a live take (one a running writer holds locked: `take_is_live`).
     """
     folder = Path(folder)
     repaired: list[Path] = []
     for marker in sorted(folder.glob(f".*{MARKER_SUFFIX}")):
         take = folder / marker.name[1 : -len(MARKER_SUFFIX)]
+        if take_is_live(take):
+            log.info("take %s is being recorded: left alone", take.name)
+            continue
+        if not marker.exists():  # finished while we looked
+            continue
         try:
             record = json.loads(marker.read_text(encoding="utf-8"))
             data_offset = int(record["data_offset"])
@@ -611,3 +647,59 @@ def _repair_one(take: Path, data_offset: int, block_align: int, threshold: int) 
         os.fdatasync(fd)
     finally:
         os.close(fd)
+
+
+# ---------------------------------------------------------------------------------------------
+# One service per takes folder
+
+INSTANCE_LOCK = ".stagebox.lock"
+
+
+class FolderInUseError(TakeError):
+    """Another stagebox service records into this takes folder."""
+
+
+class FolderLock:
+    """An exclusive lock on a takes folder, held for as long as a service runs on it.
+
+    Taken before anything in the folder is touched (repair, the take log), so a second
+    `stagebox run` on the same folder stops at once instead of "repairing" the running
+    service's live take. The lock dies with its process: a crashed service leaves none.
+    """
+
+    def __init__(self, folder: str | os.PathLike) -> None:
+        self.path = Path(folder) / INSTANCE_LOCK
+        self._fd: int | None = None
+
+    def acquire(self) -> FolderLock:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 64, 0).decode("ascii", "replace").strip() or "?"
+            os.close(fd)
+            raise FolderInUseError(
+                errno.EBUSY,
+                f"{self.path.parent}: another stagebox service (pid {holder}) records here",
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        self._fd = fd
+        return self
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+def folder_in_use(folder: str | os.PathLike) -> bool:
+    """Whether a running service holds `folder`'s lock (`take repair` then leaves the log
+    to that service)."""
+    try:
+        FolderLock(folder).acquire().release()
+    except FolderInUseError:
+        return True
+    except OSError:
+        return False
+    return False

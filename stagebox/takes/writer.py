@@ -11,8 +11,15 @@ Rules the engine can rely on:
   right sample (the take stays in sync with its TimeReference, with a hole, reported).
 - Disk full mid-take: the take is closed valid with the frames that made it, a `disk_full` event
   is raised, the rest of that take's audio is discarded, and the writer keeps running.
-- A failure in the thread itself is kept: `status().error` says it, a `writer_failed` event is
-  raised, and `stop()` raises `TakeWriterError` with it as the cause. Nothing is silent.
+- A take that cannot be opened (disk below its reserve, folder gone or read-only) is an
+  `open_failed` event and `status().open_error` says why until a take opens again: the writer
+  itself carries on, so the next take opens as soon as the cause is gone. A take whose file
+  name already exists is opened under the next free take number (`fallback`), never over it.
+- An unexpected failure in the thread is kept and reported (`status().error`, a
+  `writer_failed` event; the open take is closed with what it had, waiting requests get the
+  error) and the writer starts again on what comes next. Only a writer that keeps failing
+  (`MAX_RESTARTS` in a minute) stops for good, and `stop()` raises `TakeWriterError` with the
+  cause. Nothing is silent.
 
 Event delivery is pull-based (`events()` drains a bounded deque) so the writer never calls into
 engine code and neither side can deadlock the other.
@@ -31,7 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-from stagebox.bwf import (
+from stagebox.takes.bwf import (
     DEFAULT_ALIGN,
     DEFAULT_IXML_RESERVE,
     OS_DISK,
@@ -39,16 +46,20 @@ from stagebox.bwf import (
     DiskFullError,
     TakeDisk,
     TakeError,
+    TakeExistsError,
     TakeFile,
     TakeFormat,
 )
-from stagebox.takemeta import TakeMetadata, TakeMetadataError
+from stagebox.takes.meta import TakeMetadata, TakeMetadataError
 
 log = logging.getLogger(__name__)
 
 DEFAULT_QUEUE_SECONDS = 10.0  # seconds of audio the queue holds through an SSD stall
 DEFAULT_SYNC_INTERVAL = 0.25  # seconds between header updates (at least twice a second)
 DEFAULT_DISK_RESERVE = 256 * 1024 * 1024  # bytes kept free: refuse to open a take below this
+MAX_RESTARTS = 5  # unexpected writer failures in RESTART_WINDOW before it gives up for good
+RESTART_WINDOW = 60.0  # seconds
+MAX_FALLBACKS = 100  # take numbers tried past one whose file already exists
 
 
 class TakeWriterError(RuntimeError):
@@ -78,6 +89,7 @@ class WriterStatus:
     discarded_frames: int  # frames thrown away because no take was open (disk full, failure)
     error: str | None  # the last problem (disk full, overflow, failure); None when all is well
     alive: bool  # the writer thread is running
+    open_error: str | None = None  # why the last take could not be opened (None once one has)
 
 
 class TakeRequest:
@@ -86,6 +98,9 @@ class TakeRequest:
     def __init__(self, path: Path | None) -> None:
         self.path = path
         self.error: BaseException | None = None
+        self.take: int | None = None  # open: the take number used, when a fallback renamed it
+        self.frames = 0  # close: frames of the take on disk
+        self.cut_short: str | None = None  # close: why the take ended before its punch-out
         self._done = threading.Event()
 
     def _finish(self, path: Path | None = None, error: BaseException | None = None) -> None:
@@ -206,6 +221,8 @@ class TakeWriter:
         self._dropped = 0
         self._discarded = 0
         self._error: str | None = None
+        self._open_error: str | None = None
+        self._cut_short: str | None = None  # why the current/last take ended early
 
     # --- engine side: never blocks, never touches the disk --------------------------------
 
@@ -226,21 +243,26 @@ class TakeWriter:
         metadata: TakeMetadata | None = None,
         *,
         sample_format: str = "int",
+        fallback: Callable[[int], tuple[int, Path, TakeMetadata]] | None = None,
     ) -> TakeRequest:
         """Queue the opening of a take; frames written after this call go into it.
 
         The format is checked here (a ValueError at once); the disk checks (the take must not
         exist, free space above the reserve) happen in the writer thread: see the returned
-        request and the `opened`/`open_failed` events.
+        request and the `opened`/`open_failed` events. `fallback(n)` names the n-th take
+        after this one (take number, path, metadata), tried when a name is taken already.
         """
         fmt = TakeFormat(sample_rate, channels, bits, sample_format)
         meta = (metadata or TakeMetadata()).with_file_facts(time_reference=time_reference)
         request = TakeRequest(Path(path))
+        if self._failure is not None:  # stopped for good: nobody would ever answer
+            request._finish(error=TakeWriterError(f"take writer failed: {self._failure}"))
+            return request
         with self._cond:
             self._capacity = int(self.queue_seconds * sample_rate)
             self._channels = channels
             self._in_overflow = False
-            self._queue.append(("open", request, fmt, meta))
+            self._queue.append(("open", request, fmt, meta, fallback))
             self._cond.notify()
         return request
 
@@ -281,6 +303,10 @@ class TakeWriter:
     def close_take(self, *, note: str | None = None, circled: bool | None = None) -> TakeRequest:
         """Queue the end of the take (after all its queued audio); optional iXML note/circle."""
         request = TakeRequest(None)
+        if self._failure is not None:
+            self._channels = 0
+            request._finish(error=TakeWriterError(f"take writer failed: {self._failure}"))
+            return request
         with self._cond:
             self._channels = 0
             self._queue.append(("close", request, note, circled))
@@ -297,6 +323,7 @@ class TakeWriter:
             discarded_frames=self._discarded,
             error=self._error,
             alive=self._thread is not None and self._thread.is_alive(),
+            open_error=self._open_error,
         )
 
     def events(self) -> list[TakeEvent]:
@@ -330,24 +357,43 @@ class TakeWriter:
     # --- the writer thread ------------------------------------------------------------------
 
     def _run(self) -> None:
-        try:
-            self._loop()
-        except BaseException as exc:  # surfaced through status(), events() and stop()
-            with self._cond:
+        failures: list[float] = []  # monotonic times of unexpected failures
+        while True:
+            try:
+                self._loop()
+                return
+            except BaseException as exc:  # surfaced through status(), events() and stop()
+                now = time.monotonic()
+                failures = [t for t in failures if now - t < RESTART_WINDOW] + [now]
+                fatal = len(failures) >= MAX_RESTARTS or not isinstance(exc, Exception)
+                self._fail(exc, fatal)
+                if fatal:
+                    return
+
+    def _fail(self, exc: BaseException, fatal: bool) -> None:
+        """An unexpected failure: report it, close the open take with what it had, answer
+        whoever waits, drop what was queued. `fatal`: the writer stops for good."""
+        with self._cond:
+            if fatal:
                 self._failure = exc
-                pending = self._pending + list(self._queue)
-                self._queue.clear()
-                self._queued_frames = 0
-            self._error = f"take writer failed: {exc!r}"
-            self._events.append(TakeEvent("writer_failed", self._path, self._error))
-            log.exception("take writer failed")
-            self._abandon_take()
+            pending = self._pending + list(self._queue)
+            self._pending = []
+            self._queue.clear()
+            self._queued_frames = 0
+        what = "failed for good" if fatal else "failed and started again"
+        self._error = f"take writer {what}: {exc!r}"
+        self._events.append(TakeEvent("writer_failed", self._path, self._error))
+        log.error("%s", self._error, exc_info=exc)
+        self._abandon_take()
+        for item in pending:
             # Nobody waiting on an open/close may hang: they get the failure.
-            for item in pending:
-                if item[0] in ("open", "close") and not item[1].done():
-                    error = TakeWriterError(f"take writer failed: {exc}")
-                    error.__cause__ = exc
-                    item[1]._finish(error=error)
+            if item[0] in ("open", "close") and not item[1].done():
+                error = TakeWriterError(f"take writer failed: {exc}")
+                error.__cause__ = exc
+                item[1]._finish(error=error)
+            elif item[0] == "stop" and not fatal:  # a stop asked for meanwhile still stops
+                with self._cond:
+                    self._queue.append(item)
 
     def _loop(self) -> None:
         next_sync = time.monotonic() + self.sync_interval
@@ -384,7 +430,13 @@ class TakeWriter:
                 self._sync()
                 next_sync = time.monotonic() + self.sync_interval
 
-    def _open(self, request: TakeRequest, fmt: TakeFormat, meta: TakeMetadata) -> None:
+    def _open(
+        self,
+        request: TakeRequest,
+        fmt: TakeFormat,
+        meta: TakeMetadata,
+        fallback: Callable[[int], tuple[int, Path, TakeMetadata]] | None,
+    ) -> None:
         if self._take is not None:
             self._events.append(
                 TakeEvent("error", self._path, "a take was opened before the last was closed")
@@ -395,22 +447,42 @@ class TakeWriter:
             self._frames_written = 0
             self._dropped = 0
             self._error = None
-        try:
-            self._take = TakeFile(
-                request.path,
-                fmt,
-                meta,
-                disk_reserve_bytes=self.disk_reserve_bytes,
-                **self._file_options,
-            )
-        except (TakeError, TakeMetadataError, ValueError) as exc:
-            self._take = None
-            self._error = str(exc)
-            self._events.append(TakeEvent("open_failed", request.path, str(exc)))
-            request._finish(error=exc)
-            return
-        self._events.append(TakeEvent("opened", request.path, f"recording {request.path.name}"))
-        request._finish(request.path)
+            self._cut_short = None
+        path, tried = request.path, 0
+        while True:
+            try:
+                self._take = TakeFile(
+                    path,
+                    fmt,
+                    meta,
+                    disk_reserve_bytes=self.disk_reserve_bytes,
+                    **self._file_options,
+                )
+                break
+            except TakeExistsError as exc:
+                tried += 1
+                if fallback is None or tried > MAX_FALLBACKS:
+                    return self._open_failed(request, path, exc)
+                taken = path.name
+                request.take, path, meta = fallback(tried)
+                log.warning("%s exists already: recording take %d as %s", taken, request.take, path)
+            except (OSError, TakeMetadataError, ValueError) as exc:
+                # A full disk, a folder gone or read-only: this take is lost (reported), the
+                # writer is not; the next take opens as soon as the cause is gone.
+                return self._open_failed(request, path, exc)
+        with self._cond:
+            self._path = request.path = Path(path)
+        self._open_error = None
+        self._events.append(TakeEvent("opened", self._path, f"recording {self._path.name}"))
+        request._finish(self._path)
+
+    def _open_failed(self, request: TakeRequest, path: Path, exc: BaseException) -> None:
+        self._take = None
+        message = str(exc) if isinstance(exc, TakeError) else f"{path}: cannot open take: {exc}"
+        self._error = self._open_error = message
+        self._events.append(TakeEvent("open_failed", Path(path), message))
+        log.error("%s", message)
+        request._finish(error=exc)
 
     def _write(self, block: np.ndarray | None, silence: int) -> None:
         take = self._take
@@ -439,7 +511,7 @@ class TakeWriter:
         except TakeError as close_exc:
             message += f"; closing it also failed: {close_exc}"
         self._frames_written = take.frames
-        self._error = message
+        self._error = self._cut_short = message
         self._events.append(TakeEvent(kind, take.path, message, take.frames))
         log.error("%s", message)
 
@@ -452,6 +524,7 @@ class TakeWriter:
     def _close(self, request: TakeRequest, note: str | None, circled: bool | None) -> None:
         take = self._take
         if take is None:  # already closed by a failure (reported then), or never opened
+            request.frames, request.cut_short = self._frames_written, self._cut_short
             request._finish(self._path)
             return
         self._take = None
@@ -460,9 +533,10 @@ class TakeWriter:
         except TakeError as exc:
             self._error = str(exc)
             self._events.append(TakeEvent("error", take.path, str(exc), take.frames))
+            request.frames = take.frames
             request._finish(take.path, exc)
             return
-        self._frames_written = take.frames
+        self._frames_written = request.frames = take.frames
         self._events.append(
             TakeEvent("closed", take.path, f"{take.path.name}: {take.frames} frames", take.frames)
         )
@@ -471,6 +545,8 @@ class TakeWriter:
     def _abandon_take(self) -> None:
         take, self._take = self._take, None
         if take is not None:
+            self._frames_written = take.frames
+            self._cut_short = "take writer failed"
             try:
                 take.close()
             except Exception:  # the original failure is what gets reported

@@ -17,24 +17,27 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
-from stagebox.takemeta import TakeMetadata, Track
+from stagebox.takes.meta import TakeMetadata, Track
+from stagebox.timecode import Rate
 
-log = logging.getLogger("stagebox.recorder")
+log = logging.getLogger("stagebox.takes.punch")
 
 
 class TakeSink(Protocol):
-    """Where take audio goes: the take writer thread (stagebox.bwf) or a test's list."""
+    """Where take audio goes: the take writer thread (stagebox.takes.bwf) or a test's list."""
 
-    def open_take(self, take: TakeStart) -> None: ...
+    def open_take(self, take: TakeStart) -> object: ...  # what close_take's outcome needs
 
     def write(self, block: np.ndarray) -> None: ...
 
-    def close_take(self, note: str = "") -> None: ...
+    def close_take(self, note: str = "") -> object: ...
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,10 @@ class TakeStart:
     first_sample: int  # samples: capture position of the take's first sample
     time_reference: int  # samples since midnight of the first sample (BWF TimeReference)
     note: str = ""
+    rate: Rate | None = None  # the timecode rate the take is stamped with (the LTC's, measured)
+    # The file name of the take `n` numbers after this one (a name already taken on disk
+    # moves the take to the next free number; it is never overwritten).
+    rename: Callable[[int], tuple[int, str]] | None = None
 
 
 class RingBuffer:
@@ -114,6 +121,8 @@ class PunchRecorder:
         self.take: TakeStart | None = None
         self._written = 0  # samples: absolute index up to which the open take has been written
         self.frames_written = 0  # samples in the open take so far
+        self.opened: object = None  # the sink's answer to the last opening (a TakeRequest)
+        self.closed: object = None  # and to the last closing
 
     @property
     def recording(self) -> bool:
@@ -126,7 +135,8 @@ class PunchRecorder:
             self._flush(self.ring.end - self.holdback)
 
     def punch_in(self, take: TakeStart) -> str:
-        """Open `take`, starting at its `first_sample`. Returns a note ("" when exact)."""
+        """Open `take`, starting at its `first_sample`. Returns a note ("" when exact); the
+        sink's answer to the opening is kept in `opened`."""
         if self.take is not None:
             raise RuntimeError(f"take {self.take.file} is still open")
         at = take.first_sample
@@ -136,7 +146,7 @@ class PunchRecorder:
             note = f"punch-in {self.ring.start - at} samples late: pre-roll buffer too short"
             log.error("%s: %s", take.file, note)
             at = self.ring.start
-        self.sink.open_take(take)
+        self.opened = self.sink.open_take(take)
         self.take = take
         self._written = at
         self.frames_written = 0
@@ -144,7 +154,8 @@ class PunchRecorder:
         return note
 
     def punch_out(self, at: int, note: str = "") -> int:
-        """Close the open take so that its last sample is `at - 1`. Returns its length."""
+        """Close the open take so that its last sample is `at - 1`. Returns its length; the
+        sink's answer to the closing is kept in `closed`."""
         if self.take is None:
             raise RuntimeError("no take is open")
         if at < self._written:
@@ -155,7 +166,7 @@ class PunchRecorder:
                 self._written,
             )
         self._flush(min(at, self.ring.end))
-        self.sink.close_take(note)
+        self.closed = self.sink.close_take(note)
         length = self.frames_written
         self.take = None
         return length
@@ -170,7 +181,7 @@ class PunchRecorder:
 
 
 class WriterSink:
-    """A `TakeSink` that hands takes to the BWF take writer thread (`stagebox.takewriter`).
+    """A `TakeSink` that hands takes to the BWF take writer thread (`stagebox.takes.writer`).
 
     `backpressure=True` is for replay, which runs faster than real time: instead of letting
     the writer's queue overflow (which in a live run means an SSD stall and a reported gap),
@@ -197,14 +208,14 @@ class WriterSink:
 
     def __init__(
         self,
-        writer,  # stagebox.takewriter.TakeWriter, started
+        writer,  # stagebox.takes.writer.TakeWriter, started
         folder: str,
         *,
         sample_rate: int,
         channels: int,
         bits: int = 24,
         project: str = "",
-        rate=None,  # stagebox.timecode.Rate of the cue sheet, for iXML SPEED
+        rate=None,  # stagebox.timecode.Rate for iXML SPEED when the take does not say
         track_names: tuple[str, ...] = (),
         backpressure: bool = False,
     ) -> None:
@@ -221,24 +232,33 @@ class WriterSink:
         # The writer's request for the latest take closed. The writer works in order, so once
         # it is done every take closed before it is finished on disk too: whoever edits a
         # take's iXML just after its punch-out (circle, note) waits on it, off the audio path.
-        self.last_close = None  # stagebox.takewriter.TakeRequest | None
+        self.last_close = None  # stagebox.takes.writer.TakeRequest | None
 
-    def open_take(self, take: TakeStart) -> None:
-        meta = TakeMetadata(
-            project=self.project,
-            scene=take.cue,
-            take=str(take.take),
-            note=take.note,
-            rate=self.rate,
-            tracks=tuple(Track(name) for name in self.track_names),
-        )
-        self.writer.open_take(
+    def open_take(self, take: TakeStart):
+        """Queue the take's opening; returns the writer's TakeRequest for it."""
+
+        def meta(number: int) -> TakeMetadata:
+            return TakeMetadata(
+                project=self.project,
+                scene=take.cue,
+                take=str(number),
+                note=take.note,
+                rate=take.rate or self.rate,
+                tracks=tuple(Track(name) for name in self.track_names),
+            ).with_file_facts(time_reference=take.time_reference)
+
+        def fallback(n: int) -> tuple[int, Path, TakeMetadata]:
+            number, name = take.rename(n)
+            return number, Path(self.folder) / name, meta(number)
+
+        return self.writer.open_take(
             os.path.join(self.folder, take.file),
             self.sample_rate,
             self.channels,
             self.bits,
             take.time_reference,
-            meta,
+            meta(take.take),
+            fallback=fallback if take.rename is not None else None,
         )
 
     def write(self, block: np.ndarray) -> None:
@@ -247,5 +267,7 @@ class WriterSink:
                 time.sleep(0.001)
         self.writer.write(block)
 
-    def close_take(self, note: str = "") -> None:
+    def close_take(self, note: str = ""):
+        """Queue the take's closing; returns the writer's TakeRequest for it."""
         self.last_close = self.writer.close_take(note=note or None)
+        return self.last_close

@@ -1,0 +1,104 @@
+"""What the service tells: `status` for clients, systemd's STATUS= line, the snapshot the
+display and the front panel draw."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+log = logging.getLogger("stagebox.service")
+
+
+class StatusReport:
+    """Mixed into StageService: the stage as clients, systemd, display and panel see it."""
+
+    def status(self) -> dict:
+        snap = self._latest
+        data = snap.to_dict() if snap else {"timecode": None, "lock": "lost", "mode": None}
+        clock = self.engine.clock if self.engine else None
+        writer = self.writer.status() if self.writer else None
+        data.update(
+            rate=clock.rate.name if clock and clock.rate and clock.locked else None,
+            speed=clock.speed if clock and clock.locked else 0.0,
+            channel_names=self._channel_names(),
+            cue_sheet=str(self.sheet.path) if self.sheet else None,
+            takes_folder=str(self.cfg.takes.folder),
+            uptime=time.monotonic() - self._started,
+            # peak per capture channel over the newest period (the engine keeps its block)
+            levels_dbfs=[float(x) for x in self.engine.levels] if self.engine else [],
+            audio=self._audio_running,
+            writer={
+                "recording": writer.recording if writer else False,
+                "queued_frames": writer.queued_frames if writer else 0,
+                "error": writer.error if writer else None,
+            },
+        )
+        data.pop("clock", None)
+        data.pop("time", None)
+        return data
+
+    def _channel_names(self) -> list[str]:
+        if not self.engine:
+            return []
+        s = self.engine.settings
+        names = []
+        for ch in range(self.backend.capture_channels):
+            if ch == s.ltc_channel:
+                names.append("LTC")
+            elif ch in s.mic_channels:
+                names.append(f"Mic {ch + 1}")
+            else:
+                names.append(f"In {ch + 1}")
+        return names
+
+    def _status_line(self) -> str:
+        snap = self._latest
+        if snap is None:
+            return "starting"
+        tc = snap.timecode_at(snap.sample) if snap.clock else None
+        cue = snap.cue.number if snap.cue else "-"
+        take = f"T{snap.take}" if snap.take else "-"
+        rec = " REC" if snap.recording else ""
+        return f"{snap.mode} {tc or snap.lock} cue {cue} {take}{rec}"
+
+    def _snapshot(self):
+        fit = self.backend.time_map.fit() if self.backend else None
+        snap = self.engine.snapshot(
+            time=fit,
+            disk_seconds_left=self._disk.left if self._disk else None,
+            message=self._message,
+            fault=self.fault.announce(),
+        )
+        self._latest = snap
+        return snap
+
+    def _publish(self, snapshot) -> None:
+        if self.display is not None:
+            self.display.publish(snapshot)
+        if self.panel is not None:
+            self.panel.publish(snapshot)
+
+    def _disk_seconds_left(self) -> float | None:
+        """Recording time left on the takes disk, and whether a take can be created there at
+        all (the record fault's probe). The disk watch's thread calls this, never audio."""
+        from stagebox.service.recordfault import probe_folder
+        from stagebox.takes.bwf import OS_DISK
+        from stagebox.takes.writer import recording_seconds_left
+
+        started = time.monotonic()
+        folder, reserve = self.cfg.takes.folder, self.cfg.takes.disk_reserve_mb * 1_000_000
+        try:
+            free = OS_DISK.free_bytes(str(folder))
+        except OSError:
+            free = 0
+        self.fault.probed(probe_folder(folder, free, reserve), started)
+        if free == 0 and not Path(folder).is_dir():
+            return None
+        return recording_seconds_left(
+            folder,
+            self.backend.sample_rate,
+            len(self.engine.settings.mic_channels),
+            self.cfg.takes.bit_depth,
+            reserve,
+        )
