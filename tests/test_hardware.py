@@ -228,3 +228,18 @@ def test_doctor_bench_figures():
     assert numbers["engine_pct_of_core"] < 25  # a quarter of one core at most on a Pi 4
     assert numbers["decoder_pct_of_core"] < numbers["engine_pct_of_core"]
     assert numbers["frame_ms_p99"] < 1000 / 60  # a frame is drawn within one 60 Hz refresh
+
+
+def test_the_running_service_has_its_memory_locked():
+    pid = _systemctl("show", "-p", "MainPID", "--value", "stagebox.service").stdout.strip()
+    assert pid and pid != "0", "the service is not running"
+    status = Path(f"/proc/{pid}/status").read_text()
+    locked_kb = int(next(ln.split()[1] for ln in status.splitlines() if ln.startswith("VmLck:")))
+    assert locked_kb > 10_000, status  # mlockall took: tens of MB of Python and numpy
+
+
+def test_the_hat_is_the_only_sound_card():
+    # dtparam=audio=off and vc4-kms-v3d,noaudio: no jack, no HDMI card beside the HAT's
+    cards = Path("/proc/asound/cards").read_text()
+    ids = re.findall(r"^\s*\d+\s+\[(\S+)\s*\]", cards, re.M)
+    assert len(ids) == 1, cards
