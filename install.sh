@@ -3,13 +3,17 @@
 #
 # What it does, in order (each step says "changed" or "unchanged"; running it again changes
 # nothing that is already right):
-#   1. Debian packages needed to build and run stagebox (apt-get, only the missing ones)
-#   2. a virtual environment in /opt/stagebox/venv with stagebox[stage,pi] (Pi 5: [stage,pi5])
+#   0. refuses a 32-bit OS (armv7l): stagebox needs 64-bit Raspberry Pi OS
+#   1. Debian packages needed to build and run stagebox, the display's libraries and font
+#      (apt-get, only the missing ones)
+#   2. a virtual environment in /opt/stagebox/venv with stagebox[stage,pi] (rpi-lgpio GPIO)
 #   3. the docs, firmware fragment and pin map in /opt/stagebox
 #   4. the `stagebox` system user and groups (systemd-sysusers) and its folders (systemd-tmpfiles)
+#      and the i2c-dev module at boot (/etc/modules-load.d/stagebox-i2c.conf)
 #   5. the default config at /etc/stagebox/stagebox.toml, never overwriting an existing one
 #   6. the systemd unit, enabled (not started: see the message at the end)
-#   7. the firmware lines for /boot/firmware/config.txt: shown, or appended when you agree
+#   7. the firmware lines of the config's audio HAT for /boot/firmware/config.txt: shown, or
+#      appended when you agree (the stock dtoverlay=vc4-kms-v3d gives way to its ,noaudio form)
 #
 # Options (see --help): --dry-run, --root DIR, --uninstall [--purge], --yes, --no-firmware,
 # --source PATH, --pip-args ARGS, --python PY. Walkthrough: docs/install.md.
@@ -168,8 +172,25 @@ firmware_file() {
     done
 }
 
+# The firmware fragment of the configured audio HAT (audio.hat): firmware/config.txt for the
+# default HiFiBerry DAC+ ADC Pro, firmware/config-<hat>.txt for the others (each with its
+# overlay and the gpio= lines of its own pin map).
+firmware_fragment() {
+    local name="" py=$venv/bin/python
+    if [ -x "$py" ] && [ -f "$config" ]; then
+        name=$("$py" -c 'import sys
+from stagebox.config import ConfigError, load_config
+from stagebox.hats import profile
+try:
+    print(profile(load_config(sys.argv[1]).audio.hat).firmware)
+except ConfigError:
+    pass' "$config" 2>/dev/null) || name=""
+    fi
+    printf '%s' "$here/firmware/${name:-config.txt}"
+}
+
 # The fragment's setting lines (no comments, no blanks), one per line.
-firmware_lines() { grep -vE '^\s*(#|$)' "$here/firmware/config.txt"; }
+firmware_lines() { grep -vE '^\s*(#|$)' "$1"; }
 
 # ----------------------------------------------------------------------------------------
 uninstall_all() {
@@ -190,7 +211,7 @@ uninstall_all() {
 
     step "remove the program, the unit and the system entries"
     local path
-    for path in "$unit" "$sysusers" "$tmpfiles" "$opt"; do
+    for path in "$unit" "$sysusers" "$tmpfiles" "$R/$MODULES_CONF" "$opt"; do
         if [ -e "$path" ]; then
             run rm -rf -- "$path"
             done_changed "removed $path"
@@ -231,13 +252,20 @@ uninstall_all() {
 }
 
 # ----------------------------------------------------------------------------------------
+# Build headers for pyalsaaudio and systemd-python; alsa-utils (arecord -L, alsamixer),
+# i2c-tools (i2cdetect) and rsync (collecting takes) for the engineer. The display: the
+# pygame-ce wheel's SDL loads libgbm, libEGL and libGLESv2 from the system at run time and
+# Mesa's DRI driver draws through them (libgbm1 libegl1 libgles2 libgl1-mesa-dri); the
+# streamer font is DejaVu Sans Bold (fonts-dejavu-core): without it the display process
+# stops at its first frame and restarts every 2 s.
+APT_PACKAGES=(python3-venv python3-dev gcc pkg-config libasound2-dev libsystemd-dev
+              alsa-utils i2c-tools rsync
+              libgbm1 libegl1 libgles2 libgl1-mesa-dri fonts-dejavu-core)
+
 apt_step() {
     step "Debian packages"
-    if [ -n "$R" ]; then done_unchanged "skipped under --root"; return; fi
-    # Build headers for pyalsaaudio and systemd-python; alsa-utils (arecord -L, alsamixer),
-    # i2c-tools (i2cdetect) and rsync (collecting takes) for the engineer.
-    local packages=(python3-venv python3-dev gcc pkg-config libasound2-dev libsystemd-dev
-                    alsa-utils i2c-tools rsync)
+    if [ -n "$R" ]; then done_unchanged "skipped under --root (on the Pi: ${APT_PACKAGES[*]})"; return; fi
+    local packages=("${APT_PACKAGES[@]}")
     local missing=() p
     for p in "${packages[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -260,16 +288,12 @@ source_fingerprint() {
 venv_step() {
     step "Python environment $venv"
     if [ ! -e "$source_path" ]; then echo "install.sh: --source $source_path does not exist" >&2; exit 2; fi
-    # On a Pi 5 the classic RPi.GPIO cannot reach the pins: the `pi5` extra's rpi-lgpio
-    # provides the same module on top of lgpio. Elsewhere (Pi 4 and older) the `pi` extra.
-    local model="" spec
-    if [ -z "$R" ] && [ -r /proc/device-tree/model ]; then model=$(tr -d '\0' </proc/device-tree/model); fi
-    local target=$source_path
+    # The `pi` extra: rpi-lgpio, the RPi.GPIO module on lgpio, on every bookworm Pi (classic
+    # RPi.GPIO cannot add edge detection on kernel 6.6+ and cannot reach a Pi 5's pins). It
+    # must replace a classic RPi.GPIO in the venv: both install the module `RPi`.
+    local spec target=$source_path
     if [ -d "$source_path" ]; then target=$(cd "$source_path" && pwd); fi
-    case "$model" in
-        "Raspberry Pi 5"*) spec=("${target}[stage,pi5]") ;;
-        *) spec=("${target}[stage,pi]") ;;
-    esac
+    spec=("${target}[stage,pi]")
     local want stamp=$venv/.stagebox-install
     want=$(printf '%s\n' "$(source_fingerprint)" "${spec[*]}" "$pip_args" | sha256sum | cut -d' ' -f1)
     if [ -x "$venv/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
@@ -281,10 +305,44 @@ venv_step() {
         fi
         run "$python" -m venv "$venv"
     fi
+    if [ -x "$venv/bin/python" ] && "$venv/bin/python" -m pip show -q RPi.GPIO >/dev/null 2>&1; then
+        run "$venv/bin/python" -m pip uninstall -q -y RPi.GPIO   # an older install's classic RPi.GPIO
+    fi
     # shellcheck disable=SC2086  # pip_args is a list of words on purpose
     run "$venv/bin/python" -m pip install -q --disable-pip-version-check $pip_args "${spec[@]}"
     if [ "$dry_run" = 0 ]; then printf '%s\n' "$want" >"$stamp"; fi
     done_changed "installed ${spec[*]}"
+}
+
+# The I2C bus for the front panel: dtparam=i2c_arm=on is in the firmware lines; the i2c-dev
+# module makes /dev/i2c-1 appear for smbus2 (raspi-config's do_i2c loads it the same way).
+MODULES_CONF=etc/modules-load.d/stagebox-i2c.conf
+i2c_step() {
+    step "I2C device nodes (i2c-dev)"
+    local conf=$R/$MODULES_CONF tmp
+    tmp=$(mktemp)
+    printf '# stagebox: /dev/i2c-N for the front-panel OLED (installed by install.sh)\ni2c-dev\n' >"$tmp"
+    put_file "$tmp" "$conf" 0644
+    rm -f "$tmp"
+    if [ -z "$R" ] && [ "$dry_run" = 0 ] && ! [ -e /sys/module/i2c_dev ]; then
+        modprobe i2c-dev 2>/dev/null || say "   (i2c-dev loads at the next boot)"
+    fi
+}
+
+# stagebox runs on 64-bit Raspberry Pi OS only: pygame-ce publishes no 32-bit ARM wheel (with
+# SDL's KMS/DRM driver) and rpi-lgpio is installed for aarch64. A 32-bit userland on a 64-bit
+# kernel (uname says aarch64) is caught by its 32-bit longs. STAGEBOX_INSTALL_ARCH
+# ("machine/bits") stands in for the machine in tests.
+arch_check() {
+    local arch=${STAGEBOX_INSTALL_ARCH:-$(uname -m)/$(getconf LONG_BIT)}
+    case "$arch" in
+        armv6l/*|armv7l/*|armv8l/*|*/32)
+            echo "install.sh: this is a 32-bit system ($arch): stagebox needs 64-bit Raspberry Pi OS" >&2
+            echo "  (bookworm, arm64). pygame-ce has no 32-bit ARM wheel and the GPIO stack is installed" >&2
+            echo "  for aarch64. Flash 'Raspberry Pi OS Lite (64-bit)' with Raspberry Pi Imager and run" >&2
+            echo "  install.sh again; takes and config can be copied over from this card." >&2
+            exit 1 ;;
+    esac
 }
 
 files_step() {
@@ -379,40 +437,45 @@ unit_step() {
 
 firmware_step() {
     step "firmware settings (config.txt)"
-    local fw missing=() line
+    local fw missing=() line fragment
+    fragment=$(firmware_fragment)
     fw=$(firmware_file)
     if [ -z "$fw" ]; then
         say "   no $R/boot/firmware/config.txt here: on the Pi, append these lines to it:"
-        sed 's/^/     /' "$here/firmware/config.txt"
+        sed 's/^/     /' "$fragment"
         return
     fi
     while IFS= read -r line; do
         grep -qxF "$line" "$fw" || missing+=("$line")
-    done < <(firmware_lines)
+    done < <(firmware_lines "$fragment")
     if [ ${#missing[@]} -eq 0 ]; then done_unchanged "$fw has every stagebox line"; return; fi
     say "   $fw lacks:"
     printf '     %s\n' "${missing[@]}"
-    say "   the lines to append (firmware/README.md explains each):"
-    sed 's/^/     /' "$here/firmware/config.txt"
+    say "   the lines to append ($fragment; firmware/README.md explains each):"
+    sed 's/^/     /' "$fragment"
     if grep -q "^# stagebox: lines for" "$fw"; then
         say "   $fw already has a stagebox block that differs: edit it by hand (not appending twice)"
         return
     fi
     if [ "$firmware" = 1 ] && ask "Append them to $fw now (a backup is kept)?"; then
         run cp -p "$fw" "$fw.stagebox-backup"
-        if [ "$dry_run" = 1 ]; then say "   would append firmware/config.txt to $fw"; changed=$((changed + 1)); return; fi
-        { printf '\n'; cat "$here/firmware/config.txt"; } >>"$fw"
-        done_changed "appended to $fw (backup: $fw.stagebox-backup); reboot to apply"
+        if [ "$dry_run" = 1 ]; then say "   would append firmware/$(basename "$fragment") to $fw"; changed=$((changed + 1)); return; fi
+        # The fragment's vc4-kms-v3d,noaudio line replaces the stock plain one (loaded once).
+        sed -i -E 's/^(dtoverlay=vc4-kms-v3d)[[:space:]]*$/#\1   # stagebox: replaced by vc4-kms-v3d,noaudio below/' "$fw"
+        { printf '\n'; cat "$fragment"; } >>"$fw"
+        done_changed "appended $(basename "$fragment") to $fw (backup: $fw.stagebox-backup); reboot to apply"
     else
         say "   not changed: append them by hand, then reboot"
     fi
 }
 
 install_all() {
+    arch_check
     apt_step
     venv_step
     files_step
     users_step
+    i2c_step
     config_step
     unit_step
     firmware_step

@@ -17,32 +17,14 @@ import argparse
 import platform
 import statistics
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from stagebox.audio.stagefeed import StageFeed  # noqa: E402
-from stagebox.cues.cue import Cue  # noqa: E402
-from stagebox.engine import Engine, EngineSettings  # noqa: E402
-from stagebox.ltc.decoder import LTCDecoder  # noqa: E402
-from stagebox.timecode import RATE_25, Timecode  # noqa: E402
-
-SR = 48000
-
-
-class DiscardSink:
-    """Takes go nowhere: the engine's cost without the writer thread's."""
-
-    def open_take(self, take) -> None:
-        pass
-
-    def write(self, block) -> None:
-        pass
-
-    def close_take(self, note: str = "") -> None:
-        pass
+# The measurement is shared with `stagebox doctor --bench`, so a Pi's own numbers and these
+# are the same code.
+from stagebox.doctor.bench import SR, decoder_cpu_pct, engine_cpu_pct, stage_feed  # noqa: E402
 
 
 def main() -> None:
@@ -52,29 +34,13 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
 
-    cue = Cue("101", Timecode.parse("01:00:10:00", RATE_25), Timecode.parse("01:00:14:00", RATE_25))
-    feed = StageFeed([cue], sample_rate=SR, passes=args.passes, preroll=4.0, postroll=2.0)
-    audio = feed.render_all()
+    feed, audio = stage_feed(passes=args.passes)
     seconds = len(audio) / SR
     n = args.period
     engine_pct, decoder_pct = [], []
     for _ in range(args.repeat):
-        engine = Engine(
-            EngineSettings(SR, feed.ltc_channel, (feed.mic_channel,)),
-            sink=DiscardSink(),
-            cues=[cue],
-            mode="record",
-        )
-        t0 = time.process_time()
-        for pos in range(0, len(audio), n):
-            engine.process(audio[pos : pos + n], pos)
-        engine_pct.append(100 * (time.process_time() - t0) / seconds)
-        decoder = LTCDecoder(SR)
-        ltc = audio[:, feed.ltc_channel].copy()
-        t0 = time.process_time()
-        for pos in range(0, len(ltc), n):
-            decoder.decode(ltc[pos : pos + n], pos)
-        decoder_pct.append(100 * (time.process_time() - t0) / seconds)
+        engine_pct.append(engine_cpu_pct(feed, audio, n))
+        decoder_pct.append(decoder_cpu_pct(audio[:, feed.ltc_channel].copy(), n))
     print(f"machine: {platform.machine()}, Python {sys.version.split()[0]}")
     print(f"feed: {seconds:.1f} s, 2 channels at {SR} Hz, {args.passes} passes; period {n}")
     # The least of the runs is the cost with the least interference from other jobs on a

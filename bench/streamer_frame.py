@@ -17,56 +17,14 @@ import argparse
 import os
 import platform
 import statistics
-import time
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 
-from stagebox.cues.cue import Cue
-from stagebox.display.renderer import StreamerRenderer, import_pygame
+from stagebox.display.renderer import import_pygame
 from stagebox.display.style import StreamerStyle
-from stagebox.snapshot import ClockFit, StageSnapshot
-from stagebox.timecode import RATE_25, Timecode
 
-CUE = Cue(
-    "105",
-    Timecode.parse("01:00:58:00", RATE_25),
-    Timecode.parse("01:01:03:15", RATE_25),
-    character="Detective Hale",
-    dialogue="Mr Carter? Sorry to call so late. It's about your brother.",
-    reel="1",
-    scene="5",
-)
-
-
-def snapshot(mode: str, recording: bool) -> StageSnapshot:
-    return StageSnapshot(
-        sample=0,
-        sample_rate=48000,
-        mode=mode,
-        lock="locked",
-        clock=ClockFit(0.0, 0, 1920.0, RATE_25),
-        cue=CUE,
-        take=7,
-        recording=recording,
-    )
-
-
-def run(style: StreamerStyle, surface, frames: int, full: bool) -> list[float]:
-    """Render `frames` frames from 3 s before TC-in; per-frame times in ms (first excluded)."""
-    renderer = StreamerRenderer(surface.get_size(), style)
-    start = CUE.tc_in.frame_count - 75.0  # 3 s of pre-roll at 25 fps
-    step = 25 / 60  # frames of timecode per 60 Hz refresh
-    times = []
-    for i in range(frames + 1):
-        t = start + i * step
-        in_line = t >= CUE.tc_in.frame_count
-        snap = snapshot("record", in_line)
-        t0 = time.perf_counter()
-        renderer.render(surface, t, CUE, snap, full=full)
-        elapsed = time.perf_counter() - t0
-        if i:  # the first frame builds the caches
-            times.append(1000.0 * elapsed)
-    return times
+# The render loop is shared with `stagebox doctor --bench` (the Pi's own numbers).
+from stagebox.doctor.bench import render_times as run
 
 
 def main() -> None:

@@ -77,3 +77,20 @@ def test_lights_off_uses_the_configured_pin_map(tmp_path, capsys):
     assert main(["lights", "off", "--backend", "sim", "--config", str(config)]) == 0
     out = capsys.readouterr().out
     assert "cue_light (Cue light (booth); GPIO 23, header pin 16" in out
+
+
+def test_lights_off_follows_the_hat_of_the_config(tmp_path, capsys):
+    # A Pisound stage: its lamps are on GPIO 22 and 27 (its overlay holds 17)
+    config = tmp_path / "stagebox.toml"
+    config.write_text(
+        '[audio]\nhat = "pisound"\ncapture_device = "hw:CARD=pisound,DEV=0"\n'
+        'playback_device = "hw:CARD=pisound,DEV=0"\n'
+    )
+    assert main(["lights", "off", "--backend", "sim", "--config", str(config)]) == 0
+    assert "cue_light (Cue light (booth); GPIO 22, header pin 15" in capsys.readouterr().out
+    # the same stage with a bad value elsewhere: still the Pisound's pins, with a warning
+    config.write_text(config.read_text() + "[beeps]\ncount = 40\n")
+    assert main(["lights", "off", "--backend", "sim", "--config", str(config)]) == 0
+    out = capsys.readouterr()
+    assert "GPIO 22, header pin 15" in out.out
+    assert "using the pin map shipped for pisound" in out.err

@@ -39,6 +39,7 @@ def test_values_are_read_and_typed(tmp_path):
         tmp_path,
         """
         [audio]
+        hat = "usb"
         sample_rate = 96000
         capture_channels = 4
         ltc_channel = 4
@@ -259,7 +260,9 @@ def test_sample_rate_accepts_only_the_listed_rates(rate):
 
 @given(st.lists(st.integers(min_value=-3, max_value=70), max_size=5))
 def test_channel_lists_are_checked_against_capture_channels(channels):
-    data = {"audio": {"capture_channels": 8, "ltc_channel": 8, "mic_channels": channels}}
+    data = {
+        "audio": {"hat": "usb", "capture_channels": 8, "ltc_channel": 8, "mic_channels": channels}
+    }
     valid = bool(channels) and all(1 <= c <= 7 for c in channels)
     valid = valid and len(set(channels)) == len(channels)
     if valid:

@@ -6,8 +6,11 @@ import re
 import tomllib
 from pathlib import Path
 
+import pytest
+
 from stagebox.config import Config
 from stagebox.gpio.pinmap import load_pinmap
+from stagebox.hats import PROFILES
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG_TXT = ROOT / "firmware" / "config.txt"
@@ -23,8 +26,12 @@ HEADER_TO_BCM = {
 I2S_PINS = {18, 19, 20, 21}  # PCM clock, frame, data in, data out: the audio HAT's
 
 
-def pins() -> list[dict]:
-    return tomllib.loads(PINMAP.read_text())["pin"]
+def pins(pinmap: Path = PINMAP) -> list[dict]:
+    return tomllib.loads(pinmap.read_text())["pin"]
+
+
+# Each HAT profile: its config.txt fragment and its pin map, which must agree.
+FRAGMENTS = sorted({(p.firmware, p.pinmap) for p in PROFILES.values()})
 
 
 def expand(spec: str) -> list[int]:
@@ -55,10 +62,11 @@ def active_lines(text: str) -> list[str]:
     return [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
 
 
-def test_every_lamp_powers_up_off_and_every_button_pulled():
-    states = gpio_states(CONFIG_TXT.read_text())
+@pytest.mark.parametrize("fragment, pinmap", FRAGMENTS)
+def test_every_lamp_powers_up_off_and_every_button_pulled(fragment, pinmap):
+    states = gpio_states((ROOT / "firmware" / fragment).read_text())
     listed = set()
-    for pin in pins():
+    for pin in pins(ROOT / "hardware" / pinmap):
         bcm = pin["bcm"]
         if pin["function"] == "lamp":
             off_level = "dl" if pin["active"] == "high" else "dh"
@@ -74,20 +82,55 @@ def test_every_lamp_powers_up_off_and_every_button_pulled():
     assert set(states) == listed
 
 
-def test_i2c_pins_are_enabled_by_the_i2c_overlay():
-    lines = active_lines(CONFIG_TXT.read_text())
-    i2c = {p["bcm"] for p in pins() if p["function"] == "i2c"}
+@pytest.mark.parametrize("fragment, pinmap", FRAGMENTS)
+def test_i2c_pins_are_enabled_by_the_i2c_overlay(fragment, pinmap):
+    text = (ROOT / "firmware" / fragment).read_text()
+    lines = active_lines(text)
+    i2c = {p["bcm"] for p in pins(ROOT / "hardware" / pinmap) if p["function"] == "i2c"}
     assert i2c == {2, 3}  # i2c_arm is GPIO 2 (SDA) and 3 (SCL)
     assert "dtparam=i2c_arm=on" in lines
-    assert not i2c & set(gpio_states(CONFIG_TXT.read_text()))
+    assert not i2c & set(gpio_states(text))
 
 
-def test_one_audio_overlay_and_onboard_audio_off():
-    lines = active_lines(CONFIG_TXT.read_text())
+@pytest.mark.parametrize("name", sorted(PROFILES))
+def test_one_audio_overlay_and_onboard_audio_off(name):
+    hat = PROFILES[name]
+    lines = active_lines((ROOT / "firmware" / hat.firmware).read_text())
     overlays = [ln for ln in lines if ln.startswith("dtoverlay=")]
-    assert overlays == ["dtoverlay=hifiberry-dacplusadcpro"]
-    assert "dtparam=audio=off" in lines
+    # the HAT's own overlay (none for USB), and KMS with HDMI audio removed: under the KMS
+    # driver dtparam=audio=off leaves HDMI audio in place, vc4-kms-v3d's noaudio removes it
+    # (raspberrypi/linux arch/arm/boot/dts/overlays/README, vc4-kms-v3d: "noaudio")
+    expected = [f"dtoverlay={hat.dtoverlay}"] if hat.dtoverlay else []
+    assert overlays == [*expected, "dtoverlay=vc4-kms-v3d,noaudio"]
+    assert "dtparam=audio=off" in lines  # the 3.5 mm jack (snd_bcm2835)
     assert lines[0] == "[all]"
+
+
+def test_the_default_fragment_is_the_default_hats():
+    assert PROFILES[Config().audio.hat].firmware == "config.txt"
+    assert PROFILES[Config().audio.hat].pinmap == "pinmap.toml"
+
+
+# The GPIOs each HAT takes, written out here from the overlay sources (raspberrypi/linux,
+# arch/arm/boot/dts/overlays/pisound-overlay.dts: osr-gpios 13 26 16, reset-gpios 12 24,
+# data_available-gpios 25, button-gpios 17, spi0) and the Codec Zero's documentation
+# (raspberrypi/documentation accessories/audio/getting_started.adoc: the on-board button "is
+# pre-wired to GPIO 27"), independently of stagebox.hats.
+HAT_GPIOS = {
+    "pisound": {12, 13, 16, 17, 24, 25, 26, 7, 8, 9, 10, 11},
+    "codec-zero": {27},
+}
+
+
+@pytest.mark.parametrize("name", sorted(PROFILES))
+def test_each_hats_pin_map_keeps_off_its_pins(name):
+    hat = PROFILES[name]
+    assert set(hat.claims) == HAT_GPIOS.get(name, set())
+    used = {p["bcm"] for p in pins(ROOT / "hardware" / hat.pinmap)}
+    assert not used & HAT_GPIOS.get(name, set())
+    # the packaged copy is the same file (a link), so the code reads what the docs show
+    packaged = ROOT / "stagebox" / "data" / hat.pinmap
+    assert packaged.is_symlink() and packaged.resolve() == (ROOT / "hardware" / hat.pinmap)
 
 
 def test_pin_map_header_numbers_and_no_clash_with_the_hat():
@@ -102,10 +145,18 @@ def test_pin_map_header_numbers_and_no_clash_with_the_hat():
         assert pin["direction"] == expected_direction, pin["name"]
 
 
-def test_wiring_table_matches_the_pin_map():
+@pytest.mark.parametrize(
+    "marker, pinmap",
+    [
+        ("", "pinmap.toml"),
+        (" codec-zero", "pinmap-codec-zero.toml"),
+        (" pisound", "pinmap-pisound.toml"),
+    ],
+)
+def test_wiring_table_matches_the_pin_map(marker, pinmap):
     text = (ROOT / "hardware" / "wiring.md").read_text()
-    start = text.index("<!-- pin table -->")
-    end = text.index("<!-- /pin table -->")
+    start = text.index(f"<!-- pin table{marker} -->")
+    end = text.index(f"<!-- /pin table{marker} -->")
     rows = [ln for ln in text[start:end].splitlines() if ln.startswith("|")][2:]
     table = {}
     for row in rows:
@@ -113,15 +164,17 @@ def test_wiring_table_matches_the_pin_map():
         name, bcm, header, function, active, pull = cells[:6]
         table[name] = (int(bcm.removeprefix("GPIO ")), int(header), function, active, pull)
     expected = {
-        p["name"]: (p["bcm"], p["header"], p["function"], p["active"], p["pull"]) for p in pins()
+        p["name"]: (p["bcm"], p["header"], p["function"], p["active"], p["pull"])
+        for p in pins(ROOT / "hardware" / pinmap)
     }
     assert table == expected
 
 
-def test_firmware_comments_name_the_same_pins():
+@pytest.mark.parametrize("fragment, pinmap", FRAGMENTS)
+def test_firmware_comments_name_the_same_pins(fragment, pinmap):
     # the human comments above each gpio= line list the lamps and buttons by name and number
-    text = CONFIG_TXT.read_text()
-    for pin in pins():
+    text = (ROOT / "firmware" / fragment).read_text()
+    for pin in pins(ROOT / "hardware" / pinmap):
         if pin["function"] in ("lamp", "button"):
             assert f"{pin['name']} ({pin['bcm']})" in text, pin["name"]
 
@@ -140,3 +193,17 @@ def test_the_code_reads_the_same_map_and_powers_lamps_up_off():
     for name, pin in code_map.buttons.items():
         assert pin.bcm == by_name[name]["bcm"]
         assert {"up": "pu", "down": "pd", "none": "pn"}[pin.pull] in states[pin.bcm], name
+
+
+def test_the_schematic_names_each_hats_moved_pins():
+    # the schematic's note on the HAT pin maps names every lamp and button GPIO they use
+    svg = (ROOT / "hardware" / "schematic.svg").read_text()
+    note = " ".join(re.findall(r">(HAT pin maps:[^<]*|buttons [^<]*pinmap-\*\.toml\.)<", svg))
+    for name in ("codec-zero", "pisound"):
+        moved = {
+            p["bcm"]
+            for p in pins(ROOT / "hardware" / PROFILES[name].pinmap)
+            if p["function"] != "i2c"
+        } - {p["bcm"] for p in pins()}
+        for bcm in moved:
+            assert re.search(rf"\b{bcm}\b", note), (name, bcm)

@@ -119,3 +119,36 @@ def test_off_a_pi_the_backend_says_why(monkeypatch, tmp_path):
     monkeypatch.syspath_prepend(str(tmp_path))
     with pytest.raises(BackendUnavailable, match="cannot run here: This module can only be run"):
         open_backend("rpigpio")
+
+
+# -- kernel 6.6+: classic RPi.GPIO cannot add edge detection ----------------------------------
+
+
+def test_a_button_that_cannot_be_watched_leaves_the_stage_running_without_buttons(gpio, caplog):
+    from stagebox.gpio.buttons import start_buttons
+
+    # What classic RPi.GPIO raises on kernel 6.6+ (raspberrypi/linux#6037, gpiozero#1136).
+    def refuse(channel, edge, callback=None, bouncetime=None):
+        if channel == 13:
+            raise RuntimeError("Failed to add edge detection")
+        gpio.calls.append(("add_event_detect", channel, edge, bouncetime))
+
+    gpio.add_event_detect = refuse
+    pinmap = load_pinmap()
+    backend = open_backend("rpigpio")
+    lamps = Lamps(backend, pinmap)
+    with caplog.at_level("ERROR", logger="stagebox.gpio"):
+        assert start_buttons(backend, pinmap, print) is None
+    assert caplog.messages == [
+        "buttons (rpigpio): GPIO 13 (rehearse): cannot watch for presses: Failed to add edge "
+        "detection; carrying on without buttons"
+    ]
+    # the buttons claimed before it are handed back, the failed one too; lamps still switch
+    watched = [c[1] for c in gpio.calls if c[0] == "add_event_detect"]
+    assert watched == [5, 6]
+    assert [c[1] for c in gpio.calls if c[0] == "remove"] == [5, 6]
+    assert {c[1] for c in gpio.calls if c[0] == "cleanup"} == {(13,), (5,), (6,)}
+    lamps.set("record_light", True)
+    assert gpio.levels[27] == gpio.HIGH
+    backend.close()
+    assert not any(c == ("cleanup", (5,)) for c in gpio.calls[-2:])

@@ -4,11 +4,14 @@ Run them on the Pi with the stage wired (lamps, buttons, front-panel OLED, audio
 monitor), after `sudo ./install.sh` and a reboot, with `pytest -m hardware`. Everywhere else
 (laptops, CI) each is skipped with its reason: the same code paths run there against the
 simulated backends. Set STAGEBOX_AUDIO_DEVICE to the card's ALSA name if it is not a
-HiFiBerry DAC+ ADC. The lamp tests switch the real lamps briefly.
+HiFiBerry DAC+ ADC. The lamp tests switch the real lamps briefly. The doctor test stops and
+restarts the service (run as root); with the DAW playing LTC set STAGEBOX_LTC=1 so that
+doctor's LTC check is part of it.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -23,6 +26,7 @@ from stagebox.audio.alsa import AlsaBackend
 from stagebox.config import load_config
 from stagebox.display.kmsdrm import connected_problem, connector_states
 from stagebox.gpio.pinmap import load_pinmap
+from stagebox.hats import pinmap_path
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -46,7 +50,7 @@ def test_rpigpio_lamps_follow_their_active_level():
     from stagebox.gpio.backend import open_backend
     from stagebox.gpio.lamps import Lamps
 
-    pinmap = load_pinmap()
+    pinmap = load_pinmap(pinmap_path(load_config()))
     backend = open_backend("rpigpio")
     try:
         lamps = Lamps(backend, pinmap)
@@ -65,7 +69,7 @@ def test_rpigpio_buttons_rest_released():
     from stagebox.gpio.backend import open_backend
     from stagebox.gpio.buttons import Buttons
 
-    pinmap = load_pinmap()
+    pinmap = load_pinmap(pinmap_path(load_config()))
     backend = open_backend("rpigpio")
     try:
         Buttons(backend, pinmap, print)
@@ -77,9 +81,9 @@ def test_rpigpio_buttons_rest_released():
 
 def test_oled_on_real_i2c():
     from stagebox.panel.framebuffer import Framebuffer
-    from stagebox.panel.ssd1306 import SSD1306
+    from stagebox.panel.ssd1306 import OLED
 
-    device = SSD1306()
+    device = OLED(controller=load_config().panel.controller)  # SSD1306 or SH1106
     device.open()
     fb = Framebuffer()
     fb.draw_text(0, 0, "STAGEBOX HW TEST", scale=1)
@@ -148,7 +152,7 @@ def test_firmware_lines_are_in_the_boot_config():
 def test_pins_are_in_their_power_on_state():
     if shutil.which("pinctrl") is None:
         pytest.fail("pinctrl (Raspberry Pi OS bookworm's raspi-utils) is missing")
-    pinmap = load_pinmap()
+    pinmap = load_pinmap(pinmap_path(load_config()))
     for pin in pinmap.buttons.values():
         out = subprocess.run(["pinctrl", "get", str(pin.bcm)], capture_output=True, text=True)
         assert " ip " in out.stdout and " pu " in out.stdout, out.stdout
@@ -167,3 +171,75 @@ def test_configured_capture_device_exists():
     assert card, cfg.audio.capture_device
     cards = Path("/proc/asound/cards").read_text()
     assert f"[{card[1]}]" in cards.replace(" ", ""), cards
+
+
+# -- The installed service on the real GPIO stack, and stagebox doctor -------------------------
+VENV_BIN = Path("/opt/stagebox/venv/bin")
+
+
+def _systemctl(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["systemctl", *args], capture_output=True, text=True)
+
+
+def test_installed_service_runs_on_rpi_lgpio():
+    if not INSTALLED:
+        pytest.fail("stagebox is not installed: run sudo ./install.sh first")
+    versions = subprocess.run(
+        [str(VENV_BIN / "python"), "-c",
+         "from importlib.metadata import version as v\n"
+         "import RPi.GPIO\n"
+         "print(v('rpi-lgpio'))"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert versions.returncode == 0, versions.stderr  # RPi.GPIO imports: rpi-lgpio under it
+    assert _systemctl("is-active", "stagebox.service").stdout.strip() == "active"
+    log = subprocess.run(
+        ["journalctl", "-u", "stagebox", "-b", "--no-pager", "-o", "cat"],
+        capture_output=True, text=True,
+    ).stdout  # fmt: skip
+    assert "cannot start" not in log and "carrying on without buttons" not in log, log[-2000:]
+    # lgpio made its notification pipe in the unit's writable working directory
+    assert list(Path("/run/stagebox").glob(".lgd-nfy*")), "lgpio has no pipe in /run/stagebox"
+
+
+def _doctor(*args: str) -> dict:
+    out = subprocess.run(
+        [str(VENV_BIN / "stagebox"), "doctor", "--json", *args], capture_output=True, text=True
+    )
+    return json.loads(out.stdout)
+
+
+def test_doctor_passes_on_the_stage():
+    if os.geteuid() != 0:
+        pytest.skip("stops and restarts the service: run the hardware tests as root")
+    _systemctl("stop", "stagebox.service")
+    try:
+        skip = "latency,buttons" + ("" if os.environ.get("STAGEBOX_LTC") else ",ltc")
+        report = _doctor("--skip", skip, "--disk-mb", "64")
+    finally:
+        _systemctl("start", "stagebox.service")
+    failed = [r for r in report["results"] if r["status"] == "FAIL"]
+    assert not failed, failed
+
+
+def test_doctor_bench_figures():
+    numbers = _doctor("--bench")
+    assert numbers["machine"] == "aarch64"
+    assert numbers["engine_pct_of_core"] < 25  # a quarter of one core at most on a Pi 4
+    assert numbers["decoder_pct_of_core"] < numbers["engine_pct_of_core"]
+    assert numbers["frame_ms_p99"] < 1000 / 60  # a frame is drawn within one 60 Hz refresh
+
+
+def test_the_running_service_has_its_memory_locked():
+    pid = _systemctl("show", "-p", "MainPID", "--value", "stagebox.service").stdout.strip()
+    assert pid and pid != "0", "the service is not running"
+    status = Path(f"/proc/{pid}/status").read_text()
+    locked_kb = int(next(ln.split()[1] for ln in status.splitlines() if ln.startswith("VmLck:")))
+    assert locked_kb > 10_000, status  # mlockall took: tens of MB of Python and numpy
+
+
+def test_the_hat_is_the_only_sound_card():
+    # dtparam=audio=off and vc4-kms-v3d,noaudio: no jack, no HDMI card beside the HAT's
+    cards = Path("/proc/asound/cards").read_text()
+    ids = re.findall(r"^\s*\d+\s+\[(\S+)\s*\]", cards, re.M)
+    assert len(ids) == 1, cards

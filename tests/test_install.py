@@ -47,11 +47,14 @@ def wheel(tmp_path_factory) -> Path:
     return whl
 
 
-def install(root: Path, *args: str, wheel: Path | None = None) -> subprocess.CompletedProcess:
+def install(
+    root: Path, *args: str, wheel: Path | None = None, arch: str = "aarch64/64"
+) -> subprocess.CompletedProcess:
     cmd = ["bash", str(INSTALL), "--root", str(root), *args]
     if wheel is not None:
         cmd += ["--source", str(wheel), "--pip-args", "--no-index --no-deps"]
-    return subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    env = {**os.environ, "STAGEBOX_INSTALL_ARCH": arch}  # the Pi's, whatever runs the test
+    return subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL, env=env)
 
 
 def snapshot(root: Path) -> dict[str, tuple]:
@@ -136,10 +139,22 @@ def test_install_puts_everything_in_place(installed):
     )  # fmt: skip
     assert check.returncode == 0 and check.stdout.strip() == "48000", check.stderr
     assert (root / "opt/stagebox/hardware/pinmap.toml").is_file()
+    # /dev/i2c-N for the front panel at every boot
+    modules = (root / "etc/modules-load.d/stagebox-i2c.conf").read_text()
+    assert "i2c-dev" in [ln.strip() for ln in modules.splitlines()]
     assert (root / "opt/stagebox/docs/install.md").is_file()
     # the firmware lines appended once after the stock ones, with a backup of the original
     fw = (root / "boot/firmware/config.txt").read_text()
-    assert fw.startswith(STOCK_CONFIG_TXT)
+    lines = fw.splitlines()
+    # the stock KMS line gives way to its noaudio form (HDMI audio off, the overlay once)
+    assert lines[:3] == [
+        "# Raspberry Pi OS",
+        "#dtoverlay=vc4-kms-v3d   # stagebox: replaced by vc4-kms-v3d,noaudio below",
+        "[all]",
+    ]
+    assert [ln for ln in lines if ln.startswith("dtoverlay=vc4")] == [
+        "dtoverlay=vc4-kms-v3d,noaudio"
+    ]
     assert fw.count("dtoverlay=hifiberry-dacplusadcpro") == 1
     assert "gpio=17,27,22=op,dl" in fw
     assert (root / "boot/firmware/config.txt.stagebox-backup").read_text() == STOCK_CONFIG_TXT
@@ -212,3 +227,41 @@ def test_installer_is_shellcheck_clean():
         pytest.fail("shellcheck is missing: run .ci/setup (Debian package shellcheck)")
     result = subprocess.run(["shellcheck", str(INSTALL)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout
+
+
+def test_the_firmware_lines_follow_the_configured_hat(tmp_path, wheel):
+    root = new_root(tmp_path)
+    config = root / "etc/stagebox/stagebox.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text(
+        '[audio]\nhat = "pisound"\ncapture_device = "hw:CARD=pisound,DEV=0"\n'
+        'playback_device = "hw:CARD=pisound,DEV=0"\n'
+    )
+    result = install(root, "--yes", wheel=wheel)
+    assert result.returncode == 0, result.stdout + result.stderr
+    fw = (root / "boot/firmware/config.txt").read_text()
+    active = [ln for ln in fw.splitlines() if ln and not ln.startswith("#")]
+    assert "dtoverlay=pisound" in active and "dtoverlay=hifiberry-dacplusadcpro" not in fw
+    # the Pisound's pin map: lamps on 22 and 27, buttons clear of the HAT's 12, 13, 16, 26
+    assert "gpio=22,27=op,dl" in active and "gpio=4,5,6,23=ip,pu" in active
+
+
+@pytest.mark.parametrize("arch", ["armv7l/32", "aarch64/32"])
+def test_a_32_bit_os_is_refused_before_anything_changes(tmp_path, arch):
+    # armv7l: 32-bit Pi OS; aarch64/32: its 64-bit kernel with the 32-bit userland
+    root = new_root(tmp_path)
+    before = snapshot(root)
+    result = install(root, "--yes", arch=arch)
+    assert result.returncode == 1
+    assert f"this is a 32-bit system ({arch}): stagebox needs 64-bit Raspberry Pi OS" in (
+        result.stderr
+    )
+    assert snapshot(root) == before
+
+
+def test_the_pi_gets_the_display_libraries_and_the_streamer_font(tmp_path, wheel):
+    result = install(new_root(tmp_path), "--dry-run", wheel=wheel)
+    apt = next(ln for ln in result.stdout.splitlines() if "skipped under --root" in ln)
+    # pygame-ce's SDL loads these from the system; the streamer draws in DejaVu Sans Bold
+    for package in ("libgbm1", "libegl1", "libgles2", "libgl1-mesa-dri", "fonts-dejavu-core"):
+        assert package in apt.rstrip(")").split(), package

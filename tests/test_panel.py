@@ -254,3 +254,40 @@ def test_sim_panel_text():
     panel.step(T0)
     rows = device.to_text().splitlines()
     assert len(rows) == 64 and all(len(r) == 128 for r in rows)
+
+
+# -- SH1106 (1.3-inch modules): the same class, its own command set ---------------------------
+
+
+def test_sh1106_shows_the_frame_at_its_column_offset():
+    from sh1106_emulator import FakeSH1106Bus
+
+    from stagebox.panel.panel import open_panel_device
+    from stagebox.panel.ssd1306 import OLED
+
+    bus = FakeSH1106Bus()
+    device = OLED(bus=bus, controller="sh1106")
+    fb = Framebuffer()
+    fb.draw_text(0, 0, "01:02:03:04", scale=2)
+    fb.fill_rect(0, 63, 128, 1)  # the bottom row, first to last column
+    device.open()
+    assert bus.on and bus.commands[0] == (0xAE,) and bus.commands[-1] == (0xAF,)
+    assert (0xAD, 0x8B) in bus.commands  # its DC-DC converter, not the SSD1306 charge pump
+    assert device.show(fb) == 8 * 128
+    assert np.array_equal(bus.image(), fb.pixels)
+    # RAM columns 0, 1, 130 and 131 are off the glass and never written
+    assert not bus.ram[:, [0, 1, 130, 131]].any()
+    # a change is sent as that page alone, from its first changed column
+    fb.fill_rect(40, 20, 3, 1)
+    start = len(bus.transactions)
+    assert device.show(fb) == 3
+    assert bus.transactions[start][2] == bytes([0xB0 | 2, (40 + 2) & 0x0F, 0x10 | (42 >> 4)])
+    assert np.array_equal(bus.image(), fb.pixels)
+    assert open_panel_device("sh1106").controller.name == "sh1106"
+
+
+def test_the_ssd1306_command_set_is_garbage_to_an_sh1106():
+    from sh1106_emulator import FakeSH1106Bus
+
+    with pytest.raises(AssertionError, match="is not an SH1106 command"):
+        SSD1306(bus=FakeSH1106Bus()).open()

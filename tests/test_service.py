@@ -599,3 +599,30 @@ def test_audio_ending_mid_take_closes_it_and_darkens_the_lamps_at_once(tmp_path)
         thread.join(5)
     [record] = TakeLog(tmp_path / "takes").takes()
     assert record.frames == cut - tc_in and "audio feed ended" in record.full_note
+
+
+def test_buttons_that_cannot_be_set_up_leave_the_service_running(tmp_path, monkeypatch, caplog):
+    from stagebox.gpio import sim
+    from stagebox.gpio.backend import GPIOError
+
+    claim = sim.Backend.claim_input
+
+    def refuse_circle(self, pin, on_edge):
+        if pin.name == "circle":
+            raise GPIOError(f"GPIO {pin.bcm} ({pin.name}): cannot watch for presses: busy")
+        claim(self, pin, on_edge)
+
+    monkeypatch.setattr(sim.Backend, "claim_input", refuse_circle)
+    with caplog.at_level("ERROR", logger="stagebox.gpio"):
+        service, thread, result = _idle_service(tmp_path, **{"buttons.enabled": True})
+    try:
+        assert service.buttons is None
+        assert "buttons (sim): GPIO 26 (circle): cannot watch for presses: busy" in caplog.text
+        # no button is left half-claimed; the lamps work
+        assert not any(p.direction == "in" for p in service.gpio.pins.values())
+        service.lamps.set("cue_light", True)
+        assert service.gpio.lit("cue_light")
+    finally:
+        service.stop()
+        thread.join(5)
+    assert result == [0]

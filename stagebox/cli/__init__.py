@@ -31,6 +31,7 @@ COMMANDS = [
     "cue",
     "mode",
     "report",
+    "doctor",
 ]
 
 

@@ -67,21 +67,40 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _configured_pinmap(args: argparse.Namespace) -> str | None:
-    """The pin map the service uses: `--pinmap`, else the config's `[lights] pinmap`.
+    """The pin map the service uses: `--pinmap`, else the config's `[lights] pinmap`, else
+    the default pin map of the config's audio HAT (`audio.hat`).
 
     `lights off` runs after the service stopped, possibly because its config is bad: then the
-    shipped pin map is used, with a warning, rather than leaving the lamps as they were.
+    pin map shipped for the HAT the file names (when it names a known one) is used, with a
+    warning, rather than leaving the lamps as they were; on a Pisound the default map's pins
+    are the HAT's own.
     """
     if args.pinmap:
         return args.pinmap
     from stagebox.config import ConfigError, load_config
+    from stagebox.config.loader import config_path
+    from stagebox.hats import DEFAULT_HAT, PROFILES, default_pinmap_path, pinmap_path
 
     try:
         cfg = load_config(args.config)
     except ConfigError as exc:
-        print(f"warning: {exc}\nusing the shipped pin map", file=sys.stderr)
+        hat = _hat_named_in(config_path(args.config)[0])
+        hat = hat if hat in PROFILES else DEFAULT_HAT
+        shipped = default_pinmap_path(hat)
+        print(f"warning: {exc}\nusing the pin map shipped for {hat}: {shipped}", file=sys.stderr)
+        return str(shipped)
+    return str(pinmap_path(cfg))
+
+
+def _hat_named_in(path) -> str | None:
+    """`[audio] hat` as written in a config file that may be invalid elsewhere."""
+    import tomllib
+
+    try:
+        hat = tomllib.loads(path.read_text(encoding="utf-8")).get("audio", {}).get("hat")
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, AttributeError):
         return None
-    return str(cfg.lights.pinmap) if cfg.lights.pinmap else None
+    return hat if isinstance(hat, str) else None
 
 
 def _open(args: argparse.Namespace) -> tuple[PinMap, GPIOBackend]:

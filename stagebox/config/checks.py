@@ -21,6 +21,40 @@ def _missing(channels, key: str, opened: int, kind: str):
             )
 
 
+def _hat_checks(cfg: Config):
+    """The HAT profile against the audio device, its channels and the pin map."""
+    from stagebox.gpio.pinmap import PinMapError, load_pinmap
+    from stagebox.hats import card_of, clashes, pinmap_path, profile
+
+    audio = cfg.audio
+    hat = profile(audio.hat)
+    # The card and its channels matter to the ALSA backend; the simulator has its own.
+    for key in ("capture_device", "playback_device") if audio.backend == "alsa" else ():
+        card = card_of(getattr(audio, key))
+        if hat.card is not None and card is not None and card != hat.card:
+            yield (
+                (f"audio.{key}", "audio.hat"),
+                f"names ALSA card {card!r} but the {hat.title} (audio.hat = {hat.name!r}) is "
+                f"card {hat.card!r}: hw:CARD={hat.card},DEV=0",
+            )
+    for kind in ("capture", "playback"):
+        has = getattr(hat, f"{kind}_channels")
+        opened = getattr(audio, f"{kind}_channels")
+        if audio.backend == "alsa" and has is not None and opened > has:
+            yield (
+                (f"audio.{kind}_channels", "audio.hat"),
+                f"{opened} channels but the {hat.title} has {has} {kind} channels",
+            )
+    try:
+        pinmap = load_pinmap(pinmap_path(cfg))
+    except PinMapError as exc:
+        yield (("lights.pinmap",), str(exc))
+        return
+    key = "lights.pinmap" if cfg.lights.pinmap else "audio.hat"
+    for clash in clashes(hat, pinmap):
+        yield ((key, "audio.hat", "lights.pinmap"), f"pin clash: {clash}")
+
+
 def cross_checks(cfg: Config) -> Iterator[tuple[tuple[str, ...], str]]:
     """Yield (keys involved, reason) for each clash; the first key is where it is reported."""
     audio = cfg.audio
@@ -66,6 +100,8 @@ def cross_checks(cfg: Config) -> Iterator[tuple[tuple[str, ...], str]]:
             f"a {display.streamer_seconds:g} s streamer starts before the cue's pre-roll "
             f"(stage.preroll_seconds = {stage.preroll_seconds:g})",
         )
+
+    yield from _hat_checks(cfg)
 
     buttons = cfg.buttons
     if buttons.enabled and buttons.long_press_ms <= buttons.debounce_ms:

@@ -51,6 +51,19 @@ class AudioConfig:
         "alsa",
         "alsa: the audio HAT or interface; sim: a WAV file or generated LTC, no sound card",
     )
+    hat: str = setting(
+        Choice(
+            "hifiberry-dacplusadcpro",
+            "hifiberry-dacplusadc",
+            "codec-zero",
+            "pisound",
+            "usb",
+            "none",
+        ),
+        "hifiberry-dacplusadcpro",
+        "the audio HAT: its overlay, ALSA card, channels, the GPIOs it claims and its default "
+        "pin map (docs/audio.md)",
+    )
     capture_device: str = setting(
         String(allow_empty=False),
         "hw:CARD=sndrpihifiberry,DEV=0",
@@ -322,9 +335,14 @@ class ButtonsConfig:
 
 @dataclass(frozen=True)
 class PanelConfig:
-    """Front-panel status display (SSD1306-class 128x64 OLED on I2C)."""
+    """Front-panel status display (a 128x64 OLED on I2C: SSD1306 or SH1106)."""
 
     enabled: bool = setting(Boolean(), False, "drive the front-panel OLED")
+    controller: str = setting(
+        Choice("ssd1306", "sh1106"),
+        "ssd1306",
+        "the OLED's controller: ssd1306 (0.96-inch modules) or sh1106 (most 1.3-inch ones)",
+    )
     i2c_bus: int = setting(Integer(minimum=0, maximum=31), 1, "I2C bus number (/dev/i2c-N)")
     address: int = setting(
         Integer(minimum=0x03, maximum=0x77, hex=True), 0x3C, "7-bit I2C address (0x3c or 0x3d)"

@@ -14,6 +14,8 @@ A backend must implement:
   and `time.monotonic()` taken as close to the edge as the backend can. The callback must be
   cheap (it only queues the edge).
 - `read(pin)`: the present level of an input or output.
+- `release_input(pin)`: stop edge callbacks on an input claimed before (the buttons hand
+  back the inputs they claimed when one of them cannot be set up).
 - `close()`: stop edge callbacks and release inputs. Outputs keep driving their last level
   (the lamps above switch themselves off first): an output handed back as an input would float
   and could light a relay.
@@ -62,6 +64,9 @@ class GPIOBackend(ABC):
 
     @abstractmethod
     def read(self, pin: Pin) -> bool: ...
+
+    @abstractmethod
+    def release_input(self, pin: Pin) -> None: ...
 
     @abstractmethod
     def close(self) -> None: ...

@@ -243,12 +243,19 @@ class Buttons:
         self._thread: threading.Thread | None = None
         self.error: BaseException | None = None
         self.debouncers: dict[str, Debouncer] = {}
+        claimed = []
         for name, pin in pinmap.buttons.items():
             action = actions.get(name)
             if action is None:
                 log.info("button %s is wired but has no command: ignored", name)
                 continue
-            backend.claim_input(pin, self._edge_callback(name, pin))
+            try:
+                backend.claim_input(pin, self._edge_callback(name, pin))
+            except GPIOError:
+                for other in claimed:  # all buttons or none: hand back the ones claimed
+                    backend.release_input(other)
+                raise
+            claimed.append(pin)
             held = pin.is_on(backend.read(pin))
             if held:
                 log.warning("button %s reads pressed at start: stuck, or wired wrong?", name)
@@ -354,3 +361,21 @@ class Buttons:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def start_buttons(
+    backend: GPIOBackend, pinmap: PinMap, submit: Callable[[str], object], **settings
+) -> Buttons | None:
+    """The running buttons, or None when they cannot be set up: the stage goes on without.
+
+    A button that cannot be watched (the GPIO library refuses edge detection, a pin is held
+    by another program) is reported on the `stagebox.gpio` logger the way a lamp's failure is,
+    `buttons (<backend>): GPIO 5 (record): cannot watch for presses: <why>`, and none of the
+    buttons is claimed: the lamps, the take recording and the control socket keep working,
+    and the crew drives the stage from `stagebox mode|cue|take` until the fault is mended.
+    """
+    try:
+        return Buttons(backend, pinmap, submit, **settings).start()
+    except GPIOError as exc:
+        log.error("buttons (%s): %s; carrying on without buttons", backend.name or "gpio", exc)
+        return None

@@ -1,12 +1,16 @@
-"""The real GPIO backend: the RPi.GPIO API.
+"""The real GPIO backend: the RPi.GPIO API, provided by `rpi-lgpio` on every bookworm Pi.
 
-On a Pi 4 and earlier this is the `RPi.GPIO` package. On a Pi 5 RPi.GPIO cannot reach the
-pins (they sit behind the RP1 chip); install `rpi-lgpio` instead, which provides the same
-`RPi.GPIO` module on top of lgpio and /dev/gpiochip (uninstall RPi.GPIO first: both install the
-module `RPi`). Either way this backend's code is the same.
+rpi-lgpio provides the `RPi.GPIO` module on top of lgpio and /dev/gpiochip*. It is the one to
+install on every Pi running Raspberry Pi OS bookworm (the `pi` extra): the classic RPi.GPIO
+package cannot set up edge detection on kernel 6.6 and later (raspberrypi/linux#6037,
+gpiozero#1136: `add_event_detect` fails with "Failed to add edge detection"), so the crew's
+buttons would not work on a current Pi 4, and it cannot reach a Pi 5's pins at all (they sit
+behind the RP1 chip). Both packages install the module `RPi`: uninstall RPi.GPIO first.
+This backend's code is the same on either.
 
 `import RPi.GPIO` raises RuntimeError off a Pi ("This module can only be run on a Raspberry
-Pi!"), so it is imported here, when the backend is opened, and never at package import time.
+Pi!", rpi-lgpio when /proc/device-tree/system/linux,revision cannot be read), so it is
+imported here, when the backend is opened, and never at package import time.
 
 Edges: `add_event_detect(BOTH)` calls back on RPi.GPIO's own thread; the callback stamps
 `time.monotonic()` and reads the level at once, and the buttons' debouncer sorts out bounces
@@ -29,8 +33,8 @@ def _import_gpio():
         import RPi.GPIO as GPIO
     except ImportError as exc:
         raise BackendUnavailable(
-            "GPIO backend 'rpigpio' needs the RPi.GPIO module: pip install RPi.GPIO "
-            f"(Pi 4 and earlier) or rpi-lgpio (Pi 5) ({exc})"
+            "GPIO backend 'rpigpio' needs the RPi.GPIO module: pip install rpi-lgpio "
+            f"(every Pi on bookworm; `stagebox[pi]`) ({exc})"
         ) from None
     except RuntimeError as exc:
         # RPi.GPIO refuses to load off a Pi, or without access to /dev/gpiomem.
@@ -82,6 +86,9 @@ class Backend(GPIOBackend):
             g.setup(pin.bcm, g.IN, pull_up_down=pull)
             g.add_event_detect(pin.bcm, g.BOTH, callback=edge)
         except (RuntimeError, OSError, ValueError) as exc:
+            # Hand the pin back: set up as an input but without edges it would do nothing.
+            with contextlib.suppress(RuntimeError, OSError, ValueError):
+                g.cleanup([pin.bcm])
             raise self._fail(pin, "watch for presses", exc) from None
         self._inputs.append(pin.bcm)
 
@@ -90,6 +97,16 @@ class Backend(GPIOBackend):
             return bool(self._gpio.input(pin.bcm))
         except (RuntimeError, OSError, ValueError) as exc:
             raise self._fail(pin, "read", exc) from None
+
+    def release_input(self, pin: Pin) -> None:
+        g = self._gpio
+        if pin.bcm not in self._inputs:
+            return
+        with contextlib.suppress(RuntimeError, OSError, ValueError):
+            g.remove_event_detect(pin.bcm)
+        with contextlib.suppress(RuntimeError, OSError, ValueError):
+            g.cleanup([pin.bcm])
+        self._inputs.remove(pin.bcm)
 
     def close(self) -> None:
         g = self._gpio

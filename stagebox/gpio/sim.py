@@ -61,6 +61,12 @@ class Backend(GPIOBackend):
         with self._lock:
             return self._get(pin.name).level
 
+    def release_input(self, pin: Pin) -> None:
+        with self._lock:
+            sim = self.pins.pop(pin.name, None)
+            if sim is not None:
+                sim.on_edge = None
+
     def close(self) -> None:
         with self._lock:
             for sim in self.pins.values():

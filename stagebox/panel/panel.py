@@ -15,18 +15,18 @@ import time
 from collections.abc import Callable
 
 from stagebox.panel import layout
-from stagebox.panel.ssd1306 import DEFAULT_ADDRESS, DEFAULT_BUS, SSD1306, PanelError
+from stagebox.panel.ssd1306 import CONTROLLERS, DEFAULT_ADDRESS, DEFAULT_BUS, OLED, PanelError
 from stagebox.snapshot import StageSnapshot
 
 log = logging.getLogger("stagebox.panel")
 
-DEVICES = ("ssd1306", "sim")
+DEVICES = (*CONTROLLERS, "sim")
 
 
 def open_panel_device(name: str, bus_number: int = DEFAULT_BUS, address: int = DEFAULT_ADDRESS):
-    """The panel device called `name`: "ssd1306" (real, I2C) or "sim". No fallback."""
-    if name == "ssd1306":
-        return SSD1306(bus_number=bus_number, address=address)
+    """The panel device called `name`: "ssd1306" or "sh1106" (real, I2C) or "sim". No fallback."""
+    if name in CONTROLLERS:
+        return OLED(bus_number=bus_number, address=address, controller=name)
     if name == "sim":
         from stagebox.panel.sim import SimPanel
 

@@ -116,6 +116,10 @@ class StageService(CommandTable, StatusReport, Reloader):
             except ServiceError as exc:
                 log.error("cannot start: %s", exc)
                 return 1
+            if self.cfg.audio.backend == "alsa":
+                from stagebox.memlock import lock_memory
+
+                lock_memory()  # buffers allocated: keep them in RAM (logs what the limit allowed)
             self._install_signals(stack)
             try:
                 self._loop()
@@ -174,13 +178,14 @@ class StageService(CommandTable, StatusReport, Reloader):
 
     def _start_lights(self, stack: contextlib.ExitStack) -> None:
         from stagebox.gpio import backend as gpio_backend
-        from stagebox.gpio.buttons import Buttons
+        from stagebox.gpio.buttons import start_buttons
         from stagebox.gpio.lamps import LampDriver, Lamps
         from stagebox.gpio.pinmap import load_pinmap
+        from stagebox.hats import pinmap_path
 
         cfg = self.cfg
         try:
-            pinmap = load_pinmap(cfg.lights.pinmap or None)
+            pinmap = load_pinmap(pinmap_path(cfg))
             gpio = gpio_backend.open_backend(cfg.lights.backend)
             lamps = Lamps(gpio, pinmap)
         except Exception as exc:
@@ -189,15 +194,16 @@ class StageService(CommandTable, StatusReport, Reloader):
         self.lamps = LampDriver(lamps, relay_lag_trim=cfg.lights.relay_lag_ms / 1000.0).start()
         stack.callback(self.lamps.stop, raise_error=False)
         if cfg.buttons.enabled:
-            buttons = Buttons(
+            buttons = start_buttons(
                 gpio,
                 pinmap,
                 self.submit,
                 debounce_ms=cfg.buttons.debounce_ms,
                 long_press_ms=cfg.buttons.long_press_ms,
-            ).start()
+            )
             self.buttons = buttons
-            stack.callback(buttons.stop)
+            if buttons is not None:
+                stack.callback(buttons.stop)
 
     def _start_panel(self, stack: contextlib.ExitStack) -> None:
         cfg = self.cfg
@@ -206,7 +212,7 @@ class StageService(CommandTable, StatusReport, Reloader):
             return
         from stagebox.panel.panel import FrontPanel, open_panel_device
 
-        device_name = "sim" if cfg.lights.backend == "sim" else "ssd1306"
+        device_name = "sim" if cfg.lights.backend == "sim" else cfg.panel.controller
         try:
             device = open_panel_device(device_name, cfg.panel.i2c_bus, cfg.panel.address)
         except Exception as exc:  # a missing panel never stops the stage
