@@ -91,6 +91,7 @@ def test_default_config_then_cues_load_and_record_writes_every_take(stage):
         path = stage.takes / name
         meta = read_take_metadata(path)
         assert meta.rate is not None and meta.rate.name == "25"
+        assert [(t.name, t.function) for t in meta.tracks] == [("Mic 1", "ADR")]
         frames = assert_take_is_the_feed(stage, path, feed.passes[n].tc_in_sample("101"))
         assert frames == feed.passes[n].tc_out_sample("101") - feed.passes[n].tc_in_sample("101")
         assert takes[n]["frames"] == frames
@@ -114,7 +115,9 @@ def test_disk_below_its_reserve_is_a_fault_everywhere_and_no_take_is_listed_as_r
         rows = report_rows(svc)
         refused = svc.cli("mode", "rehearse")
         again = svc.cli("mode", "record", check=False)
-        monitor = svc.cli("monitor", "--once").stdout
+        monitor = svc.cli("monitor", "--once", "--width", "240", "--height", "60").stdout
+        table = svc.cli("takes").stdout
+        status = svc.call("status")
     assert refused.returncode == 0
     assert again.returncode == 2 and "record not armed" in again.stderr
     assert "reserve" in again.stderr
@@ -122,7 +125,9 @@ def test_disk_below_its_reserve_is_a_fault_everywhere_and_no_take_is_listed_as_r
     assert all(t["frames"] == 0 for t in takes)
     assert rows == [] and not list(stage.takes.glob("*.wav"))
     assert "NOT RECORDING" in svc.log and "ERROR" in svc.log
-    assert "reserve" in monitor
+    assert "reserve" in monitor and "failed" in monitor  # the fault and the last take, red
+    assert "FAILED" in table and "not written" in table
+    assert status["last_take"]["state"] == "failed" and "reserve" in status["last_take"]["reason"]
 
 
 def test_the_takes_folder_gone_mid_session_is_a_fault_that_clears_when_it_is_back(
@@ -428,3 +433,57 @@ def test_probe_names_each_reason_takes_cannot_be_written(tmp_path, monkeypatch):
 
     monkeypatch.setattr(os, "open", read_only)
     assert "Read-only file system" in probe_folder(tmp_path, 10**9, 10**6)
+
+
+def test_a_take_cut_short_by_a_full_disk_is_listed_with_the_frames_on_disk(tmp_path):
+    """The engine punched 1 s of audio; the disk filled after 10001 frames: the log lists
+    10001 frames, interrupted, with the reason, and the file holds exactly those."""
+    import errno
+    import os
+
+    from stagebox.takes.book import TakeBook
+    from stagebox.takes.bwf import TakeDisk
+    from stagebox.takes.punch import TakeStart, WriterSink
+    from stagebox.takes.writer import TakeWriter
+
+    class FullDisk(TakeDisk):
+        def __init__(self, budget: int) -> None:
+            self.budget = budget
+
+        def write(self, fd, data):
+            if self.budget <= 0:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            n = os.write(fd, data[: min(len(data), self.budget)])
+            self.budget -= n
+            return n
+
+    sr = 48000
+    writer = TakeWriter(disk_reserve_bytes=0, disk=FullDisk(12288 + 3 * 10_001)).start()
+    takelog = TakeLog(tmp_path)
+    book = TakeBook(takelog)
+    sink = WriterSink(writer, str(tmp_path), sample_rate=sr, channels=1, bits=24)
+    try:
+        rate = Rate.parse("25")
+        info = {
+            "cue": "101",
+            "take": book.next_take("101"),
+            "file": "101_T001.wav",
+            "tc_in": "01:00:10:00",
+            "rate": rate.name,
+            "sample_rate": sr,
+            "note": "",
+        }
+        start = TakeStart("101_T001.wav", "101", 1, 0, 0, rate=rate)
+        info["opened"] = sink.open_take(start)
+        book.take_opened(info)
+        for _ in range(0, sr, 480):
+            sink.write(np.full((480, 1), 0.25, np.float32))
+        info.update(frames=sr, tc_out="01:00:11:00", interrupted="", closed=sink.close_take())
+        book.take_closed(info)
+        book.flush()
+    finally:
+        writer.stop()
+        book.stop()
+    [record] = TakeLog(tmp_path).takes()
+    assert read_wav(tmp_path / "101_T001.wav").frames == record.frames == 10_001
+    assert record.state == "interrupted" and "disk full" in record.reason

@@ -89,25 +89,28 @@ def cue_table(
 
 
 def take_table(takes: list[dict]) -> list[str]:
-    """The takes as the engineer reads them: `O` marks a circled take."""
+    """The takes as the engineer reads them: `O` marks a circled take; STATE says what became
+    of it (a failed take has no file, an interrupted one ended before TC-out: NOTE says why)."""
     rows = []
     for data in takes:
         take = TakeRecord.from_dict(data)
+        note = "; ".join(x for x in (take.reason, take.full_note) if x)
         rows.append(
             [
                 take.cue,
                 str(take.take),
                 "O" if take.circled else "",
+                take.state.upper() if take.state != "complete" else "ok",
                 str(take.tc_in),
                 str(take.tc_out),
                 f"{take.duration:.2f}s",
                 take.character,
-                take.file,
-                take.full_note,
+                take.file if take.state != "failed" else f"({take.file}: not written)",
+                note,
             ]
         )
-    header = ["CUE", "TAKE", "", "TC IN", "TC OUT", "LENGTH", "CHARACTER", "FILE", "NOTE"]
-    return table(header, rows, {0, 1, 5})
+    header = ["CUE", "TAKE", "", "STATE", "TC IN", "TC OUT", "LENGTH", "CHARACTER", "FILE", "NOTE"]
+    return table(header, rows, {0, 1, 6})
 
 
 def take_summary(data: dict) -> str:
@@ -144,12 +147,19 @@ def status_lines(status: dict) -> list[str]:
     if speed is not None:
         tc.append(f"speed {speed:.3f}x")
     take = status.get("take")
+    last = status.get("last_take") or {}
     if take is None:
         take_text = "none"
+    elif status.get("recording") and status.get("fault"):
+        take_text = f"{take} NOT RECORDED: {status['fault']}"
     elif status.get("recording"):
         take_text = f"{take} (recording)"
     else:
         take_text = f"{take} (next)"
+    last_text = "none"
+    if last:
+        last_text = f"cue {last['cue']} take {last['take']} {last['state']}"
+        last_text += f": {last['reason']}" if last.get("reason") else ""
     if status.get("pass_active"):
         take_text += ", pass in progress"
     lights = status.get("lights") or {}
@@ -164,6 +174,7 @@ def status_lines(status: dict) -> list[str]:
         ("cue", cue_summary(status.get("cue"))),
         ("next cue", cue_summary(status.get("next_cue"))),
         ("take", take_text),
+        ("last take", last_text),
         ("lights", ", ".join(f"{k} {'on' if v else 'off'}" for k, v in lights.items()) or "none"),
         ("inputs", levels(status)),
         ("xruns", str(status.get("xruns", 0))),
@@ -172,6 +183,8 @@ def status_lines(status: dict) -> list[str]:
         ("cue sheet", status.get("cue_sheet") or "none loaded"),
         ("takes", status.get("takes_folder") or "?"),
         ("uptime", format_span(status.get("uptime"), with_seconds=True)),
+        ("fault", status.get("fault") or ""),
+        ("warning", status.get("warning") or ""),
         ("message", status.get("message") or ""),
     ]
     return [f"{label:<10} {value}".rstrip() for label, value in pairs]

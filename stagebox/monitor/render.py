@@ -306,4 +306,10 @@ def _footer(status: dict, g: dict, s: Style) -> list[str]:
         parts.append(s(f"writer error: {writer['error']}", "red", "bold"))
     elif writer.get("queued_frames"):
         parts.append(f"writer queue {writer['queued_frames']}")
+    last = status.get("last_take")
+    if last:  # what became of the newest take: red when it did not reach the disk whole
+        text = f"last take {last['cue']} T{last['take']} {last['state']}"
+        text += f": {last['reason']}" if last.get("reason") else ""
+        bad = last["state"] in ("failed", "interrupted", "missing")
+        parts.append(s(text, "red") if bad else text)
     return [" " + "   ".join(parts)]

@@ -24,6 +24,7 @@ class StatusReport:
             channel_names=self._channel_names(),
             cue_sheet=str(self.sheet.path) if self.sheet else None,
             takes_folder=str(self.cfg.takes.folder),
+            last_take=self._last_take_state(),
             uptime=time.monotonic() - self._started,
             # peak per capture channel over the newest period (the engine keeps its block)
             levels_dbfs=[float(x) for x in self.engine.levels] if self.engine else [],
@@ -37,6 +38,15 @@ class StatusReport:
         data.pop("clock", None)
         data.pop("time", None)
         return data
+
+    def _last_take_state(self) -> dict | None:
+        """What became of the newest take the log has: the crew sees a failed or cut-short
+        take in `status` and the monitor, not only in `stagebox takes`."""
+        record = self.takelog.latest if self.takelog else None
+        if record is None:
+            return None
+        keys = ("cue", "take", "file", "state", "reason", "frames")
+        return {k: getattr(record, k) for k in keys}
 
     def _channel_names(self) -> list[str]:
         if not self.engine:

@@ -170,6 +170,7 @@ class TakeLog:
         self._file_names: list[str] | None = None
         self._needs_newline = False
         self._fd: int | None = None
+        self.latest: TakeRecord | None = None  # the take logged or changed last
         self._load()
 
     # -- numbering ----------------------------------------------------------------------------
@@ -231,6 +232,7 @@ class TakeLog:
             self._append(event)
             record = _with_state(record, event)
             self._entry(cue).records[take] = record
+            self.latest = record
         return record
 
     def circle(self, cue: str, take: int, circled: bool = True) -> TakeRecord:
@@ -333,6 +335,7 @@ class TakeLog:
         return highest
 
     def _apply_take(self, record: TakeRecord) -> None:
+        self.latest = record
         key = cue_key(record.cue)
         entry = self._cues.setdefault(key, _CueTakes())
         if not entry.records and key not in self._order:

@@ -27,6 +27,8 @@ import numpy as np
 from stagebox.takes.meta import TakeMetadata, Track
 from stagebox.timecode import Rate
 
+TRACK_FUNCTION = "ADR"  # iXML TRACK FUNCTION of every recorded microphone track
+
 log = logging.getLogger("stagebox.takes.punch")
 
 
@@ -244,7 +246,7 @@ class WriterSink:
                 take=str(number),
                 note=take.note,
                 rate=take.rate or self.rate,
-                tracks=tuple(Track(name) for name in self.track_names),
+                tracks=tuple(Track(name, TRACK_FUNCTION) for name in self.track_names),
             ).with_file_facts(time_reference=take.time_reference)
 
         def fallback(n: int) -> tuple[int, Path, TakeMetadata]:
