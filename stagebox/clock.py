@@ -85,7 +85,6 @@ class TimecodeClock:
         self._run = _Run()
         self._period = float(rate.samples_per_frame(sample_rate)) if rate else None
         self._fit: tuple[float, float, int] | None = None  # (a, b, k0): start = a + b*(k-k0)
-        self._position = 0  # samples: end of the latest audio fed
         self.generation = 0  # counts changes of the line: answers derived from it may be cached
 
     # -- feeding ------------------------------------------------------------------------------
@@ -97,7 +96,6 @@ class TimecodeClock:
             if frame.reverse:
                 continue  # reverse play carries no usable forward timing for punches
             events.extend(self._take_frame(frame))
-        self._position = position
         events.extend(self._check_dropout(position))
         return events
 

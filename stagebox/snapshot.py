@@ -15,7 +15,6 @@ from stagebox.timecode import Rate, Timecode
 from stagebox.timemap import TimeFit
 
 MODES = ("rehearse", "record", "safe")
-LOCK_STATES = ("locked", "freewheel", "lost")
 
 
 @dataclass(frozen=True)

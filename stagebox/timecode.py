@@ -108,21 +108,6 @@ _RATE_ALIASES: dict[str, Rate] = {
 }
 
 
-def rate_for(nominal: int, drop_frame: bool, pulled_down: bool) -> Rate:
-    """The rate with these label and speed properties (`pulled_down`: runs 1000/1001 slow)."""
-    for rate in RATES:
-        if (
-            rate.nominal == nominal
-            and rate.drop_frame == drop_frame
-            and (rate.fps.denominator == 1001) == pulled_down
-        ):
-            return rate
-    raise TimecodeError(
-        f"no timecode rate with {nominal} frames per second, "
-        f"drop_frame={drop_frame}, pulled_down={pulled_down}"
-    )
-
-
 def _df_dropped_per_minute(nominal: int) -> int:
     return 2 * (nominal // 30)  # 2 labels at 30 (60 fps would drop 4)
 

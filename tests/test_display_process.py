@@ -256,3 +256,40 @@ def test_display_ends_when_the_engine_is_gone():
     while not statuses.empty():
         last = statuses.get_nowait()
     assert last.state == "stopped"
+
+
+def test_snapshots_are_sent_at_the_displays_rate_and_the_newest_always_arrives():
+    """The engine publishes every audio period; the sender pickles at most one snapshot a
+    display frame, and the last one published is the one the display ends with."""
+    import threading as _threading
+    import time as _time
+
+    from stagebox.display.link import _Sender
+
+    class Pipe:
+        def __init__(self) -> None:
+            self.items: list[int] = []
+            self.lock = _threading.Lock()
+
+        def send(self, item) -> None:
+            with self.lock:
+                self.items.append(item)
+
+        def close(self) -> None:
+            pass
+
+    pipe = Pipe()
+    sender = _Sender(pipe, min_interval=1 / 50)
+    sender.start()
+    t0 = _time.monotonic()
+    n = 0
+    while _time.monotonic() - t0 < 0.5:  # about 190 publishes a second, as the engine does
+        sender.put(n)
+        n += 1
+        _time.sleep(1 / 190)
+    _time.sleep(0.1)
+    sender.close()
+    sent = list(pipe.items)
+    assert n > 60 and len(sent) <= 0.6 * 50 + 2  # at most a display frame's worth
+    assert sent[-1] == n - 1  # the newest reached the display
+    assert sent == sorted(sent)

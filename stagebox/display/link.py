@@ -39,9 +39,14 @@ JOIN_TIMEOUT = 2.0  # seconds to wait for the sender thread at stop
 class _Sender(threading.Thread):
     """Writes the newest snapshot from the mailbox to the display's pipe."""
 
-    def __init__(self, conn: Any) -> None:
+    def __init__(self, conn: Any, min_interval: float = 0.0) -> None:
         super().__init__(name="stagebox-display-sender", daemon=True)
         self.conn = conn
+        # seconds between sends: the display's own frame period. The engine publishes every
+        # audio period (~190 a second at 256 samples, 48 kHz); pickling each costs a core's
+        # share for nothing, as the display draws the newest one per refresh anyway.
+        self.min_interval = min_interval
+        self.sent = 0
         self.lock = threading.Lock()
         self.wake = threading.Event()
         self.pending: StageSnapshot | None = None
@@ -57,8 +62,12 @@ class _Sender(threading.Thread):
         return replaced
 
     def run(self) -> None:
+        last = 0.0
         while not self.closing:
             self.wake.wait(0.5)
+            wait = last + self.min_interval - time.monotonic()
+            if wait > 0:  # newer snapshots replace each other in the mailbox meanwhile
+                time.sleep(wait)
             self.wake.clear()
             with self.lock:
                 snapshot, self.pending = self.pending, None
@@ -69,6 +78,8 @@ class _Sender(threading.Thread):
             except (OSError, ValueError, EOFError):
                 self.broken = True  # the process died; DisplayLink.check restarts it
                 return
+            last = time.monotonic()
+            self.sent += 1
 
     def close(self) -> None:
         self.closing = True
@@ -204,7 +215,7 @@ class DisplayLink:
         self._process.start()
         # Only the display holds the reading end now, so its death breaks the pipe.
         receive.close()
-        self._sender = _Sender(send)
+        self._sender = _Sender(send, 1.0 / self.config.refresh_hz)
         self._sender.start()
         self._started_at = time.monotonic()
         log.info("display: process %s started (%s backend)", self._process.pid, self.config.backend)

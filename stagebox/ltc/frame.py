@@ -120,23 +120,6 @@ class LTCFrame(_Fields):
         """This frame's label as a `Timecode` at `rate` (raises TimecodeError if impossible)."""
         return Timecode(self.hours, self.minutes, self.seconds, self.frames, rate)
 
-    def with_timecode(self, tc: Timecode) -> LTCFrame:
-        """A copy carrying the label and drop-frame flag of `tc`."""
-        return LTCFrame(
-            tc.hours,
-            tc.minutes,
-            tc.seconds,
-            tc.frames,
-            tc.rate.drop_frame,
-            self.colour_frame,
-            self.user_bits,
-            self.binary_group_flags,
-            self.start,
-            self.end,
-            self.reverse,
-            self.level,
-        )
-
 
 def build_frames(columns: list[list]) -> list[LTCFrame]:
     """LTCFrames from one list per field (in field order, each as long as the others).
@@ -185,31 +168,3 @@ def pack_bits(frame: LTCFrame, nominal_fps: int) -> np.ndarray:
     bits[parity] = 0
     bits[parity] = int(bits.sum()) & 1
     return bits
-
-
-def unpack_bits(bits: np.ndarray | list[int], nominal_fps: int | None = None) -> dict:
-    """Fields of an 80-bit frame (transmission order) as a dict of LTCFrame keyword arguments.
-
-    `nominal_fps` selects where the binary group flags are; when unknown (None) the 24/30
-    layout is used, which differs from 25 only in the flags, never in the timecode.
-    """
-    b = [int(x) for x in bits[:FRAME_BITS]]
-
-    def field_value(first: int, width: int) -> int:
-        return sum(b[first + i] << i for i in range(width))
-
-    v = {name: field_value(*spec) for name, spec in _FIELDS.items()}
-    user = 0
-    for group, first in enumerate(_USER_GROUPS):
-        user |= field_value(first, 4) << (4 * group)
-    bgf0, bgf1, bgf2, _parity = _flag_bits(nominal_fps or 30)
-    return {
-        "hours": v["hours_tens"] * 10 + v["hours_units"],
-        "minutes": v["mins_tens"] * 10 + v["mins_units"],
-        "seconds": v["secs_tens"] * 10 + v["secs_units"],
-        "frames": v["frame_tens"] * 10 + v["frame_units"],
-        "drop_frame": bool(b[DROP_FRAME_BIT]),
-        "colour_frame": bool(b[COLOUR_FRAME_BIT]),
-        "user_bits": user,
-        "binary_group_flags": b[bgf0] | (b[bgf1] << 1) | (b[bgf2] << 2),
-    }

@@ -110,7 +110,12 @@ class StageService(CommandTable, StatusReport, Reloader):
 
     def run(self) -> int:
         """Start everything, run the audio loop until stopped, stop everything. Exit status."""
+        from stagebox.logsetup import handlers_off_thread
+
         with contextlib.ExitStack() as stack:
+            # The journal is written off the audio thread: each stage event logged there only
+            # goes on a queue.
+            stack.enter_context(handlers_off_thread())
             try:
                 self._start(stack)
             except ServiceError as exc:

@@ -22,7 +22,6 @@ from fractions import Fraction
 
 from stagebox.timecode import RATES, Rate
 
-BEXT_FIXED_SIZE = 602  # bytes before CodingHistory
 BEXT_VERSION = 1  # UMID field present (zero), no loudness fields
 ORIGINATOR = "stagebox"
 IXML_VERSION = "2.10"
