@@ -29,12 +29,12 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from stagebox.ltc.frame import LTCFrame
-from stagebox.snapshot import ClockFit
+from stagebox.snapshot import ClockFit, Lock
 from stagebox.timecode import RATES, Rate, Timecode, label_problem
 
-LOCKED = "locked"
-FREEWHEEL = "freewheel"
-LOST = "lost"
+LOCKED = Lock.LOCKED
+FREEWHEEL = Lock.FREEWHEEL
+LOST = Lock.LOST
 
 
 @dataclass(frozen=True)

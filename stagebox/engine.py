@@ -115,6 +115,10 @@ class TakeNumbers:
     def name_for(self, cue: Cue, take: int) -> str:
         return format_take_name(cue=cue.number, take=take, character=cue.character)
 
+    def upcoming(self, cue: str) -> int:
+        """The number the next take of `cue` will get."""
+        return self._last.get(cue, 0) + 1
+
     def take_opened(self, record: dict) -> None:
         """Nothing to persist."""
 
@@ -245,7 +249,7 @@ class Engine:
         if event.event == ev.PUNCH_IN:
             self._open_take(event)
         elif event.event == ev.PUNCH_OUT:
-            self._close_take(event)
+            event = self._close_take(event)
         elif event.event == ev.BEEP:
             self.beeps.plan(Beep(event.data["n"], event.sample, event.data["length"]))
         elif event.event in (ev.PASS_END, ev.JUMP, ev.UNLOCK):
@@ -288,26 +292,29 @@ class Engine:
             "character": cue.character,
             "first_sample": at,
             "time_reference": time_reference,
-            "note": "; ".join(x for x in (start.note, note) if x),
+            # what the stage noticed, one flag each (kept apart, never joined and re-split)
+            "flags": tuple(x for x in (*event.data.get("notes", ()), note) if x),
             "opened": self.recorder.opened,
         }
         self.takes.take_opened(self._take_info)
 
-    def _close_take(self, event: StageEvent) -> None:
+    def _close_take(self, event: StageEvent) -> StageEvent:
+        """Punch out; the event as emitted carries the take's length (`frames`)."""
         if not self.recorder.recording:
-            return
-        length = self.recorder.punch_out(event.sample, event.data.get("note", ""))
-        event.data["frames"] = length
+            return event
         info = self._take_info or {}
+        flags = tuple(dict.fromkeys((*info.get("flags", ()), *event.data.get("notes", ()))))
+        length = self.recorder.punch_out(event.sample, "; ".join(flags))
         info.update(
             frames=length,
             tc_out=event.data.get("label") or event.timecode,
-            note="; ".join(x for x in (info.get("note", ""), event.data.get("note", "")) if x),
+            flags=flags,
             interrupted=event.data.get("interrupted", ""),
             closed=self.recorder.closed,
         )
         self.takes.take_closed(info)
         self._take_info = None
+        return dataclasses.replace(event, data={**event.data, "frames": length})
 
     def _emit(self, event: StageEvent) -> None:
         for listener in self.listeners:
@@ -363,7 +370,7 @@ class Engine:
         cue = p.cue if p else stage.cue
         upcoming = stage.following(cue) if cue is not None else None
         take = p.take if p and p.take else None
-        if take is None and cue is not None and hasattr(self.takes, "upcoming"):
+        if take is None and cue is not None:
             take = self.takes.upcoming(cue.number)
         return StageSnapshot(
             sample=self.position,

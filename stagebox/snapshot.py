@@ -8,13 +8,31 @@ each reader extrapolates to its own moment, the display to the next vsync.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import asdict, dataclass, field
 
 from stagebox.cues.cue import Cue
 from stagebox.timecode import Rate, Timecode
 from stagebox.timemap import TimeFit
 
-MODES = ("rehearse", "record", "safe")
+
+class Mode(enum.StrEnum):
+    """The stage's mode (the value is what the CLI, the config and the journal say)."""
+
+    REHEARSE = "rehearse"  # streamers, beeps and cue light; nothing recorded
+    RECORD = "record"  # every pass through the cue's window records a take
+    SAFE = "safe"  # nothing: lamps dark, buttons ignored
+
+
+class Lock(enum.StrEnum):
+    """How the timecode clock holds the LTC."""
+
+    LOCKED = "locked"  # frames arrive in sequence
+    FREEWHEEL = "freewheel"  # a short dropout bridged by prediction
+    LOST = "lost"  # no usable timecode
+
+
+MODES = tuple(m.value for m in Mode)
 
 
 @dataclass(frozen=True)
@@ -40,8 +58,8 @@ class StageSnapshot:
 
     sample: int  # samples: end of the audio period this snapshot describes
     sample_rate: int  # Hz
-    mode: str = "safe"  # one of MODES
-    lock: str = "lost"  # one of LOCK_STATES
+    mode: Mode = Mode.SAFE
+    lock: Lock = Lock.LOST
     clock: ClockFit | None = None  # None while no timecode is known
     time: TimeFit | None = None  # sample -> monotonic time, None before audio flows
     cue: Cue | None = None  # the current cue

@@ -30,7 +30,7 @@ from stagebox.beeps import BeepSettings, beep_labels
 from stagebox.clock import FREEWHEEL, ClockEvent, TimecodeClock
 from stagebox.cues.cue import Cue
 from stagebox.events import StageEvent
-from stagebox.snapshot import MODES, ClockFit
+from stagebox.snapshot import MODES, ClockFit, Mode
 from stagebox.takes.names import format_take_name
 from stagebox.timecode import Timecode
 
@@ -114,7 +114,7 @@ class Stage:
         self._order: dict[str, int] = {}  # cue number -> its index in self.cues
         self._set_list(cues)
         self.cue: Cue | None = self.cues[0] if self.cues else None
-        self.mode = mode
+        self.mode = Mode(mode)
         self.next_take = next_take
         self.take_name = take_name
         self.current: Pass | None = None
@@ -144,7 +144,7 @@ class Stage:
             return
         if self.current and self.current.take is not None and self.current.punch_out is None:
             self._pending.extend(self._close_take(sample, f"mode changed to {mode}"))
-        self.mode = mode
+        self.mode = Mode(mode)
         self._pending.append(StageEvent(ev.MODE, sample, None, {"mode": mode}))
         if mode == "safe" and self.current:
             self._pending.extend(self._end_pass(sample, "stage made safe"))
@@ -450,6 +450,7 @@ class Stage:
                                 "take": p.take,
                                 "file": p.file,
                                 "note": "; ".join(p.note),
+                                "notes": tuple(p.note),
                                 "label": label,
                             },
                         )
@@ -482,6 +483,7 @@ class Stage:
             p.note.append(why)
         p.punch_out = at
         data = {**self._ids(), "take": p.take, "file": p.file, "note": "; ".join(p.note)}
+        data["notes"] = tuple(p.note)  # what the stage noticed, one flag each
         interrupted = (why or "ended before TC-out") if label is None else ""
         data.update(label=label, interrupted=interrupted)
         out = [StageEvent(ev.PUNCH_OUT, at, label or self._old_label(at), data)]

@@ -142,7 +142,7 @@ class TakeBook:
     def _record(info: dict, *, state: str, reason: str, frames: int):
         from stagebox.takes.log import TakeRecord
 
-        flags = tuple(x for x in info.get("note", "").split("; ") if x)
+        flags = tuple(info.get("flags", ()))
         return TakeRecord(
             cue=info["cue"],
             take=info["take"],
