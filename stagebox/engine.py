@@ -26,6 +26,7 @@ from stagebox.beeps import Beep, BeepPlayer
 from stagebox.clock import TimecodeClock
 from stagebox.cues.cue import Cue
 from stagebox.events import StageEvent
+from stagebox.lamps import LampPlan, LampPlanner
 from stagebox.snapshot import StageSnapshot
 from stagebox.stage import Stage, StageSettings
 from stagebox.takes.names import format_take_name
@@ -48,6 +49,7 @@ class EngineSettings:
     take_dropout_seconds: float = 2.0  # LTC dropout bridged inside a take
     lock_frames: int = 1
     stage: StageSettings = field(default_factory=StageSettings)
+    standby_light: bool = False  # the stand-by lamp is lit while the stage is in record mode
 
     @classmethod
     def from_config(cls, cfg, sample_rate: int | None = None) -> EngineSettings:
@@ -86,6 +88,7 @@ class EngineSettings:
             rate=cfg.timecode.rate,
             freewheel_frames=cfg.timecode.freewheel_frames,
             take_dropout_seconds=cfg.timecode.take_dropout_seconds,
+            standby_light=cfg.lights.standby_light,
             lock_frames=cfg.timecode.lock_frames,
             stage=stage,
         )
@@ -170,6 +173,7 @@ class Engine:
             sink, len(settings.mic_channels), ring=ring, holdback=self.holdback
         )
         self.beeps = BeepPlayer(sr, settings.stage.beeps)
+        self.lamps = LampPlanner(settings.standby_light)  # the lamp plan of each period
         self.listeners = list(listeners)
         self.position = 0  # samples: end of the audio processed so far
         self._last_block: np.ndarray | None = None  # the newest capture block (for levels)
@@ -254,6 +258,7 @@ class Engine:
             self.beeps.plan(Beep(event.data["n"], event.sample, event.data["length"]))
         elif event.event in (ev.PASS_END, ev.JUMP, ev.UNLOCK):
             self.beeps.cancel_after(event.sample)
+        self.lamps.add(event)
         self._emit(event)
 
     def _open_take(self, event: StageEvent) -> None:
@@ -347,6 +352,10 @@ class Engine:
         if cue is not None and cue.tc_in.rate != ltc:
             return f"LTC runs at {ltc} but the cue sheet is at {cue.tc_in.rate}"
         return ""
+
+    def take_lamp_plan(self) -> LampPlan:
+        """The lamp work decided since the last call, for the lamp driver."""
+        return self.lamps.take()
 
     @property
     def levels(self) -> np.ndarray:

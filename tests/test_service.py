@@ -283,7 +283,7 @@ def test_replayed_lamps_match_the_engines_light_events_to_the_sample():
     from stagebox.gpio.lamps import LampDriver, Lamps
     from stagebox.gpio.pinmap import load_pinmap
     from stagebox.gpio.sim import Backend
-    from stagebox.service import plan_lamps
+    from stagebox.lamps import carry_out
     from stagebox.stage import StageSettings
 
     # Three passes, relocating with a gap between them; a mode change in the first.
@@ -298,17 +298,17 @@ def test_replayed_lamps_match_the_engines_light_events_to_the_sample():
         headphone_channels=(0,),
         playback_channels=1,
         stage=StageSettings(record_light="pass"),
+        standby_light=True,
     )
     gpio = Backend()
     driver = LampDriver(Lamps(gpio, load_pinmap()), replay=True).start()
     events: list[StageEvent] = []
-    period: list[StageEvent] = []
     engine = Engine(
         settings,
         sink=ListSink(),
         cues=[CUE_101],
         mode="record",
-        listeners=[events.append, period.append],
+        listeners=[events.append],
     )
     for pos in range(0, len(audio), 256):
         if pos == 2 * 256 * 100:  # a mode change mid-run reaches the stand-by lamp
@@ -316,10 +316,9 @@ def test_replayed_lamps_match_the_engines_light_events_to_the_sample():
         if pos == 2 * 256 * 200:
             engine.stage.set_mode("record", pos)
         engine.process(audio[pos : pos + 256], pos)
-        plan_lamps(driver, period, standby_light=True)
-        period.clear()
+        carry_out(driver, engine.take_lamp_plan())
     engine.close()
-    plan_lamps(driver, period, standby_light=True)
+    carry_out(driver, engine.take_lamp_plan())
     assert len([e for e in events if e.event == PASS_END]) == 3
     for stage_name, pin in (("cue", "cue_light"), ("record", "record_light")):
         lights = [

@@ -222,6 +222,9 @@ def test_sigkill_mid_take_then_restart_lists_the_repaired_take(stage):
         )
         assert second.returncode != 0 and "another stagebox service" in second.stderr
         assert marker_path(path).exists() and take_is_live(path)
+        deadline = time.monotonic() + 20  # 2 s of mono 24-bit audio on disk, however busy
+        while path.stat().st_size < 12288 + 2 * 48000 * 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
         svc.proc.send_signal(signal.SIGKILL)
         svc.proc.wait(5)
     assert marker_path(path).exists() and not take_is_live(path)

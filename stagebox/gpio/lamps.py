@@ -30,10 +30,10 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 
 from stagebox.gpio.backend import GPIOBackend, GPIOError
 from stagebox.gpio.pinmap import LAMP_NAMES, PinMap
+from stagebox.lamps import LightEvent  # the engine's plan: re-exported for the driver's users
 from stagebox.timemap import TimeFit
 
 log = logging.getLogger("stagebox.gpio")
@@ -46,15 +46,6 @@ LATE_WARNING = 0.1  # seconds: a lamp switched this late is worth a warning
 
 class LampError(GPIOError):
     """A lamp could not be switched, or the lamp thread failed or would not stop."""
-
-
-@dataclass(frozen=True)
-class LightEvent:
-    """The engine's plan: lamp `name` goes to `state` at capture sample `sample`."""
-
-    name: str  # a lamp of the pin map: "cue_light", "record_light", "standby_light"
-    state: bool  # True = lit
-    sample: int  # samples: capture-stream index at which the lamp must be seen to change
 
 
 class Lamps:

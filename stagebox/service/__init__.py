@@ -5,10 +5,12 @@
   audio thread;
 - `status`: `status`, the systemd status line and the snapshot the display and panel draw;
 - `reload`: SIGHUP, all or nothing;
-- `lamps`: stage events to the lamp driver.
+- `recordfault`: why takes cannot be written now, loud everywhere.
+
+The lamps are planned by the engine (`stagebox.lamps`) and carried out by the GPIO package's
+lamp driver; the service only hands one to the other.
 """
 
 from stagebox.service.core import ServiceError, StageService
-from stagebox.service.lamps import plan_lamps
 
-__all__ = ["ServiceError", "StageService", "plan_lamps"]
+__all__ = ["ServiceError", "StageService"]

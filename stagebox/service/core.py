@@ -30,8 +30,8 @@ from pathlib import Path
 from stagebox import events as ev
 from stagebox.control.protocol import ControlError
 from stagebox.events import StageEvent
+from stagebox.lamps import Lamp, LampPlan, carry_out
 from stagebox.service.commands import CommandTable, _Command
-from stagebox.service.lamps import plan_lamps
 from stagebox.service.recordfault import RecordFault
 from stagebox.service.reload import Reloader
 from stagebox.service.status import StatusReport
@@ -85,7 +85,6 @@ class StageService(CommandTable, StatusReport, Reloader):
         self._reload = threading.Event()
         self._lights_testing = threading.Lock()  # one `lights test` at a time
         self._latest = None  # the newest StageSnapshot
-        self._lights_out: list = []  # lamp events from this period
         self._message = ""
         self.fault = RecordFault()  # why takes cannot be written now ("" reason: they can)
         self._flashing = False  # the record light flashes for the fault
@@ -383,9 +382,7 @@ class StageService(CommandTable, StatusReport, Reloader):
         snapshot = self._snapshot()
         if snapshot.time is not None:
             self.lamps.update_fit(snapshot.time)
-        if self._lights_out:
-            self._plan_lamps(self._lights_out)
-            self._lights_out = []
+        self._plan_lamps(self.engine.take_lamp_plan())
         self._writer_events()
         self._flash_record_light()
         self._publish(snapshot)
@@ -407,12 +404,11 @@ class StageService(CommandTable, StatusReport, Reloader):
         self._publish(self._snapshot())
 
     def _idle_lamps(self) -> None:
-        """Switch the lamp events collected while no audio flows, now, in order."""
-        if not self._lights_out:
-            return
-        self.lamps.cancel()  # whatever was planned for audio that will not come
-        self._plan_lamps(self._lights_out, now=True)
-        self._lights_out = []
+        """Switch the lamp events decided while no audio flows, now, in order (whatever was
+        planned for audio that will not come is dropped)."""
+        plan = self.engine.take_lamp_plan()
+        if plan:
+            self._plan_lamps(plan, now=True)
 
     def _writer_events(self) -> None:
         for event in self.writer.events():
@@ -438,12 +434,10 @@ class StageService(CommandTable, StatusReport, Reloader):
             self._flashing = False
             self.lamps.set("record_light", self.engine.stage.lights.get("record", False))
 
-    def _plan_lamps(self, events: list[StageEvent], now: bool = False) -> None:
+    def _plan_lamps(self, plan: LampPlan, now: bool = False) -> None:
         if self._flashing:  # the flashing record light is the fault's, not the plan's
-            events = [
-                e for e in events if not (e.event == ev.LIGHT and e.data.get("name") == "record")
-            ]
-        plan_lamps(self.lamps, events, standby_light=self.cfg.lights.standby_light, now=now)
+            plan.events = [e for e in plan.events if e.name != Lamp.RECORD]
+        carry_out(self.lamps, plan, now=now)
 
     def _end_audio(self, why: str) -> None:
         self._audio_running = False
@@ -455,8 +449,6 @@ class StageService(CommandTable, StatusReport, Reloader):
 
     def _on_event(self, event: StageEvent) -> None:
         """Every stage event: the journal, the lamps (collected), listeners."""
-        if event.event in (ev.LIGHT, ev.PASS_END, ev.JUMP, ev.UNLOCK, ev.MODE):
-            self._lights_out.append(event)
         if event.event == ev.PUNCH_OUT:
             self._last_take = (event.data["cue"], event.data["take"])
         if event.event not in (ev.LIGHT, ev.BEEP):
