@@ -58,7 +58,7 @@ import numpy as np
 from stagebox.ltc.crossings import CrossingFinder
 from stagebox.ltc.edges import EdgeFinder
 from stagebox.ltc.flywheel import read_bits, refit
-from stagebox.ltc.frame import FRAME_BITS, LTCFrame, build_frames
+from stagebox.ltc.frame import FRAME_BITS, LTCFrame, build_frames, flag_bits
 from stagebox.ltc.framer import HALVES, Candidates, Framer, field_values, labels_ok
 
 FPS_MIN = 24000 / 1001  # slowest standard rate (23.976)
@@ -75,6 +75,26 @@ FIND_HOPS = 128  # of those, hops the transition finder takes at once (see `_run
 FLYWHEEL_FRAMES = 8  # frames after the last decoded one read on the predicted grid
 LOOKBACK_FRAMES = 4  # frames before the first of a run read on its grid
 REACH = 2  # samples: how far back the step detector looks for peaks after clean hops
+_BGF_25 = flag_bits(25)[:3]  # bit positions of BGF0..2 at 25 fps
+_BGF_30 = flag_bits(30)[:3]  # and at 24 and 30 fps
+_NOMINALS = np.array([24.0, 25.0, 30.0])  # frames a second of the three LTC families
+
+
+def family_25(fps, frame_label):
+    """Whether a frame's binary group flags sit where the 25 fps family puts them: its nearest
+    nominal rate, by its own length, is 25 (24 and 30 share the other layout). Frame labels of
+    24 and up rule out 24 fps, 25 and up 25 fps. Scalars or arrays (one value per frame)."""
+    if np.ndim(fps) == 0:  # one frame (streaming): the same rule without numpy's overhead
+        options = [n for n in (24, 25, 30) if frame_label < n] or [30]
+        return min(options, key=lambda n: abs(math.log(max(float(fps), 1e-9) / n))) == 25
+    fps = np.asarray(fps, dtype=np.float64)
+    label = np.asarray(frame_label)
+    d = np.abs(np.log(np.maximum(fps, 1e-9)[..., None] / _NOMINALS))
+    d[..., 0] = np.where(label >= 24, np.inf, d[..., 0])
+    d[..., 1] = np.where(label >= 25, np.inf, d[..., 1])
+    return d.argmin(axis=-1) == 1
+
+
 CLEAN_STREAK = 3  # clean hops in a row before the crossings are used (see `_find_step`)
 SPIKY = 0.5  # a pulse-conditioning frame is kept where median |x| < this x its 90th pct
 _BITS_ROW = np.dtype((np.void, FRAME_BITS))  # a frame's 80 uint8 bits as one bytes item
@@ -580,8 +600,7 @@ class LTCDecoder:
         user = 0
         for g in range(8):
             user |= f[8 + g] << (4 * g)
-        nominal25 = abs(self.sample_rate / span - 25.0) < 1.5  # flags move at 25 fps
-        bgf = (27, 58, 43) if nominal25 else (43, 58, 59)
+        bgf = _BGF_25 if family_25(self.sample_rate / span, f[1] * 10 + f[0]) else _BGF_30
         b = bits.tolist()
         return LTCFrame(
             f[7] * 10 + f[6],
@@ -652,13 +671,12 @@ class LTCDecoder:
             level = list(map(_dbfs, peaks))
         labels = fields[:, [7, 5, 3, 1]] * 10 + fields[:, [6, 4, 2, 0]]  # h, m, s, f
         user = fields[:, 8:16] @ (1 << (4 * np.arange(8, dtype=np.int64)))
-        nominal25 = np.abs(self.sample_rate / span - 25.0) < 1.5  # flags move at 25 fps
-        # BGF0 | BGF1 << 1 | BGF2 << 2, from bits 27, 58, 43 at 25 fps, 43, 58, 59 otherwise
+        nominal25 = family_25(self.sample_rate / span, labels[:, 3])  # flags move at 25 fps
+        # BGF0 | BGF1 << 1 | BGF2 << 2, where `flag_bits` puts them for each rate family
         # (three column picks: numpy's integer matrix product has no BLAS)
-        bgf = (
-            np.where(nominal25, bits[:, 27], bits[:, 43]).astype(np.int64)
-            + 2 * bits[:, 58].astype(np.int64)
-            + 4 * np.where(nominal25, bits[:, 43], bits[:, 59]).astype(np.int64)
+        bgf = sum(
+            (1 << n) * np.where(nominal25, bits[:, at25], bits[:, at30]).astype(np.int64)
+            for n, (at25, at30) in enumerate(zip(_BGF_25, _BGF_30, strict=True))
         )
         start = np.where(rev, t0 + span, t0)
         end = np.where(rev, t0, t0 + span)

@@ -44,8 +44,9 @@ DROP_FRAME_BIT = 10
 COLOUR_FRAME_BIT = 11
 
 
-def _flag_bits(nominal_fps: int) -> tuple[int, int, int, int]:
-    """(bgf0, bgf1, bgf2, parity) bit positions for a rate family."""
+def flag_bits(nominal_fps: int) -> tuple[int, int, int, int]:
+    """(bgf0, bgf1, bgf2, parity) bit positions for a rate family (SMPTE 12M: the 25 fps
+    family moves them). The one table both the encoder and the decoder read."""
     if nominal_fps == 25:
         return 27, 58, 43, 59
     return 43, 58, 59, 27
@@ -159,7 +160,7 @@ def pack_bits(frame: LTCFrame, nominal_fps: int) -> np.ndarray:
             bits[first + i] = (nibble >> i) & 1
     bits[DROP_FRAME_BIT] = frame.drop_frame
     bits[COLOUR_FRAME_BIT] = frame.colour_frame
-    bgf0, bgf1, bgf2, parity = _flag_bits(nominal_fps)
+    bgf0, bgf1, bgf2, parity = flag_bits(nominal_fps)
     bits[bgf0] = frame.binary_group_flags & 1
     bits[bgf1] = (frame.binary_group_flags >> 1) & 1
     bits[bgf2] = (frame.binary_group_flags >> 2) & 1

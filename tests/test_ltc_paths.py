@@ -1,0 +1,84 @@
+"""The LTC decoder takes some steps two ways for speed; each pair gives the same answer.
+
+- the step detector's per-hop maxima: one reshape for a few hops, pairwise halving for many;
+- the framer's acceptance of candidates: a run that follows on is taken whole, the rest one by
+  one (`LTCDecoder._simple_runs`);
+- the transitions of clean LTC: zero crossings (the fast path) or the step detector.
+And one table of the flag bits (BGF0-2, the parity bit) serves the encoder and the decoder.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from ltc_signals import decode_in_blocks, ltc, white_noise
+
+from stagebox.ltc import decoder as decoder_module
+from stagebox.ltc import edges
+from stagebox.ltc.decoder import LTCDecoder, decode_all
+from stagebox.ltc.frame import LTCFrame, flag_bits, pack_bits
+from stagebox.timecode import Rate
+
+SR = 48000
+
+
+def frames_of(frames: list[LTCFrame]) -> list[tuple]:
+    return [(f.label, f.start, f.end, f.user_bits, f.binary_group_flags) for f in frames]
+
+
+@pytest.mark.parametrize("block", [2, 4, 8, 16, 64])
+def test_block_max_by_halving_is_the_reshape_max(block):
+    rng = np.random.default_rng(block)
+    a = rng.normal(size=block * 37)
+    np.testing.assert_array_equal(edges._block_max(a, block), a.reshape(-1, block).max(axis=1))
+
+
+def test_few_and_many_hops_give_the_same_frames(monkeypatch):
+    """Decoding in small blocks (few hops a call: reshape) and whole (many: halving)."""
+    clean, _ = ltc("25", 2.0, SR)
+    sig = clean + white_noise(2.0, SR, 0.05)[: len(clean)]
+    whole = decode_all(sig.astype(np.float32), SR)
+    dec = LTCDecoder(SR)
+    small: list[LTCFrame] = []
+    for pos in range(0, len(sig), 2048):
+        small.extend(dec.decode(sig[pos : pos + 2048].astype(np.float32), pos))
+    small.extend(dec.flush())
+    assert len(whole) >= 45
+    assert frames_of(whole) == frames_of(small)
+
+
+def test_runs_taken_whole_give_the_frames_of_the_one_by_one_loop(monkeypatch):
+    sig = ltc("29.97df", 3.0, SR)[0].astype(np.float32)
+    bulk = decode_all(sig, SR)
+    monkeypatch.setattr(decoder_module.LTCDecoder, "_simple_runs", staticmethod(lambda c: None))
+    loop = decode_all(sig, SR)
+    assert len(bulk) >= 85
+    assert frames_of(bulk) == frames_of(loop)
+
+
+def test_zero_crossings_and_the_step_detector_find_the_same_frames(monkeypatch):
+    """The fast path is only a shortcut: with it turned off, clean LTC decodes the same to
+    within a twentieth of a sample (the detector interpolates steps, not crossings)."""
+    sig = ltc("25", 2.0, SR)[0].astype(np.float32)
+    fast = decode_all(sig, SR)
+    monkeypatch.setattr(decoder_module, "CLEAN_STREAK", 10**9)
+    slow = decode_all(sig, SR)
+    assert [f.label for f in fast] == [f.label for f in slow] and len(fast) >= 45
+    assert max(abs(a.start - b.start) for a, b in zip(fast, slow, strict=True)) < 2.0
+
+
+@pytest.mark.parametrize("nominal", [24, 25, 30])
+def test_one_flag_bit_table_for_encoder_and_decoder(nominal):
+    """Every binary-group-flag value the encoder packs comes back from the decoder (at 24 fps
+    the decoder read the 25 fps places, 1 fps away: it took the parity bit for BGF0)."""
+    rate = Rate.parse(str(nominal))
+    for bgf in range(8):
+        sig = ltc(rate.name, 0.5, SR, binary_group_flags=bgf)[0].astype(np.float32)
+        frames = decode_all(sig, SR)
+        assert frames and {f.binary_group_flags for f in frames} == {bgf}
+        streamed = decode_in_blocks(sig, 256, SR)  # frame by frame: the decoder's other path
+        assert streamed and {f.binary_group_flags for f in streamed} == {bgf}
+    bgf0, bgf1, bgf2, parity = flag_bits(nominal)
+    bits = pack_bits(LTCFrame(1, 0, 0, 0, binary_group_flags=0b101), nominal)
+    assert (bits[bgf0], bits[bgf1], bits[bgf2]) == (1, 0, 1)
+    assert int(bits.sum()) % 2 == 0  # the parity bit makes the count of zeros (and ones) even
