@@ -412,8 +412,8 @@ def test_config_check_refuses_a_rawmidi_backend_without_a_device_and_a_short_pre
 
 def test_next_cue_button_mid_take_locates_the_daw_when_the_take_closes(tmp_path):
     """In process, to reach the simulated GPIO and MIDI port: the crew presses NEXT while a
-    take records; the stage keeps the take, and the DAW is parked at cue 102's pre-roll only
-    once it has closed."""
+    take records (and chooses the recorded cue again); the stage keeps the take, and the DAW
+    is parked at cue 102's pre-roll only once it has closed."""
     import grp
     import queue
     import time
@@ -461,6 +461,7 @@ def test_next_cue_button_mid_take_locates_the_daw_when_the_take_closes(tmp_path)
         service.gpio.press("next_cue")
         time.sleep(0.05)
         service.gpio.release("next_cue")
+        service.submit("cue 101")  # the cue being recorded, chosen again: no locate
         try:
             assert submitted.get(timeout=3) == "cue next"
         except (AssertionError, queue.Empty) as exc:  # the audio thread must not die of it

@@ -137,8 +137,10 @@ class CommandTable:
         if name == "cue":
             recording = stage.current if stage.take_open else None
             cue = stage.select_cue(str(args["which"]), sample)
-            if self.daw is not None:  # the DAW parks at its pre-roll (after a take: then)
-                self.daw.cue_chosen(cue, deferred=recording is not None and cue != recording.cue)
+            # The DAW parks at the cue's pre-roll; mid-take only once the take has closed (the
+            # cue being recorded chosen again: nothing, a locate would cut the take).
+            if self.daw is not None and (recording is None or cue != recording.cue):
+                self.daw.cue_chosen(cue, deferred=recording is not None)
             reply = cue.to_dict()
             if recording is not None and cue != recording.cue:
                 reply["deferred"] = (
