@@ -474,3 +474,35 @@ def test_next_cue_button_mid_take_locates_the_daw_when_the_take_closes(tmp_path)
     assert [m for _, m in sent] == [locate_25(1, 0, 17, 0)]  # 01:00:20:00 minus 3 s
     assert sent[0][0] >= seen[ev.PUNCH_OUT]  # not before the take closed
     assert service.engine.stage.cue.number == "102"
+
+
+# -- stagebox doctor --------------------------------------------------------------------------
+
+
+def test_doctor_checks_the_daw_port(tmp_path):
+    from stagebox.config import config_from_dict
+    from stagebox.doctor.context import Context
+    from stagebox.doctor.daw import check_daw
+    from stagebox.doctor.report import FAIL, PASS, SKIP
+
+    def ctx(**settings) -> Context:
+        cfg = config_from_dict({}, overrides={"takes.folder": str(tmp_path), **settings})
+        return Context(cfg)
+
+    assert check_daw(ctx()).status == SKIP
+    device = tmp_path / "midiC1D0"
+    device.write_bytes(b"")
+    on = {"daw.enabled": True, "daw.backend": "rawmidi", "daw.port": str(device)}
+    result = check_daw(ctx(**on))
+    assert (result.status, result.detail) == (PASS, f"MIDI port {device} opens (device id 127)")
+    device.unlink()
+    result = check_daw(ctx(**on))
+    assert result.status == FAIL and "No such file or directory" in result.detail
+    assert "amidi -l" in result.fix
+    # The running service holds the port: asked, not opened a second time.
+    status = {"port": "UM-ONE", "connected": True, "error": ""}
+    result = check_daw(Context(ctx(**on).cfg, service=lambda cmd, **args: status))
+    assert result.status == PASS and "the running service sends MMC to UM-ONE" in result.detail
+    status = {"port": "UM-ONE", "connected": False, "error": "MIDI port UM-ONE: gone"}
+    result = check_daw(Context(ctx(**on).cfg, service=lambda cmd, **args: status))
+    assert result.status == FAIL and result.detail == "the running service: MIDI port UM-ONE: gone"
