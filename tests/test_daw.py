@@ -196,6 +196,20 @@ def test_preroll_across_a_drop_frame_minute():
     assert settle(daw, out, 1) == [bytes.fromhex("F0 7F 7F 06 44 06 01 41 00 37 02 00 F7")]
 
 
+def test_a_burst_of_cue_changes_locates_only_to_the_last():
+    # NEXT held down: 101, 102, 101 chosen before the sender got to them; the roll after
+    # them is not a park and still goes out, after the last park.
+    out = SimOutput()
+    daw = DawControl(out.reopen, DawSettings(), stage_preroll=lambda: 2.0)
+    daw.cue_chosen(CUE_101)
+    daw.cue_chosen(CUE_102)
+    daw.cue_chosen(CUE_101)
+    daw.mode_chosen("rehearse", CUE_101, rolling=False)
+    daw.start()
+    assert settle(daw, out, 3) == [locate_25(1, 0, 8, 0), locate_25(1, 0, 8, 0), DEFERRED_PLAY]
+    assert len(out.messages()) == 3
+
+
 def test_a_cue_chosen_mid_take_locates_when_the_take_closes():
     daw, out = make()
     daw.cue_chosen(CUE_102, deferred=True)

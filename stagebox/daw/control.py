@@ -3,7 +3,8 @@
 - The crew chooses a cue (NEXT/PREVIOUS buttons, `stagebox cue`): the DAW is LOCATEd to the
   cue's TC-in minus the pre-roll, so it is parked ready to roll. A cue chosen while a take
   records waits for the take to close (the stage never splits a pass), and so does its locate.
-  A cue the stage *follows* from timecode is never located to: the DAW put it there.
+  A cue the stage *follows* from timecode is never located to: the DAW put it there. A park
+  still waiting when another is asked for (NEXT held down) is dropped for the newer one.
 - RECORD or REHEARSE (button or `stagebox mode`) with `daw.roll_on_record`: if the DAW is not
   already rolling (no LTC), LOCATE to the current cue's pre-roll and DEFERRED PLAY (MMC's play
   once the locate has arrived). Pressed while it rolls, nothing is sent: a pass is never cut.
@@ -69,6 +70,7 @@ class _Send:
     why: str
     done: threading.Event | None = None
     error: str | None = None
+    park: bool = False  # a cue's LOCATE alone: a later one waiting makes it pointless
 
 
 _CLOSE = _Send([], "close")
@@ -180,7 +182,8 @@ class DawControl:
 
     def _locate_cue(self, cue: Cue, why: str) -> None:
         start = self.start_of(cue)
-        self._send([mmc.locate(start, self.settings.device_id)], f"{why}: pre-roll {start}")
+        message = mmc.locate(start, self.settings.device_id)
+        self._queue.put(_Send([message], f"{why}: pre-roll {start}", park=True))
 
     def start_of(self, cue: Cue) -> Timecode:
         """Where the DAW parks for `cue`: TC-in minus the pre-roll, counted in frame labels
@@ -255,10 +258,23 @@ class DawControl:
         return {"port": self.port, "sent": [mmc.describe(m) for m in messages]}
 
     def _run(self) -> None:
+        waiting: list[_Send] = []
         while True:
-            item = self._queue.get()
+            if not waiting:
+                waiting.append(self._queue.get())
+            while True:  # everything queued meanwhile, to skip the parks overtaken below
+                try:
+                    waiting.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            item = waiting.pop(0)
             if item is _CLOSE:
                 return
+            if item.park and waiting and waiting[0].park:
+                # NEXT held down repeats every 0.25 s: only the cue it stops on is located to
+                # (a DAW chasing each cue on the way would still be seeking when it arrives).
+                log.debug("DAW: %s overtaken by %s: not sent", item.why, waiting[0].why)
+                continue
             try:
                 self._deliver(item)
             except MidiError as exc:
