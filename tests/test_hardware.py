@@ -6,7 +6,8 @@ monitor), after `sudo ./install.sh` and a reboot, with `pytest -m hardware`. Eve
 simulated backends. Set STAGEBOX_AUDIO_DEVICE to the card's ALSA name if it is not a
 HiFiBerry DAC+ ADC. The lamp tests switch the real lamps briefly. The doctor test stops and
 restarts the service (run as root); with the DAW playing LTC set STAGEBOX_LTC=1 so that
-doctor's LTC check is part of it.
+doctor's LTC check is part of it. The MMC test uses the [daw] port of the stage's config
+(STAGEBOX_MIDI_LOOPBACK: an input port cabled back from it, to read the bytes back).
 """
 
 from __future__ import annotations
@@ -243,3 +244,40 @@ def test_the_hat_is_the_only_sound_card():
     cards = Path("/proc/asound/cards").read_text()
     ids = re.findall(r"^\s*\d+\s+\[(\S+)\s*\]", cards, re.M)
     assert len(ids) == 1, cards
+
+
+# -- MIDI Machine Control to the DAW -----------------------------------------------------------
+def test_mmc_reaches_the_configured_midi_port():
+    """The [daw] port opens and takes a STOP; with a MIDI cable looped from the interface's
+    OUT to its IN and STAGEBOX_MIDI_LOOPBACK naming the input port (`aconnect -i`), the bytes
+    are read back as sent."""
+    from stagebox.daw import mmc
+    from stagebox.daw.backend import open_output
+
+    daw = load_config().daw
+    if not daw.enabled:
+        pytest.skip("[daw] enabled = false in the stage's config: no MIDI port to test")
+    loopback = os.environ.get("STAGEBOX_MIDI_LOOPBACK")
+    listener = None
+    if loopback:
+        import rtmidi
+
+        from stagebox.daw.alsa import choose_port
+
+        listener = rtmidi.MidiIn(rtmidi.API_LINUX_ALSA, name="stagebox-hw-test")
+        listener.ignore_types(sysex=False)
+        listener.open_port(choose_port(listener.get_ports(), loopback))
+    out = open_output(daw.backend, daw.port)
+    try:
+        out.send(mmc.stop(daw.device_id))
+    finally:
+        out.close()
+    if listener is not None:
+        deadline = time.monotonic() + 1.0
+        message = None
+        while message is None and time.monotonic() < deadline:
+            message = listener.get_message()
+            time.sleep(0.005)
+        listener.close_port()
+        assert message is not None, f"nothing came back on {loopback}"
+        assert bytes(message[0]) == bytes([0xF0, 0x7F, daw.device_id, 0x06, 0x01, 0xF7])

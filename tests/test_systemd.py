@@ -155,7 +155,7 @@ def test_the_unit_exposes_every_file_every_backend_opens():
 def test_every_hardware_backend_lists_what_it_opens():
     # the hardware choices of the config, each with the files it opens on a Pi
     backends = {n.backend for n in NEEDS}
-    assert {"lights=rpigpio", "audio=alsa", "display=kmsdrm", "panel=on"} <= backends
+    assert {"lights=rpigpio", "audio=alsa", "display=kmsdrm", "panel=on", "daw=alsa"} <= backends
     paths = {n.path for n in NEEDS}
     for expected in (
         "/proc/device-tree/system/linux,revision",
@@ -164,6 +164,8 @@ def test_every_hardware_backend_lists_what_it_opens():
         "/dev/snd/controlC*",
         "/dev/dri/card*",
         "/dev/i2c-*",
+        "/dev/snd/seq",
+        "/dev/snd/midiC*",
     ):
         assert expected in paths, expected
 
@@ -187,7 +189,14 @@ def test_private_devices_and_missing_device_allow_are_caught(tmp_path):
     unit = unit_with(tmp_path, add="[Service]\nPrivateDevices=yes")
     problems = exposure_problems(read_unit(unit), list(NEEDS))
     hidden = {p.split(":")[0] for p in problems}
-    assert hidden == {"lights=rpigpio", "audio=alsa", "display=kmsdrm", "panel=on"}
+    assert hidden == {
+        "lights=rpigpio",
+        "audio=alsa",
+        "display=kmsdrm",
+        "panel=on",
+        "daw=alsa",
+        "daw=rawmidi",
+    }
     unit = unit_with(tmp_path, drop=("DeviceAllow=char-gpiochip",))
     (problem,) = exposure_problems(read_unit(unit), list(NEEDS))
     assert "lights=rpigpio" in problem and "DeviceAllow=char-gpiochip rw" in problem

@@ -30,6 +30,7 @@ COMMANDS = [
     "monitor",
     "cue",
     "mode",
+    "daw",
     "report",
     "doctor",
 ]

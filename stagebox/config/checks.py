@@ -111,6 +111,22 @@ def cross_checks(cfg: Config) -> Iterator[tuple[tuple[str, ...], str]]:
             f"({buttons.debounce_ms} ms)",
         )
 
+    daw = cfg.daw
+    if daw.enabled and daw.backend == "rawmidi" and not daw.port.strip():
+        yield (
+            ("daw.port", "daw.backend"),
+            "the rawmidi backend needs the device: hw:CARD,DEV or /dev/snd/midiC*D* "
+            "(`amidi -l` lists them)",
+        )
+    if daw.enabled and daw.preroll_seconds is not None and beeps.enabled:
+        lead = beeps.count * beeps.spacing_seconds  # seconds: first beep before TC-in
+        if daw.preroll_seconds < lead:
+            yield (
+                ("daw.preroll_seconds", "beeps.count", "beeps.spacing_seconds"),
+                f"the DAW would roll from {daw.preroll_seconds:g} s before TC-in, after the "
+                f"first beep ({lead:g} s before it): the actor would miss beeps",
+            )
+
     if cfg.control.socket.parent == cfg.takes.folder:
         yield (
             ("control.socket", "takes.folder"),

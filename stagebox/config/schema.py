@@ -21,6 +21,7 @@ from stagebox.config.types import (
     Choice,
     FileMode,
     Float,
+    FloatOrWord,
     Integer,
     PathValue,
     ScreenSize,
@@ -351,6 +352,54 @@ class PanelConfig:
 
 
 @dataclass(frozen=True)
+class DawConfig:
+    """The DAW's transport driven by MIDI Machine Control (docs/daw.md)."""
+
+    enabled: bool = setting(
+        Boolean(),
+        False,
+        "send MMC to the DAW: cue changes locate it, record/rehearse roll it, safe stops it",
+    )
+    backend: str = setting(
+        Choice("alsa", "rawmidi", "sim"),
+        "alsa",
+        "alsa: ALSA sequencer ports (USB MIDI, network MIDI; needs python-rtmidi); rawmidi: a "
+        "/dev/snd/midiC*D* device; sim: no MIDI, messages kept in memory",
+    )
+    port: str = setting(
+        String(),
+        "",
+        "alsa: part of the port's name as `aconnect -l` shows it, or its number (empty: the "
+        "only one); rawmidi: hw:CARD,DEV or the device path",
+    )
+    device_id: int = setting(
+        Integer(minimum=0, maximum=127),
+        127,
+        "the DAW's MMC ID, 0-126; 127 is all-call (every receiver obeys it)",
+    )
+    preroll_seconds: float | None = setting(
+        FloatOrWord("stage", minimum=0.0, maximum=60.0),
+        "stage",
+        'seconds before TC-in the DAW is parked at; "stage": stage.preroll_seconds',
+    )
+    roll_on_record: bool = setting(
+        Boolean(),
+        True,
+        "record and rehearse roll a stopped DAW from the cue's pre-roll (deferred play)",
+    )
+    loop: bool = setting(
+        Boolean(),
+        False,
+        "when a pass's post-roll ends in record or rehearse: locate back and roll again",
+    )
+    stop_after_postroll: bool = setting(
+        Boolean(),
+        False,
+        "when a pass's post-roll ends (and loop is off): stop the DAW and park at the pre-roll",
+    )
+
+
+@dataclass(frozen=True)
 class ControlConfig:
     """The control socket that `stagebox` commands over SSH talk to."""
 
@@ -385,6 +434,7 @@ class Config:
     lights: LightsConfig = field(default_factory=LightsConfig)
     buttons: ButtonsConfig = field(default_factory=ButtonsConfig)
     panel: PanelConfig = field(default_factory=PanelConfig)
+    daw: DawConfig = field(default_factory=DawConfig)
     control: ControlConfig = field(default_factory=ControlConfig)
     log: LogConfig = field(default_factory=LogConfig)
     source: Path | None = field(default=None, compare=False)

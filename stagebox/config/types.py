@@ -141,6 +141,31 @@ class Float(ValueType):
         return "number" + _range_text(self.minimum, self.maximum, _num)
 
 
+class FloatOrWord(ValueType):
+    """A number in a range, or one word meaning "take it from elsewhere" (parsed as None):
+    `daw.preroll_seconds = "stage"` follows `stage.preroll_seconds`."""
+
+    def __init__(self, word: str, minimum: float | None = None, maximum: float | None = None):
+        self.word = word
+        self.number = Float(minimum, maximum)
+
+    def parse(self, raw: Any, base: Path | None = None) -> float | None:
+        if isinstance(raw, str):
+            if raw.strip().lower() == self.word:
+                return None
+            raise ValueError(f'{_show(raw)} is not "{self.word}" or a number')
+        try:
+            return self.number.parse(raw)
+        except ValueError as exc:
+            raise ValueError(f'{exc} (or "{self.word}")') from None
+
+    def to_toml(self, value: float | None) -> str:
+        return toml_string(self.word) if value is None else self.number.to_toml(value)
+
+    def describe(self) -> str:
+        return f'`"{self.word}"` or a {self.number.describe()}'
+
+
 class String(ValueType):
     def __init__(self, choices: tuple[str, ...] | None = None, allow_empty: bool = True):
         self.choices = choices

@@ -56,6 +56,12 @@ def _open_panel(cfg):
     return OLED(bus_number=p.i2c_bus, address=p.address, controller=p.controller)
 
 
+def _open_midi(backend: str, port: str):
+    from stagebox.daw.backend import open_output
+
+    return open_output(backend, port)
+
+
 def _line_info(machine: Machine) -> dict:
     """Line info of the header's gpiochip: {offset: LineInfo}; OSError when unreadable."""
     from stagebox.doctor.lineinfo import header_chip, read_lines
@@ -95,6 +101,7 @@ class Context:
     open_gpio: Callable[[str], object] = _open_gpio
     open_audio: Callable[..., object] = _open_audio
     open_panel: Callable[[object], object] = _open_panel
+    open_midi: Callable[[str, str], object] = _open_midi
     line_info: Callable[[Machine], dict] = _line_info
     measure_flips: Callable[[object, int], list[float]] = _measure_flips
     ask: Callable[[str], str] = _ask

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from stagebox.doctor import audio, disk, display, gpio, hat, panel, sandbox, system
+from stagebox.doctor import audio, daw, disk, display, gpio, hat, panel, sandbox, system
 from stagebox.doctor.context import Context
 from stagebox.doctor.report import FAIL, Result
 
@@ -24,6 +24,7 @@ CHECKS: dict[str, Callable[[Context], Result]] = {
     "buttons": gpio.check_buttons,
     "panel": panel.check_panel,
     "display": display.check_display,
+    "daw": daw.check_daw,
     "disk": disk.check_disk,
     "sandbox": sandbox.check_sandbox,
 }

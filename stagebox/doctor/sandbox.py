@@ -77,6 +77,11 @@ NEEDS: tuple[Need, ...] = (
         "r",
         "stagebox reads the HDMI connector state (stagebox/display/kmsdrm.py)",
     ),
+    # MMC to the DAW: python-rtmidi's ALSA API opens the sequencer (alsa-lib src/seq/seq_hw.c
+    # snd_seq_hw_open: "/dev/snd/seq"); the rawmidi backend the card's raw MIDI device
+    # (the kernel names it midiC<card>D<device>, sound/core/rawmidi.c).
+    Need("daw=alsa", "/dev/snd/seq", "rw", "alsa-lib opens the ALSA sequencer", "alsa"),
+    Need("daw=rawmidi", "/dev/snd/midiC*", "rw", "stagebox writes the raw MIDI device", "alsa"),
     # smbus2 opens /dev/i2c-<bus> (smbus2/smbus2.py SMBus.open).
     Need("panel=on", "/dev/i2c-*", "rw", "smbus2 opens the I2C bus for the front panel", "i2c"),
 )
@@ -94,6 +99,7 @@ def backends_of(cfg) -> set[str]:
         f"lights={cfg.lights.backend}",
         f"display={cfg.display.backend if cfg.display.enabled else 'off'}",
         f"panel={'on' if cfg.panel.enabled else 'off'}",
+        f"daw={cfg.daw.backend if cfg.daw.enabled else 'off'}",
     }
     return chosen
 

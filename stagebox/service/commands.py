@@ -131,10 +131,16 @@ class CommandTable:
                 raise ValueError(f"record not armed: {fault}")
             stage.set_mode(args["mode"], sample)
             log.info("mode %s", stage.mode)
+            if self.daw is not None:  # record/rehearse roll the DAW, safe stops it
+                self.daw.mode_chosen(stage.mode, stage.cue, rolling=self.engine.clock.locked)
             return {"mode": stage.mode}
         if name == "cue":
             recording = stage.current if stage.take_open else None
             cue = stage.select_cue(str(args["which"]), sample)
+            # The DAW parks at the cue's pre-roll; mid-take only once the take has closed (the
+            # cue being recorded chosen again: nothing, a locate would cut the take).
+            if self.daw is not None and (recording is None or cue != recording.cue):
+                self.daw.cue_chosen(cue, deferred=recording is not None)
             reply = cue.to_dict()
             if recording is not None and cue != recording.cue:
                 reply["deferred"] = (
@@ -188,7 +194,19 @@ class CommandTable:
             return {"csv": out.getvalue()}
         if cmd == "lights.test":
             return self._lights_test()
+        if cmd == "daw":
+            return self._daw_request(args)
         raise ControlError(f"unknown command {cmd!r}")
+
+    def _daw_request(self, args: dict) -> dict:
+        """`stagebox daw locate|play|stop|status` (see stagebox.daw.control)."""
+        if self.daw is None:
+            raise ControlError("DAW control is off: set [daw] enabled = true (docs/daw.md)")
+        rate = self.sheet.rate if self.sheet else self.cfg.timecode.rate or self.engine.clock.rate
+        try:
+            return self.daw.request(args, rate)
+        except ValueError as exc:
+            raise ControlError(str(exc)) from None
 
     def _load_sheet(self, path: Path):
         from stagebox.cues import CueSheetError, load_cue_sheet

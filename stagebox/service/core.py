@@ -79,6 +79,7 @@ class StageService(CommandTable, StatusReport, Reloader):
         # (`service.gpio.press("circle")`) and read its lamp history.
         self.gpio = None
         self.buttons = None  # stagebox.gpio.buttons.Buttons when `buttons.enabled`
+        self.daw = None  # stagebox.daw.control.DawControl when `daw.enabled` (MMC to the DAW)
         self.backend = None
         self._commands: queue.Queue[_Command] = queue.Queue()
         self._stop = threading.Event()
@@ -176,6 +177,7 @@ class StageService(CommandTable, StatusReport, Reloader):
         self._start_display(stack)
         self._start_audio(stack)
         self._start_engine(stack)
+        self._start_daw(stack)
         self._disk = DiskWatch(self._disk_seconds_left, DISK_CHECK_INTERVAL).start()
         stack.callback(self._disk.stop)
         self._start_control(stack)
@@ -308,6 +310,20 @@ class StageService(CommandTable, StatusReport, Reloader):
             listeners=[self._on_event],
         )
         stack.callback(self._close_engine)
+
+    def _start_daw(self, stack: contextlib.ExitStack) -> None:
+        from stagebox.daw.control import start_daw
+
+        stage = self.engine.stage
+        self.daw = start_daw(
+            self.cfg,
+            mode=stage.mode,
+            stage_preroll=lambda: stage.settings.preroll_seconds,
+            find_cue=stage.find,
+        )
+        if self.daw is not None:
+            stack.callback(self.daw.stop)
+            self.add_listener(self.daw.on_event)
 
     def _start_control(self, stack: contextlib.ExitStack) -> None:
         from stagebox.control.server import ControlServer

@@ -20,6 +20,7 @@ RESTART_SECTIONS = (
     "buttons",
     "takes",
     "timecode",
+    "daw",
 )
 
 
