@@ -270,11 +270,12 @@ def test_cue_change_and_sheet_reload_mid_take_wait_for_the_punch_out(stage):
     with RunningService(stage) as svc:
         svc.wait_until(lambda s: s["writer"]["recording"], 10, "recording")
         moved = svc.cli("cue", "103").stdout
-        loaded = svc.cli("cues", "load", str(changed)).stdout
+        loaded = svc.call("cues.load", path=str(changed))  # the CLI's request, without its start
         svc.wait_until(lambda s: not s["audio"], 30, "the feed's end")
         status = svc.call("status")
+        assert svc.stop() == 0
     assert "deferred" in moved and "when it closes" in moved
-    assert "deferred" in loaded
+    assert "apply when it closes" in loaded["deferred"]
     [record] = TakeLog(stage.takes).takes()  # one take, not two fragments
     assert record.state == "complete"
     truth = feed.passes[0]

@@ -433,7 +433,7 @@ def test_disk_watch_measures_on_its_own_thread_and_survives_a_failing_disk():
             time.sleep(0.005)
     finally:
         watch.stop()
-    assert len(threads) >= 3 and set(threads) == {"disk-watch"}
+    assert len(threads) >= 3 and set(threads) == {"stagebox-disk-watch"}
     assert watch.left == 60.0  # measured again after the failure
     calls = len(threads)
     time.sleep(0.05)

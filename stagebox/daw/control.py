@@ -33,6 +33,7 @@ from stagebox.cues.cue import Cue
 from stagebox.daw import mmc
 from stagebox.daw.backend import MidiError, MidiOutput
 from stagebox.timecode import Rate, Timecode, TimecodeError
+from stagebox.worker import Worker, WorkerError
 
 log = logging.getLogger("stagebox.daw")
 
@@ -76,8 +77,11 @@ class _Send:
 _CLOSE = _Send([], "close")
 
 
-class DawControl:
+class DawControl(Worker):
     """MMC out to the DAW, from the stage's cue and mode changes. See the module docstring."""
+
+    name = "stagebox-daw"
+    label = "the DAW sender"
 
     def __init__(
         self,
@@ -88,6 +92,7 @@ class DawControl:
         stage_preroll: Callable[[], float] = lambda: 5.0,
         find_cue: Callable[[str], Cue | None] = lambda number: None,
     ) -> None:
+        super().__init__()
         self.opener = opener  # opens the MIDI output (again, after it failed)
         self.settings = settings
         self.mode = mode  # the stage's mode as last seen
@@ -99,7 +104,6 @@ class DawControl:
         self.history: list[tuple[float, str, str]] = []  # (wall time, message, why)
         self._pending_cue: str | None = None  # chosen mid-take: located when it applies
         self._queue: queue.Queue[_Send] = queue.Queue()
-        self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
     # -- life -----------------------------------------------------------------------------
@@ -111,19 +115,21 @@ class DawControl:
         except MidiError as exc:
             self.last_error = str(exc)
             log.warning("DAW control: %s; trying again with the first message", exc)
-        self._thread = threading.Thread(target=self._run, name="stagebox-daw", daemon=True)
-        self._thread.start()
-        return self
+        return super().start()
 
-    def stop(self, timeout: float = 2.0) -> None:
-        """Send what is queued, close the port, end the sender thread."""
-        if self._thread is not None:
-            self._queue.put(_CLOSE)
-            self._thread.join(timeout)
-            if self._thread.is_alive():
-                log.error("DAW control: the MIDI sender did not stop within %.1f s", timeout)
-            self._thread = None
+    def wake(self) -> None:
+        self._queue.put(_CLOSE)  # after what is queued: that is sent first
+
+    def closed(self) -> None:
         self._close()
+
+    def stop(self, timeout: float = 2.0, raise_error: bool = False) -> None:
+        """Send what is queued, close the port, end the sender thread (a sender that will not
+        stop is logged: the stage is stopping and a MIDI port must not hold it up)."""
+        try:
+            super().stop(timeout, raise_error)
+        except WorkerError as exc:
+            log.error("DAW control: %s", exc)
 
     # -- the stage's side (engine thread: never blocks) ------------------------------------
 
@@ -257,7 +263,7 @@ class DawControl:
             raise ValueError(item.error)
         return {"port": self.port, "sent": [mmc.describe(m) for m in messages]}
 
-    def _run(self) -> None:
+    def run(self) -> None:
         waiting: list[_Send] = []
         while True:
             if not waiting:

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 from stagebox.gpio.backend import GPIOBackend, GPIOError
 from stagebox.gpio.pinmap import BUTTON_NAMES, PinMap
+from stagebox.worker import Worker
 
 log = logging.getLogger("stagebox.gpio")
 
@@ -196,7 +197,7 @@ class Debouncer:
             self._long_at = None
 
 
-class Buttons:
+class Buttons(Worker):
     """The pin map's buttons on a backend, sending commands to `submit`.
 
     Edges are queued by the backend's callback (any thread) and handled by `service(now)`,
@@ -204,6 +205,10 @@ class Buttons:
     thread, never from the GPIO library's callback. A failing `submit` is logged and the
     buttons keep working.
     """
+
+    name = "stagebox-buttons"
+    label = "the button thread"
+    error_class = ButtonError
 
     def __init__(
         self,
@@ -226,6 +231,7 @@ class Buttons:
             )
         if not 50 <= repeat_ms <= 5000:
             raise ButtonError(f"repeat_ms {repeat_ms} is outside 50..5000 ms")
+        super().__init__()
         actions = dict(DEFAULT_ACTIONS if actions is None else actions)
         for name, action in actions.items():
             if name not in BUTTON_NAMES:
@@ -239,9 +245,6 @@ class Buttons:
         self.history: list[Gesture] = []  # every gesture sent, for the monitor and tests
         self._edges: deque[tuple[float, str, bool]] = deque()
         self._cond = threading.Condition()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.error: BaseException | None = None
         self.debouncers: dict[str, Debouncer] = {}
         claimed = []
         for name, pin in pinmap.buttons.items():
@@ -314,53 +317,29 @@ class Buttons:
 
     # -- life cycle ------------------------------------------------------------------------
 
-    def start(self) -> Buttons:
-        if self._thread is not None:
-            raise ButtonError("the buttons are already running")
-        self._thread = threading.Thread(target=self._run, name="stagebox-buttons", daemon=True)
-        self._thread.start()
-        return self
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            self.service()
+            with self._cond:
+                if self.stopping.is_set():
+                    continue
+                # Sleep until the next thing due: a debounce deadline, or a queued edge
+                # stamped later than now (a simulated edge can be; waking for it at once
+                # would spin), at most 0.5 s; a new edge wakes the wait.
+                now = self.clock()
+                wake = [now + 0.5]
+                if self._edges:
+                    wake.append(self._edges[0][0])
+                deadline = self.next_deadline()
+                if deadline is not None:
+                    wake.append(deadline)
+                timeout = min(wake) - now
+                if timeout > 0:
+                    self._cond.wait(timeout)
 
-    def _run(self) -> None:
-        try:
-            while not self._stop.is_set():
-                self.service()
-                with self._cond:
-                    if self._stop.is_set():
-                        continue
-                    # Sleep until the next thing due: a debounce deadline, or a queued edge
-                    # stamped later than now (a simulated edge can be; waking for it at once
-                    # would spin), at most 0.5 s; a new edge wakes the wait.
-                    now = self.clock()
-                    wake = [now + 0.5]
-                    if self._edges:
-                        wake.append(self._edges[0][0])
-                    deadline = self.next_deadline()
-                    if deadline is not None:
-                        wake.append(deadline)
-                    timeout = min(wake) - now
-                    if timeout > 0:
-                        self._cond.wait(timeout)
-        except BaseException as exc:
-            self.error = exc
-            log.exception("button thread failed: the crew's buttons are dead")
-
-    def stop(self, timeout: float = 2.0) -> None:
-        self._stop.set()
+    def wake(self) -> None:
         with self._cond:
             self._cond.notify_all()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            if self._thread.is_alive():
-                raise ButtonError(f"the button thread did not stop within {timeout} s")
-        if self.error is not None:
-            raise ButtonError(f"the button thread failed: {self.error}") from self.error
-
-    def __enter__(self) -> Buttons:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
 
 def start_buttons(

@@ -35,6 +35,7 @@ from stagebox.gpio.backend import GPIOBackend, GPIOError
 from stagebox.gpio.pinmap import LAMP_NAMES, PinMap
 from stagebox.lamps import LightEvent  # the engine's plan: re-exported for the driver's users
 from stagebox.timemap import TimeFit
+from stagebox.worker import Worker
 
 log = logging.getLogger("stagebox.gpio")
 
@@ -95,7 +96,7 @@ class Lamps:
             raise first
 
 
-class LampDriver:
+class LampDriver(Worker):
     """Switches planned `LightEvent`s at their monotonic moment, on its own thread.
 
     `clock` and `sleep` are injectable so a test can run the precise wait on a fake clock
@@ -103,6 +104,10 @@ class LampDriver:
     coarse part of the wait is an Event wait, so a newly planned earlier event, a new fit or a
     stop wakes the thread at once.
     """
+
+    name = "stagebox-lamps"
+    label = "the lamp thread"
+    error_class = LampError
 
     def __init__(
         self,
@@ -125,16 +130,15 @@ class LampDriver:
         self._coarse_sleep = sleep or self._wait_for_wake
         self._spin_margin = spin_margin
         self._spin_step = spin_step
+        super().__init__()
         self._cond = threading.Condition()
         self._wake = threading.Event()
-        self._stop = threading.Event()
         self._heap: list[tuple[int, int, LightEvent]] = []
         self._seq = itertools.count()
         self._generation = 0  # bumped when the plan or fit changes: a waiting switch rechecks
         self._fit: TimeFit | None = None
-        self._thread: threading.Thread | None = None
         self._warned_no_fit = False
-        self.error: BaseException | None = None
+        self._off_error: Exception | None = None
         self.max_late = 0.0  # seconds: the latest any planned switch has been
         self.switched = 0  # planned events switched so far
 
@@ -182,50 +186,44 @@ class LampDriver:
         self.check()
         self.lamps.set(name, state, sample)
 
-    def check(self) -> None:
-        """Raise LampError if the lamp thread has died."""
-        if self.error is not None:
-            raise LampError(f"the lamp thread failed: {self.error}") from self.error
-
     # -- life cycle ------------------------------------------------------------------------
 
     def start(self) -> LampDriver:
-        if self._thread is not None:
+        """Start the switching thread (none in replay mode: the caller's thread switches)."""
+        if self.alive:
             raise LampError("the lamp driver is already running")
         atexit.register(self._lamps_off_at_exit)
         if not self.replay:
-            self._thread = threading.Thread(target=self._run, name="stagebox-lamps", daemon=True)
-            self._thread.start()
+            super().start()
         return self
 
-    def stop(self, timeout: float = 2.0, raise_error: bool = True) -> None:
-        """Stop the thread, darken every lamp, and raise if the thread failed or hung."""
-        self._stop.set()
+    def wake(self) -> None:
         self._wake.set()
         with self._cond:
             self._cond.notify_all()
-        hung = False
-        if self._thread is not None:
-            self._thread.join(timeout)
-            hung = self._thread.is_alive()
+
+    def closed(self) -> None:
+        """Every lamp dark, whatever happened to the thread."""
         try:
             self.lamps.all_off()
         except Exception as exc:
-            if raise_error:
-                raise LampError(f"lamps could not all be switched off: {exc}") from exc
+            self._off_error = exc
             log.error("lamps could not all be switched off: %s", exc)
         finally:
             atexit.unregister(self._lamps_off_at_exit)
-        if hung:
-            raise LampError(f"the lamp thread did not stop within {timeout} s")
-        if raise_error:
-            self.check()
 
-    def __enter__(self) -> LampDriver:
-        return self.start()
+    def failed(self, exc: BaseException) -> None:
+        """The switching thread died: the lamps go dark at once, not at stop."""
+        self.lamps.all_off()
 
-    def __exit__(self, exc_type, exc, tb) -> None:
-        self.stop(raise_error=exc_type is None)
+    def stop(self, timeout: float = 2.0, raise_error: bool = True) -> None:
+        """Stop the thread, darken every lamp, and raise if the thread failed or hung."""
+        self._off_error = None
+        super().stop(timeout, raise_error)
+        if raise_error and self._off_error is not None:
+            raise LampError(
+                f"lamps could not all be switched off: {self._off_error}"
+            ) from self._off_error
 
     def _lamps_off_at_exit(self) -> None:
         try:
@@ -247,26 +245,18 @@ class LampDriver:
         The lamp thread runs the same steps; tests call this with a fake clock and sleep.
         """
         count = 0
-        while not self._stop.is_set() and self._step():
+        while not self.stopping.is_set() and self._step():
             count += 1
         return count
 
-    def _run(self) -> None:
-        try:
-            while not self._stop.is_set():
-                with self._cond:
-                    while not self._heap and not self._stop.is_set():
-                        self._cond.wait(COARSE_MAX)
-                if self._stop.is_set():
-                    return
-                self._step()
-        except BaseException as exc:
-            self.error = exc
-            log.exception("lamp thread failed; lamps go dark")
-            try:
-                self.lamps.all_off()
-            except Exception as off_exc:
-                log.error("lamps off after the failure also failed: %s", off_exc)
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            with self._cond:
+                while not self._heap and not self.stopping.is_set():
+                    self._cond.wait(COARSE_MAX)
+            if self.stopping.is_set():
+                return
+            self._step()
 
     def _step(self) -> bool:
         """Wait for the earliest planned event and switch it. False if nothing is planned."""
@@ -283,7 +273,7 @@ class LampDriver:
                     log.warning("no sample-to-time fit yet: lamps switch as soon as planned")
                     self._warned_no_fit = True
             elif not self._wait_until(target, generation):
-                if self._stop.is_set():
+                if self.stopping.is_set():
                     return False
                 continue  # the plan or the fit changed: aim again
             with self._cond:
@@ -299,7 +289,7 @@ class LampDriver:
         False if interrupted (stop, new plan, new fit) before the moment.
         """
         while True:
-            if self._stop.is_set() or generation != self._generation:
+            if self.stopping.is_set() or generation != self._generation:
                 return False
             remaining = target - self._clock()
             if remaining <= 0:

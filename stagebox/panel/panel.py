@@ -10,13 +10,13 @@ when it comes back. Nothing the panel does can stop the service.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 
 from stagebox.panel import layout
 from stagebox.panel.ssd1306 import CONTROLLERS, DEFAULT_ADDRESS, DEFAULT_BUS, OLED, PanelError
 from stagebox.snapshot import StageSnapshot
+from stagebox.worker import Worker
 
 log = logging.getLogger("stagebox.panel")
 
@@ -34,8 +34,12 @@ def open_panel_device(name: str, bus_number: int = DEFAULT_BUS, address: int = D
     raise PanelError(f"unknown front panel device {name!r} (devices: {', '.join(DEVICES)})")
 
 
-class FrontPanel:
+class FrontPanel(Worker):
     """Draws the latest published snapshot on `device` at `refresh_hz`, on its own thread."""
+
+    name = "stagebox-panel"
+    label = "the front panel thread"
+    error_class = PanelError
 
     def __init__(
         self,
@@ -54,8 +58,7 @@ class FrontPanel:
         self.retry_seconds = retry_seconds
         self.clock = clock
         self._latest: StageSnapshot | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__()
         self._retry_at = 0.0  # monotonic seconds: no attempt before this after a failure
         self._failing = False
         self.refreshes = 0
@@ -90,16 +93,9 @@ class FrontPanel:
         self.refreshes += 1
         return True
 
-    def start(self) -> FrontPanel:
-        if self._thread is not None:
-            raise PanelError("the front panel is already running")
-        self._thread = threading.Thread(target=self._run, name="stagebox-panel", daemon=True)
-        self._thread.start()
-        return self
-
-    def _run(self) -> None:
+    def run(self) -> None:
         next_at = self.clock()
-        while not self._stop.is_set():
+        while not self.stopping.is_set():
             try:
                 self.step()
             except Exception:  # a drawing bug must not take the service down with it
@@ -109,18 +105,7 @@ class FrontPanel:
             if delay < 0:  # fell behind (slow bus): skip frames rather than catch up
                 next_at = self.clock()
                 delay = 0
-            self._stop.wait(delay)
+            self.stopping.wait(delay)
 
-    def stop(self, timeout: float = 2.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            if self._thread.is_alive():
-                raise PanelError(f"the front panel thread did not stop within {timeout} s")
+    def closed(self) -> None:
         self.device.close()
-
-    def __enter__(self) -> FrontPanel:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()

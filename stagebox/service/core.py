@@ -161,7 +161,7 @@ class StageService(CommandTable, StatusReport, Reloader):
             reconcile(self.takelog, repaired)  # the log and the folder: one truth
         except OSError as exc:  # a read-only folder: said loudly as a record fault below
             log.error("take log: cannot reconcile with %s: %s", folder, exc)
-        self.book = TakeBook(self.takelog, project=cfg.stage.project)
+        self.book = self._watch(TakeBook(self.takelog, project=cfg.stage.project))
         stack.callback(self.book.stop)
         if cfg.stage.cue_sheet:
             try:
@@ -178,9 +178,20 @@ class StageService(CommandTable, StatusReport, Reloader):
         self._start_audio(stack)
         self._start_engine(stack)
         self._start_daw(stack)
-        self._disk = DiskWatch(self._disk_seconds_left, DISK_CHECK_INTERVAL).start()
+        self._disk = self._watch(DiskWatch(self._disk_seconds_left, DISK_CHECK_INTERVAL).start())
         stack.callback(self._disk.stop)
         self._start_control(stack)
+
+    def _watch(self, worker):
+        """Have `worker`'s failure reported to the stage (the Worker has logged it): the
+        engineer sees it in `status`; a take-path worker's is a record fault."""
+        worker.on_failure = self._worker_failed
+        return worker
+
+    def _worker_failed(self, worker, exc: BaseException) -> None:
+        self._message = f"{worker.label} failed: {exc}"
+        if worker is self.book or worker is self._disk:  # takes can no longer be trusted
+            self.fault.writer_failed(f"{worker.label} failed: {exc}", for_good=True)
 
     def _start_lights(self, stack: contextlib.ExitStack) -> None:
         from stagebox.gpio import backend as gpio_backend
@@ -197,7 +208,9 @@ class StageService(CommandTable, StatusReport, Reloader):
         except Exception as exc:
             raise ServiceError(f"lights ({cfg.lights.backend}): {exc}") from exc
         self.gpio = gpio
-        self.lamps = LampDriver(lamps, relay_lag_trim=cfg.lights.relay_lag_ms / 1000.0).start()
+        self.lamps = self._watch(
+            LampDriver(lamps, relay_lag_trim=cfg.lights.relay_lag_ms / 1000.0).start()
+        )
         stack.callback(self.lamps.stop, raise_error=False)
         if cfg.buttons.enabled:
             buttons = start_buttons(
@@ -207,7 +220,7 @@ class StageService(CommandTable, StatusReport, Reloader):
                 debounce_ms=cfg.buttons.debounce_ms,
                 long_press_ms=cfg.buttons.long_press_ms,
             )
-            self.buttons = buttons
+            self.buttons = self._watch(buttons) if buttons is not None else None
             if buttons is not None:
                 stack.callback(buttons.stop)
 
@@ -229,7 +242,7 @@ class StageService(CommandTable, StatusReport, Reloader):
                 exc,
             )
             return
-        self.panel = FrontPanel(device, refresh_hz=cfg.panel.refresh_hz).start()
+        self.panel = self._watch(FrontPanel(device, refresh_hz=cfg.panel.refresh_hz).start())
         stack.callback(self.panel.stop)
 
     def _start_display(self, stack: contextlib.ExitStack) -> None:

@@ -25,6 +25,7 @@ class StatusReport:
             cue_sheet=str(self.sheet.path) if self.sheet else None,
             takes_folder=str(self.cfg.takes.folder),
             last_take=self._last_take_state(),
+            fault=self.fault.reason,  # now, not as of the last snapshot
             uptime=time.monotonic() - self._started,
             # peak per capture channel over the newest period (the engine keeps its block)
             levels_dbfs=[float(x) for x in self.engine.levels] if self.engine else [],

@@ -16,23 +16,28 @@ import threading
 from collections.abc import Iterable
 
 from stagebox.cues.cue import Cue
+from stagebox.worker import Worker
 
 log = logging.getLogger("stagebox.takes.book")
 
 WRITER_WAIT = 120.0  # seconds the log thread waits for the writer to open or close a take
 
 
-class TakeBook:
-    """Take numbering and logging for the engine (engine side: memory and a queue only)."""
+class TakeBook(Worker):
+    """Take numbering and logging for the engine (engine side: memory and a queue only).
+    Its log thread starts with it; `stop()` writes what is queued first."""
+
+    name = "stagebox-take-book"
+    label = "the take log thread"
 
     def __init__(self, takes, *, project: str = "") -> None:  # takes: stagebox.takes.log.TakeLog
+        super().__init__()
         self.log = takes
         self.project = project
         self._next: dict[str, int] = {}
         self._lock = threading.Lock()
         self._queue: queue.Queue = queue.Queue()
-        self._thread = threading.Thread(target=self._run, name="take-book", daemon=True)
-        self._thread.start()
+        self.start()
 
     # -- off the audio path -------------------------------------------------------------------
 
@@ -74,7 +79,7 @@ class TakeBook:
 
     # -- the log thread -----------------------------------------------------------------------
 
-    def _run(self) -> None:
+    def run(self) -> None:
         while True:
             item = self._queue.get()
             if item is None:
@@ -165,8 +170,8 @@ class TakeBook:
         if not done.wait(timeout):
             raise TimeoutError("take log did not catch up")
 
-    def stop(self, timeout: float = 10.0) -> None:
-        self._queue.put(None)
-        self._thread.join(timeout)
-        if self._thread.is_alive():
-            raise RuntimeError("take book thread did not stop")
+    def wake(self) -> None:
+        self._queue.put(None)  # after everything queued: the log gets it all first
+
+    def stop(self, timeout: float = 10.0, raise_error: bool = True) -> None:
+        super().stop(timeout, raise_error)

@@ -51,6 +51,7 @@ from stagebox.takes.bwf import (
     TakeFormat,
 )
 from stagebox.takes.meta import TakeMetadata, TakeMetadataError
+from stagebox.worker import Worker
 
 log = logging.getLogger(__name__)
 
@@ -136,36 +137,28 @@ def recording_seconds_left(
     return max(0, free - reserve_bytes) / rate
 
 
-class DiskWatch:
+class DiskWatch(Worker):
     """`measure()` (free recording time, say) every `interval` seconds on a thread of its
     own, its last value in `left`: a stalled disk (a USB stick, a network share) then holds
     up this thread, never the audio loop that reads `left`."""
 
+    name = "stagebox-disk-watch"
+    label = "the disk watch"
+
     def __init__(self, measure: Callable[[], float | None], interval: float) -> None:
+        super().__init__()
         self.measure = measure
         self.interval = interval  # seconds
         self.left: float | None = None  # the last measurement (None: none yet, or it failed)
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
-    def start(self) -> DiskWatch:
-        self._thread = threading.Thread(target=self._run, name="disk-watch", daemon=True)
-        self._thread.start()
-        return self
-
-    def _run(self) -> None:
+    def run(self) -> None:
         while True:
             try:
                 self.left = self.measure()
             except OSError:
                 self.left = None
-            if self._stop.wait(self.interval):
+            if self.stopping.wait(self.interval):
                 return
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(2.0)
 
 
 class TakeWriter:
