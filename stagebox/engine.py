@@ -217,8 +217,12 @@ class Engine:
     def _open_take(self, event: StageEvent) -> None:
         cue = self.stage.current.cue
         at = event.sample
-        label = self.clock.timecode_at(at)
-        frame_start = self.clock.punch_sample(label)
+        # The record offset is the microphone's latency against the LTC: the sound at sample
+        # `at` is the sound of the timecode `offset` samples earlier. The take is stamped
+        # with that timecode (on a punch: TC-in minus handles, whatever the offset).
+        offset = self.settings.stage.record_offset  # samples
+        label = self.clock.timecode_at(at - offset)
+        frame_start = self.clock.punch_sample(label) + offset  # where that frame's sound starts
         # Samples since midnight of the take's first sample (on TC-in it is TC-in's own).
         time_reference = label.samples_since_midnight(self.settings.sample_rate) + (
             at - frame_start
