@@ -3,8 +3,10 @@
 (The take path's own blind spots are in test_take_path_mutants.py; `bench/mutants.py` checks
 that every listed mutant of these modules is caught.)
 
-- the end of a take cut by a loop wrap that arrives while the clock freewheels;
-- LTC whose hours read 24 or more: not a label, so `decode_all` must not return it;
+- the end of a take cut by a loop wrap that arrives while the clock freewheels, and a
+  punch-out that falls inside a dropout;
+- LTC whose hours read 24 or more (or any field out of its range): not a label, so
+  `decode_all` must not return it;
 - `.` (and `,`) before the frames: a drop-frame separator, as `;` is.
 """
 
@@ -222,3 +224,22 @@ def test_a_dot_separated_label_that_drop_frame_skips_is_refused(sep):
 
 def test_dots_between_hours_minutes_seconds_do_not_mark_drop_frame():
     assert Timecode.parse("01.02.03:04", RATE_25) == Timecode.at(1, 2, 3, 4, RATE_25)
+
+
+def test_a_cue_sheet_written_with_dots_loads_at_its_stated_drop_frame_rate(tmp_path):
+    """docs/cue-sheets.md: `.` before the frames is drop-frame; only `;` makes the loader
+    guess 29.97 DF, so a dotted sheet needs its rate stated."""
+    from stagebox.cues import CueSheetError, load_cue_sheet
+
+    rows = "Cue,In,Out\n101,01:00:00.02,01:00:03.10\n"
+    stated = tmp_path / "stated.csv"
+    stated.write_text("# rate: 29.97df\n" + rows, encoding="utf-8")
+    sheet = load_cue_sheet(stated)
+    assert sheet.rate == RATE_2997DF
+    assert [(str(c.tc_in), str(c.tc_out)) for c in sheet.cues] == [("01:00:00;02", "01:00:03;10")]
+    bare = tmp_path / "bare.csv"
+    bare.write_text(rows, encoding="utf-8")
+    with pytest.raises(CueSheetError, match="rate is not known"):
+        load_cue_sheet(bare)
+    with pytest.raises(CueSheetError, match="written as drop-frame but the rate is 25"):
+        load_cue_sheet(bare, RATE_25)
