@@ -132,9 +132,23 @@ class PunchRecorder:
 
     def push(self, block: np.ndarray, position: int) -> None:
         """Capture a block of microphone audio (frames, channels) at absolute `position`."""
+        if len(block) > self.ring.capacity:  # longer than the ring: a piece at a time
+            for i in range(0, len(block), self.ring.capacity):
+                self.push(block[i : i + self.ring.capacity], position + i)
+            return
+        gap_start = self.ring.end  # samples: where an xrun's gap before this block begins
+        if self.take is not None:
+            # An xrun gap longer than the ring less the holdback would push audio the take
+            # has not had yet out of the ring: hand it over first (never lose it).
+            evicted = position + len(block) - self.ring.capacity  # the ring's start after
+            if evicted > self._written:
+                self._flush(min(evicted, gap_start))
         self.ring.push(block, position)
         if self.take is not None:
-            self._flush(self.ring.end - self.holdback)
+            # The stage decides about an xrun's lost samples with this period (the clock sees
+            # the gap now): none of them go to the take before it has.
+            upto = self.ring.end - self.holdback
+            self._flush(upto if position == gap_start else min(upto, gap_start))
 
     def punch_in(self, take: TakeStart) -> str:
         """Open `take`, starting at its `first_sample`. Returns a note ("" when exact); the
@@ -176,6 +190,14 @@ class PunchRecorder:
     def _flush(self, upto: int) -> None:
         if upto <= self._written:
             return
+        if self._written < self.ring.start:
+            # The part of an xrun gap that has already left the ring: it was silence.
+            lost = min(self.ring.start, upto) - self._written
+            self.sink.write(np.zeros((lost, self.ring.channels), dtype=np.float32))
+            self.frames_written += lost
+            self._written += lost
+            if upto <= self._written:
+                return
         block = self.ring.read(self._written, upto)
         self.sink.write(block)
         self.frames_written += len(block)
