@@ -35,6 +35,7 @@ import numpy as np
 
 from stagebox import __version__
 from stagebox.audio.pcmformat import FORMATS, encode
+from stagebox.safefile import SIDECAR_MAX_BYTES, read_bounded
 from stagebox.takemeta import (
     TakeMetadata,
     TakeMetadataError,
@@ -570,11 +571,11 @@ def repair_takes(folder: str | os.PathLike) -> list[Path]:
     for marker in sorted(folder.glob(f".*{MARKER_SUFFIX}")):
         take = folder / marker.name[1 : -len(MARKER_SUFFIX)]
         try:
-            record = json.loads(marker.read_text(encoding="utf-8"))
+            record = json.loads(read_bounded(marker, SIDECAR_MAX_BYTES, "take marker"))
             data_offset = int(record["data_offset"])
             block_align = int(record["block_align"])
             threshold = int(record.get("rf64_threshold", RF64_THRESHOLD))
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+        except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
             log.error("take marker %s is unreadable (%s); leaving %s as it is", marker, exc, take)
             continue
         if not take.exists():

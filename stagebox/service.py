@@ -140,7 +140,7 @@ class StageService:
                 self._start(stack)
             except ServiceError as exc:
                 log.error("cannot start: %s", exc)
-                return 1
+                return 2  # docs/cli.md: 2 for every refusal, 1 is never used
             self._install_signals(stack)
             try:
                 self._loop()

@@ -31,6 +31,7 @@ from typing import IO
 
 from stagebox.bwf import fsync_dir
 from stagebox.cues.sheet import cue_key
+from stagebox.safefile import TAKE_LOG_MAX_BYTES, FileRefused, read_bounded
 from stagebox.takename import DEFAULT_TEMPLATE, format_take_name, parse_template, take_name_pattern
 from stagebox.timecode import Rate, Timecode
 
@@ -328,10 +329,12 @@ class TakeLog:
         self._needs_newline = False
 
     def _load(self) -> None:
-        try:
-            data = self.path.read_bytes()
-        except FileNotFoundError:
+        if not os.path.lexists(self.path):
             return
+        try:
+            data = read_bounded(self.path, TAKE_LOG_MAX_BYTES, "take log")
+        except FileRefused as exc:
+            raise TakeLogError(str(exc)) from None
         lines = data.split(b"\n")
         if data and not data.endswith(b"\n"):
             self._needs_newline = True
@@ -341,7 +344,7 @@ class TakeLog:
             try:
                 event = json.loads(raw.decode("utf-8"))
                 self._apply_event(event)
-            except (ValueError, KeyError, TypeError) as exc:
+            except (ValueError, KeyError, TypeError, RecursionError) as exc:
                 last = number == len(lines) or (number == len(lines) - 1 and not lines[-1])
                 what = "torn last line (a crash while writing)" if last else "unreadable line"
                 message = f"{self.path} line {number}: {what} skipped: {exc}"

@@ -21,7 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     cmds = config.add_subparsers(dest="config_command", metavar="ACTION")
     cmds.required = True
 
-    check = cmds.add_parser("check", help="list every problem in a config file (exit 1 if any)")
+    check = cmds.add_parser("check", help="list every problem in a config file (exit 2 if any)")
     check.add_argument(
         "file", nargs="?", metavar="FILE", help="default: $STAGEBOX_CONFIG or /etc/stagebox/..."
     )
@@ -51,7 +51,7 @@ def run_check(args: argparse.Namespace) -> int:
             print(problem)
         count = len(exc.problems)
         print(f"{file}: {count} problem{'s' if count != 1 else ''}", file=sys.stderr)
-        return 1
+        return 2  # like every refusal of bad input (docs/cli.md)
     origin = cfg.source or f"{file} not found: built-in defaults"
     print(f"{origin}: ok")
     return 0

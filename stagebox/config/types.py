@@ -16,6 +16,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from stagebox.safefile import path_problem
 from stagebox.takename import FIELDS as TAKE_NAME_FIELDS
 from stagebox.takename import parse_template
 from stagebox.timecode import RATES, Rate, TimecodeError
@@ -187,6 +188,9 @@ class PathValue(ValueType):
             if self.optional:
                 return None
             raise ValueError("must not be empty")
+        problem = path_problem(raw)
+        if problem:
+            raise ValueError(problem)
         path = Path(raw).expanduser()
         if not path.is_absolute() and base is not None:
             path = base / path
@@ -239,10 +243,11 @@ class ChannelList(ValueType):
         self.allow_empty = allow_empty
 
     def parse(self, raw: Any, base: Path | None = None) -> tuple[int, ...]:
-        if isinstance(raw, int) and not isinstance(raw, bool):
-            raw = [raw]
         if not isinstance(raw, list):
-            raise ValueError(f"expected a list of channel numbers, got {_toml_kind(raw)}")
+            hint = f" (write [{raw}])" if isinstance(raw, int) and not isinstance(raw, bool) else ""
+            raise ValueError(
+                f"expected a list of channel numbers, got {_toml_kind(raw)} {_show(raw)}{hint}"
+            )
         if not raw and not self.allow_empty:
             raise ValueError("needs at least one channel")
         for item in raw:
