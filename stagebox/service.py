@@ -166,7 +166,9 @@ class StageService:
                 log.warning("repaired take left open by a crash: %s", path.name)
         except OSError as exc:
             raise ServiceError(f"takes folder {folder}: {exc}") from exc
-        self.takelog = TakeLog(folder, template=cfg.takes.name_template, on_change=self._retag)
+        self.takelog = TakeLog(
+            folder, template=cfg.takes.name_template, on_change=self._retag, check=self._fits
+        )
         for warning in self.takelog.warnings:
             log.warning("take log: %s", warning)
         self.book = TakeBook(self.takelog, project=cfg.stage.project)
@@ -320,8 +322,15 @@ class StageService:
         from stagebox.control.server import ControlServer
 
         c = self.cfg.control
+        from stagebox.control.schema import changes_state, check_args
+
         server = ControlServer(
-            str(c.socket), self.dispatch, mode=c.socket_mode, group=c.socket_group or None
+            str(c.socket),
+            self.dispatch,
+            mode=c.socket_mode,
+            group=c.socket_group or None,
+            check=check_args,  # every argument's type checked before dispatch
+            audited=changes_state,  # who changed the stage: an audit line in the journal
         )
         try:
             server.start()
@@ -694,6 +703,24 @@ class StageService:
         except Exception as exc:
             log.error("could not update %s: %s", path.name, exc)
             raise ControlError(f"take logged, but {path.name} was not updated: {exc}") from None
+
+    def _fits(self, record) -> None:
+        """A note goes into the take file's iXML as well as the log: refuse, before logging,
+        one the file's iXML chunk cannot hold (so the log and the file never disagree)."""
+        from stagebox.bwf import TakeError, update_take_metadata
+        from stagebox.takes import TakeLogError
+        from stagebox.wavfile import WavError
+
+        path = Path(self.cfg.takes.folder) / record.file
+        try:
+            update_take_metadata(path, circled=record.circled, note=record.full_note, dry_run=True)
+        except TakeError as exc:
+            raise TakeLogError(
+                f"note not saved: {path.name}'s iXML chunk cannot hold it "
+                f"({exc.strerror.split(': ')[-1]}); shorten the note"
+            ) from None
+        except (OSError, WavError):
+            pass  # no file to check against: _retag reports it after logging
 
     def _wait_for_writer(self, path: Path) -> None:
         """A take punched out a moment ago may still be being finished by the take writer (a

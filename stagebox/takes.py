@@ -139,12 +139,16 @@ class TakeLog:
         *,
         template: str = DEFAULT_TEMPLATE,
         on_change: Callable[[TakeRecord], None] | None = None,
+        check: Callable[[TakeRecord], None] | None = None,
     ) -> None:
         parse_template(template)  # a bad template fails here, when the service starts
         self.folder = Path(folder)
         self.path = self.folder / LOG_NAME
         self.template = template
         self.on_change = on_change
+        # `check(record)` before a circle or note is logged: raises TakeLogError to refuse
+        # it (the service: a note must fit the take file's iXML, so log and file agree).
+        self.check = check
         self.warnings: list[str] = []  # problems found reading the log
         self._lock = threading.Lock()
         self._cues: dict[str, _CueTakes] = {}
@@ -194,11 +198,12 @@ class TakeLog:
     def circle(self, cue: str, take: int, circled: bool = True) -> TakeRecord:
         """Circle (or un-circle) a take; returns the updated record."""
         with self._lock:
-            record = self._record(cue, take)
+            record = replace(self._record(cue, take), circled=bool(circled))
+            if self.check is not None:
+                self.check(record)
             self._append(
                 {"event": "circle", "cue": cue, "take": take, "circled": circled, "at": _now()}
             )
-            record = replace(record, circled=bool(circled))
             self._entry(cue).records[take] = record
         if self.on_change is not None:
             self.on_change(record)
@@ -207,9 +212,10 @@ class TakeLog:
     def note(self, cue: str, take: int, text: str) -> TakeRecord:
         """Set the engineer's note of a take (replacing the previous note; flags stay)."""
         with self._lock:
-            record = self._record(cue, take)
+            record = replace(self._record(cue, take), note=str(text))
+            if self.check is not None:
+                self.check(record)
             self._append({"event": "note", "cue": cue, "take": take, "text": text, "at": _now()})
-            record = replace(record, note=str(text))
             self._entry(cue).records[take] = record
         if self.on_change is not None:
             self.on_change(record)

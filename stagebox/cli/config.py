@@ -14,6 +14,7 @@ from stagebox.config import (
     reference_markdown,
 )
 from stagebox.config.loader import config_path
+from stagebox.termtext import printable
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -48,7 +49,7 @@ def run_check(args: argparse.Namespace) -> int:
         cfg = load_config(path)
     except ConfigError as exc:
         for problem in exc.problems:
-            print(problem)
+            print(printable(problem))
         count = len(exc.problems)
         print(f"{file}: {count} problem{'s' if count != 1 else ''}", file=sys.stderr)
         return 2  # like every refusal of bad input (docs/cli.md)
@@ -62,7 +63,7 @@ def run_show(args: argparse.Namespace) -> int:
         cfg = load_config(args.config)
     except ConfigError as exc:
         for problem in exc.problems:
-            print(problem, file=sys.stderr)
+            print(printable(problem), file=sys.stderr)
         raise CLIError("the configuration has problems: see `stagebox config check`") from None
     sys.stdout.write(effective_config_text(cfg))
     return 0

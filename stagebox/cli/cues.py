@@ -15,6 +15,7 @@ import sys
 from stagebox.cli import CLIError, remote
 from stagebox.cli.show import cue_table
 from stagebox.cues import CueSheetError, load_cue_sheet
+from stagebox.termtext import printable
 from stagebox.timecode import Rate, TimecodeError
 
 
@@ -63,9 +64,9 @@ def run_load(args: argparse.Namespace) -> int:
 
     result = remote.call(args, "cues.load", {"path": path}, refused=refused)
     for warning in result.get("warnings", []):
-        print(f"warning: {warning}", file=sys.stderr)
+        print(printable(f"warning: {warning}"), file=sys.stderr)
     rate = f" at {result['rate']} fps" if result.get("rate") else ""
-    print(f"{result.get('path', path)}: {result.get('cues', '?')} cues loaded{rate}")
+    print(printable(f"{result.get('path', path)}: {result.get('cues', '?')} cues loaded{rate}"))
     return 0
 
 
@@ -83,7 +84,7 @@ def run_list(args: argparse.Namespace) -> int:
     upcoming = (status.get("next_cue") or {}).get("number")
     sheet = status.get("cue_sheet")
     if sheet:
-        print(f"{sheet}: {len(cues)} cues")
+        print(printable(f"{sheet}: {len(cues)} cues"))
     lines = cue_table(cues, current, upcoming)
     if sys.stdout.isatty():  # one cue per screen line; piped output keeps whole lines
         import shutil
@@ -105,7 +106,7 @@ def run_check(args: argparse.Namespace) -> int:
         sheet = load_cue_sheet(args.sheet, rate, encoding=args.encoding)
     except CueSheetError as exc:
         for message in exc.messages:
-            print(message, file=sys.stderr)
+            print(printable(message), file=sys.stderr)
         count = len(exc.problems)
         raise CLIError(
             f"{exc.path.name}: not loaded ({count} problem{'s' if count != 1 else ''})"
@@ -116,13 +117,19 @@ def run_check(args: argparse.Namespace) -> int:
         print(json.dumps(sheet.to_dict(), indent=2, ensure_ascii=False))
         return 0
     for warning in sheet.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
-    print(f"{sheet.path.name}: {len(sheet)} cues at {sheet.rate} fps ({sheet.source_format})")
+        print(printable(f"warning: {warning}"), file=sys.stderr)
+    print(
+        printable(
+            f"{sheet.path.name}: {len(sheet)} cues at {sheet.rate} fps ({sheet.source_format})"
+        )
+    )
     for cue in sheet:
         seconds = cue.duration_frames / float(sheet.rate.fps)
         line = " ".join(cue.dialogue.split())
         print(
-            f"{cue.number:>8}  {cue.tc_in}  {cue.tc_out}  {seconds:5.1f}s  "
-            f"{cue.character[:16]:<16}  {line[:60]}"
+            printable(
+                f"{cue.number:>8}  {cue.tc_in}  {cue.tc_out}  {seconds:5.1f}s  "
+                f"{cue.character[:16]:<16}  {line[:60]}"
+            )
         )
     return 0

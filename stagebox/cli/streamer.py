@@ -37,7 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def parse_size(text: str) -> tuple[int, int]:
-    match = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*", text)
+    match = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*", text, re.ASCII)
     if not match:
         raise CLIError(f"--size {text!r}: expected WIDTHxHEIGHT, e.g. 1920x1080")
     width, height = int(match.group(1)), int(match.group(2))

@@ -272,7 +272,7 @@ class ChannelList(ValueType):
 class ScreenSize(ValueType):
     """`"auto"` (None: the screen's current mode) or `"WIDTHxHEIGHT"` in pixels."""
 
-    PATTERN = re.compile(r"^\s*(\d{2,5})\s*[xX]\s*(\d{2,5})\s*$")
+    PATTERN = re.compile(r"^\s*(\d{2,5})\s*[xX]\s*(\d{2,5})\s*$", re.ASCII)
 
     def parse(self, raw: Any, base: Path | None = None) -> tuple[int, int] | None:
         if not isinstance(raw, str):

@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import contextlib
 import grp
+import json
 import logging
 import os
+import pwd
 import socket
 import socketserver
 import stat
+import struct
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from stagebox.control.protocol import (
     MAX_LINE,
@@ -31,6 +35,63 @@ from stagebox.control.protocol import (
 log = logging.getLogger("stagebox.control")
 
 Dispatcher = Callable[[str, dict], object]
+Checker = Callable[[str, dict], dict]
+
+LISTEN_BACKLOG = 512  # connections queued before accept(): 200 clients at once fit
+
+_peer = threading.local()  # the Peer whose request this handler thread is serving
+
+
+def current_peer() -> Peer | None:
+    """Who sent the request being dispatched on this thread (None off a control thread)."""
+    return getattr(_peer, "current", None)
+
+
+def one_line(text: str) -> str:
+    first = text.splitlines()[0] if text else ""
+    return first + (" ..." if "\n" in text else "")
+
+
+@dataclass(frozen=True)
+class Peer:
+    """The process at the other end of a connection, as the kernel vouches (SO_PEERCRED)."""
+
+    pid: int
+    uid: int
+    gid: int
+    user: str  # the uid's login name, or the number when it has none
+
+    @classmethod
+    def of(cls, conn: socket.socket) -> Peer:
+        try:
+            raw = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+            pid, uid, gid = struct.unpack("3i", raw)
+        except (OSError, AttributeError, struct.error):
+            return cls(0, -1, -1, "unknown")
+        try:
+            user = pwd.getpwuid(uid).pw_name
+        except KeyError:
+            user = str(uid)
+        return cls(pid, uid, gid, user)
+
+    def log(self, cmd: str, args: dict | None, outcome: str) -> None:
+        """The audit line: what was asked, by whom, and what came of it."""
+        shown = " ".join(f"{k}={_short(v)}" for k, v in (args or {}).items())
+        log.info(
+            "audit: %s%s by %s (uid %d, pid %d): %s",
+            cmd,
+            f" {shown}" if shown else "",
+            self.user,
+            self.uid,
+            self.pid,
+            outcome,
+            extra={"CLIENT_USER": self.user, "CLIENT_UID": str(self.uid), "COMMAND": cmd},
+        )
+
+
+def _short(value: object) -> str:
+    text = json.dumps(value, ensure_ascii=True)  # control characters escaped, one line
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 class _Handler(socketserver.StreamRequestHandler):
@@ -38,6 +99,7 @@ class _Handler(socketserver.StreamRequestHandler):
 
     def setup(self) -> None:
         super().setup()
+        self.peer = Peer.of(self.request)
         self.server.track(self.request)
 
     def finish(self) -> None:
@@ -52,14 +114,24 @@ class _Handler(socketserver.StreamRequestHandler):
             if len(line) > MAX_LINE:
                 self.wfile.write(encode(reply_error("request too long")))
                 return
+            cmd = None
             try:
                 cmd, args = decode_request(line)
+                if self.server.check is not None:
+                    args = self.server.check(cmd, args)
+                _peer.current = self.peer
                 reply = reply_ok(self.server.dispatch(cmd, args))
+                if self.server.audited(cmd):
+                    self.peer.log(cmd, args, "done")
             except ControlError as exc:
                 reply = reply_error(str(exc))
+                if cmd is not None and self.server.audited(cmd):
+                    self.peer.log(cmd, None, f"refused: {one_line(str(exc))}")
             except Exception as exc:  # a bug must not kill the socket; the journal gets it
                 log.exception("control command failed")
                 reply = reply_error(f"internal error: {exc}")
+            finally:
+                _peer.current = None
             try:
                 self.wfile.write(encode(reply))
             except (BrokenPipeError, ConnectionResetError):
@@ -69,9 +141,20 @@ class _Handler(socketserver.StreamRequestHandler):
 class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True
     allow_reuse_address = False
+    # Connections waiting to be accepted. 5 (socketserver's) turns a burst of clients away
+    # with EAGAIN; the kernel caps this at net.core.somaxconn (4096 on current kernels).
+    request_queue_size = LISTEN_BACKLOG
 
-    def __init__(self, path: str, dispatch: Dispatcher) -> None:
+    def __init__(
+        self,
+        path: str,
+        dispatch: Dispatcher,
+        check: Checker | None = None,
+        audited: Callable[[str], bool] | None = None,
+    ) -> None:
         self.dispatch = dispatch
+        self.check = check
+        self.audited = audited or (lambda cmd: False)
         self.stopping = threading.Event()
         self._connections: set[socket.socket] = set()
         self._lock = threading.Lock()
@@ -100,10 +183,22 @@ class ControlServer:
     """Serves the control socket at `path` until `stop()`."""
 
     def __init__(
-        self, path: str, dispatch: Dispatcher, *, mode: int = 0o660, group: str | None = None
+        self,
+        path: str,
+        dispatch: Dispatcher,
+        *,
+        mode: int = 0o660,
+        group: str | None = None,
+        check: Checker | None = None,
+        audited: Callable[[str], bool] | None = None,
     ) -> None:
+        """`check(cmd, args)` validates a request's arguments before `dispatch` sees them
+        (the service's is control.schema.check_args); `audited(cmd)` says which commands get
+        an audit line in the journal with the peer's user (SO_PEERCRED)."""
         self.path = path
         self.dispatch = dispatch
+        self.check = check
+        self.audited = audited
         self.mode = mode
         self.group = group
         self._server: _Server | None = None
@@ -112,7 +207,7 @@ class ControlServer:
     def start(self) -> None:
         _remove_stale_socket(self.path)
         os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
-        self._server = _Server(self.path, self.dispatch)
+        self._server = _Server(self.path, self.dispatch, self.check, self.audited)
         os.chmod(self.path, self.mode)
         if self.group:
             try:

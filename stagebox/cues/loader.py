@@ -148,10 +148,11 @@ def _resolve_rate(
         try:
             declared = Rate.parse(table.declared_rate)
         except TimecodeError as exc:
+            # Even with the stage's rate set: a rate of "-25", "nan" or "0" is a typo to fix,
+            # not something to fall back from silently.
+            problems.append(Problem(table.declared_rate_line, str(exc)))
             if rate is None:
-                problems.append(Problem(table.declared_rate_line, str(exc)))
                 return None
-            warnings.append(f"the sheet's rate {table.declared_rate!r} is not known; using {rate}")
     if rate is not None:
         if declared is not None and declared != rate:
             warnings.append(

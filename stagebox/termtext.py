@@ -1,0 +1,37 @@
+"""Text from the stage shown on an engineer's terminal, with its control characters made visible.
+
+Notes, cue sheet fields, file names and error messages come from people and files, and are
+stored exactly as given (the take log, the report CSV, the iXML keep them). A note holding
+`ESC[2J` must not clear another engineer's screen when `stagebox takes` prints it, nor a
+bidirectional override reorder a line: on the way to a terminal each control character
+(C0 but newline, DEL, C1, and the Unicode format controls that reorder text) is written as a
+visible escape, `\\x1b` or `\\u202e`.
+"""
+
+from __future__ import annotations
+
+import re
+
+# C0 except LF, DEL, C1; bidi embeddings/overrides/isolates, line/paragraph separators.
+_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def _escape(match: re.Match) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: object) -> str:
+    """`text` with every control character but newline shown as an escape."""
+    return _CONTROL.sub(_escape, str(text))
+
+
+def printable_data(value: object) -> object:
+    """`value` (JSON-like: dicts, lists, strings) with `printable` applied to every string."""
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, dict):
+        return {printable_data(k): printable_data(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [printable_data(v) for v in value]
+    return value
