@@ -77,18 +77,19 @@ class Arg:
 @dataclass(frozen=True)
 class Command:
     args: dict[str, Arg]
-    changes_state: bool = False
+    changes_state: bool = False  # audited: the journal records who sent it
+    inline: bool = False  # answered at once from the snapshot (never waits on anything)
 
 
 _CUE = Arg("str", max_chars=MAX_CUE)
 _TAKE = Arg("int", minimum=1, maximum=MAX_TAKE)
 
 COMMANDS: dict[str, Command] = {
-    "status": Command({}),
+    "status": Command({}, inline=True),
     "mode": Command({"mode": Arg("str", choices=tuple(MODES))}, changes_state=True),
     "cue": Command({"which": Arg("str", max_chars=MAX_CUE)}, changes_state=True),
     "cues.load": Command({"path": Arg("path")}, changes_state=True),
-    "cues.list": Command({}),
+    "cues.list": Command({}, inline=True),
     "takes": Command({"cue": Arg("str", required=False, max_chars=MAX_CUE)}),
     "take.circle": Command(
         {"cue": _CUE, "take": _TAKE, "circled": Arg("bool", required=False)}, changes_state=True
@@ -121,6 +122,11 @@ def check_args(cmd: str, args: dict) -> dict:
 def changes_state(cmd: str) -> bool:
     command = COMMANDS.get(cmd)
     return bool(command and command.changes_state)
+
+
+def answered_inline(cmd: str) -> bool:
+    command = COMMANDS.get(cmd)
+    return bool(command and command.inline)
 
 
 def _has_surrogate(text: str) -> bool:
