@@ -40,7 +40,7 @@ from stagebox.timemap import SampleTimeMap
 
 log = logging.getLogger("stagebox.audio")
 
-KEEP_PLAYBACK_SECONDS = 120.0  # newest playback kept for inspection (23 MB in stereo at 48 kHz)
+KEEP_PLAYBACK_SECONDS = 10.0  # newest playback kept for inspection (7.7 MB at most, stereo)
 
 
 class _ArraySource:
