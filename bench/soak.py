@@ -53,12 +53,15 @@ def main() -> None:
     args = parser.parse_args()
 
     cues = [cue("101", "01:00:10:00", "01:00:13:00"), cue("102", "01:00:20:00", "01:00:22:12")]
-    one = StageFeed(cues, passes=1)
-    passes = max(1, math.ceil(args.minutes * 60 / (one.length / one.sample_rate)))
+    shape = {"preroll": 4.0, "postroll": 2.0, "lead_in": 1.0}
+    two = StageFeed(cues, passes=2, **shape)  # a pass's length, less the lead-in and tail
+    one = StageFeed(cues, passes=1, **shape)
+    per_pass = (two.length - one.length) / one.sample_rate
+    passes = max(1, math.ceil((args.minutes * 60 - one.length / one.sample_rate) / per_pass) + 1)
     with tempfile.TemporaryDirectory(prefix="stagebox-soak-", dir=args.folder) as tmp:
         stage = StageDir(Path(tmp))
         t0 = time.monotonic()
-        feed = stage.write_feed(cues, passes=passes, preroll=4.0, postroll=2.0, lead_in=1.0)
+        feed = stage.write_feed(cues, passes=passes, **shape)
         seconds = feed.length / feed.sample_rate
         size = stage.feed_path.stat().st_size
         print(

@@ -535,8 +535,10 @@ class StageService:
                 return
             last = max(records, key=lambda r: (r.started, r.take))
             cue, take = last.cue, last.take
-        self.takelog.circle(cue, take, circled)
-        log.info("%s cue %s take %d", "circled" if circled else "uncircled", cue, take)
+        self.takelog.circle(cue, take, circled, by="button")
+        log.info(
+            "%s cue %s take %d by the button", "circled" if circled else "uncircled", cue, take
+        )
 
     def _queue(self, name: str, args: dict, wait: bool = True) -> object:
         command = _Command(name, args)
@@ -698,11 +700,15 @@ class StageService:
             cue, take = str(args["cue"]), int(args["take"])
         except (KeyError, ValueError):
             raise ControlError("give the cue and the take number") from None
+        from stagebox.control.server import current_peer
+
+        peer = current_peer()
+        by = f"{peer.user} (uid {peer.uid})" if peer else None  # the take's history: who
         try:
             if "circled" in change:
-                record = self.takelog.circle(cue, take, change["circled"])
+                record = self.takelog.circle(cue, take, change["circled"], by=by)
             else:
-                record = self.takelog.note(cue, take, change["note"])
+                record = self.takelog.note(cue, take, change["note"], by=by)
         except TakeLogError as exc:
             raise ControlError(str(exc)) from None
         return record.to_dict()

@@ -195,27 +195,31 @@ class TakeLog:
             self._append({"event": "take", **record.to_dict()})
             self._apply_take(record)
 
-    def circle(self, cue: str, take: int, circled: bool = True) -> TakeRecord:
-        """Circle (or un-circle) a take; returns the updated record."""
+    def circle(
+        self, cue: str, take: int, circled: bool = True, *, by: str | None = None
+    ) -> TakeRecord:
+        """Circle (or un-circle) a take; returns the updated record. `by`: who did it (the
+        control client's user, "button"), kept in the log's event for the take's history."""
         with self._lock:
             record = replace(self._record(cue, take), circled=bool(circled))
             if self.check is not None:
                 self.check(record)
-            self._append(
-                {"event": "circle", "cue": cue, "take": take, "circled": circled, "at": _now()}
-            )
+            event = {"event": "circle", "cue": cue, "take": take, "circled": circled}
+            self._append({**event, "at": _now(), **({"by": by} if by else {})})
             self._entry(cue).records[take] = record
         if self.on_change is not None:
             self.on_change(record)
         return record
 
-    def note(self, cue: str, take: int, text: str) -> TakeRecord:
-        """Set the engineer's note of a take (replacing the previous note; flags stay)."""
+    def note(self, cue: str, take: int, text: str, *, by: str | None = None) -> TakeRecord:
+        """Set the engineer's note of a take (replacing the previous note; flags stay);
+        `by` as for `circle`."""
         with self._lock:
             record = replace(self._record(cue, take), note=str(text))
             if self.check is not None:
                 self.check(record)
-            self._append({"event": "note", "cue": cue, "take": take, "text": text, "at": _now()})
+            event = {"event": "note", "cue": cue, "take": take, "text": text}
+            self._append({**event, "at": _now(), **({"by": by} if by else {})})
             self._entry(cue).records[take] = record
         if self.on_change is not None:
             self.on_change(record)

@@ -17,6 +17,7 @@ import json
 import math
 import socket
 import tempfile
+import unicodedata
 from datetime import datetime
 from pathlib import Path
 
@@ -103,7 +104,9 @@ def test_cue_sheets_are_loaded_or_refused_in_lines_naming_the_file(capsys, data)
         lines = err.splitlines()
         assert lines and lines[-1].startswith("stagebox: reel1.csv"), err
         assert all(line.startswith(("reel1.csv", "stagebox: reel1.csv")) for line in lines), err
-        assert all(c == "\n" or c.isprintable() for c in err), err  # escaped, never raw
+        # control characters escaped, never raw (the terminal would act on them)
+        assert not any(unicodedata.category(c) == "Cc" and c != "\n" for c in err), err
+        assert not set(err) & set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"), err
 
 
 # -- config -------------------------------------------------------------------------------------

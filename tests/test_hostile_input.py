@@ -144,6 +144,15 @@ def test_state_changes_are_audited_with_the_peer_user(svc):
     lines = [line for line in svc.log.splitlines() if "audit: mode" in line]
     assert any(f'mode="rehearse" by {user} (uid {os.getuid()}' in line for line in lines)
     assert not any("audit: status" in line for line in svc.log.splitlines())  # queries: no
+    svc.call("take.circle", cue="101", take=1, circled=True)
+    audit = [line for line in svc.log.splitlines() if "audit: take.circle" in line]
+    assert audit and f"by {user} (uid {os.getuid()}" in audit[-1] and audit[-1].endswith("done")
+    # and the take's history in the take log says who circled it
+    events = [
+        json.loads(line) for line in (svc.stage.takes / "takes.jsonl").read_text().splitlines()
+    ]
+    circles = [e for e in events if e["event"] == "circle"]
+    assert circles[-1]["by"] == f"{user} (uid {os.getuid()})"
 
 
 def _cues_check(tmp_path, text: str) -> subprocess.CompletedProcess:
