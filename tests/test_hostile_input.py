@@ -212,3 +212,33 @@ def test_non_ascii_digits_are_not_a_take_number():
         env={**os.environ, "STAGEBOX_SOCKET": "/nonexistent/sock"},
     )
     assert done.returncode == 2 and "TAKE must be a take number" in done.stderr
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["cues", "check", "{fifo}"],
+        ["take", "info", "{fifo}"],
+        ["take", "note", "{fifo}", "x"],
+        ["ltc", "decode", "{fifo}"],
+        ["run", "--config", "{fifo}"],
+        ["cues", "check", "/dev/zero"],
+        ["run", "--config", "/dev/zero"],
+    ],
+    ids=lambda argv: " ".join(argv[:2]) + (" /dev/zero" if "/dev/zero" in argv else " fifo"),
+)
+def test_fifos_and_devices_are_refused_at_once(tmp_path, argv):
+    fifo = tmp_path / "named.pipe"
+    os.mkfifo(fifo)
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "stagebox", *(a.format(fifo=fifo) for a in argv)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=ROOT,
+    )
+    assert time.monotonic() - started < 15  # nothing waited for a writer or read forever
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    said = done.stdout + done.stderr
+    assert any(s in said for s in ("FIFO", "character device", "no such take file")), said
