@@ -242,3 +242,18 @@ def test_fifos_and_devices_are_refused_at_once(tmp_path, argv):
     assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
     said = done.stdout + done.stderr
     assert any(s in said for s in ("FIFO", "character device", "no such take file")), said
+
+
+def test_takes_report_to_dash_writes_stdout(svc):
+    done = subprocess.run(
+        [sys.executable, "-m", "stagebox", "takes", "report", str(svc.stage.takes), "-o", "-"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=svc.stage.root,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0].startswith("cue,") and "\n101," in done.stdout
+    assert not (svc.stage.root / "-").exists()
+    online = svc.cli("report", "-o", "-")
+    assert online.stdout.splitlines()[0].startswith("cue,")

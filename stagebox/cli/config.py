@@ -14,6 +14,7 @@ from stagebox.config import (
     reference_markdown,
 )
 from stagebox.config.loader import config_path
+from stagebox.safefile import show_path
 from stagebox.termtext import printable
 
 
@@ -51,7 +52,7 @@ def run_check(args: argparse.Namespace) -> int:
         for problem in exc.problems:
             print(printable(problem))
         count = len(exc.problems)
-        print(f"{file}: {count} problem{'s' if count != 1 else ''}", file=sys.stderr)
+        print(f"{show_path(file)}: {count} problem{'s' if count != 1 else ''}", file=sys.stderr)
         return 2  # like every refusal of bad input (docs/cli.md)
     origin = cfg.source or f"{file} not found: built-in defaults"
     print(f"{origin}: ok")

@@ -15,6 +15,7 @@ import sys
 from stagebox.cli import CLIError, remote
 from stagebox.cli.show import cue_table
 from stagebox.cues import CueSheetError, load_cue_sheet
+from stagebox.safefile import show_path
 from stagebox.termtext import printable
 from stagebox.timecode import Rate, TimecodeError
 
@@ -109,7 +110,7 @@ def run_check(args: argparse.Namespace) -> int:
             print(printable(message), file=sys.stderr)
         count = len(exc.problems)
         raise CLIError(
-            f"{exc.path.name}: not loaded ({count} problem{'s' if count != 1 else ''})"
+            f"{show_path(exc.path.name)}: not loaded ({count} problem{'s' if count != 1 else ''})"
         ) from None
     if args.json:
         import json

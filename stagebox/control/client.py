@@ -10,6 +10,7 @@ import time
 
 from stagebox.control import DEFAULT_SOCKET
 from stagebox.control.protocol import ControlError, encode
+from stagebox.safefile import show_path
 
 CONNECT_PATIENCE = 2.0  # seconds a busy or refusing socket is retried before giving up
 
@@ -46,7 +47,7 @@ class ControlClient:
                 if time.monotonic() + delay > deadline:
                     if isinstance(exc, BlockingIOError):
                         raise ControlError(
-                            f"stagebox is too busy to answer at {self.path} (tried for "
+                            f"stagebox is too busy to answer at {show_path(self.path)} (tried for "
                             f"{CONNECT_PATIENCE:g} s); try again"
                         ) from None
                     raise self._not_running() from None
@@ -59,8 +60,8 @@ class ControlClient:
             except PermissionError:
                 sock.close()
                 raise ControlError(
-                    f"permission denied on {self.path}: add yourself to the stagebox group "
-                    "(sudo usermod -aG stagebox $USER) and log in again"
+                    f"permission denied on {show_path(self.path)}: add yourself to the stagebox "
+                    "group (sudo usermod -aG stagebox $USER) and log in again"
                 ) from None
             except TimeoutError:
                 sock.close()
@@ -69,7 +70,9 @@ class ControlClient:
                 ) from None
             except OSError as exc:  # ENAMETOOLONG, ENOTSOCK ...: the path itself is wrong
                 sock.close()
-                raise ControlError(f"cannot connect to {self.path}: {exc.strerror}") from None
+                raise ControlError(
+                    f"cannot connect to {show_path(self.path)}: {exc.strerror}"
+                ) from None
             break
         self._sock = sock
         self._file = sock.makefile("rb")
@@ -77,7 +80,7 @@ class ControlClient:
 
     def _not_running(self) -> NotRunning:
         return NotRunning(
-            f"stagebox is not running (nothing answers at {self.path}); "
+            f"stagebox is not running (nothing answers at {show_path(self.path)}); "
             "start it with: sudo systemctl start stagebox"
         )
 
