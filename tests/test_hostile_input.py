@@ -257,3 +257,29 @@ def test_takes_report_to_dash_writes_stdout(svc):
     assert not (svc.stage.root / "-").exists()
     online = svc.cli("report", "-o", "-")
     assert online.stdout.splitlines()[0].startswith("cue,")
+
+
+@pytest.mark.parametrize(
+    "option, value, says",
+    [
+        ("--seconds", "nan", "not a finite number"),
+        ("--seconds", "inf", "not a finite number"),
+        ("--seconds", "1e400", "not a finite number"),
+        ("--seconds", "1e9", "outside 0..3600"),
+        ("--level", "nan", "not a finite number"),
+        ("--rate", "٤٨٠٠٠", "not a whole number"),
+        ("--rate", "４８０００", "not a whole number"),
+    ],
+)
+def test_numeric_options_are_finite_and_ascii(tmp_path, option, value, says):
+    argv = ["ltc", "generate", str(tmp_path / "ltc.wav"), "--start", "01:00:00:00", "--fps", "25"]
+    argv += ["--seconds", "1"] if option != "--seconds" else []
+    done = subprocess.run(
+        [sys.executable, "-m", "stagebox", *argv, option, value],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=ROOT,
+    )
+    assert done.returncode == 2 and says in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "ltc.wav").exists()
