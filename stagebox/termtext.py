@@ -35,3 +35,16 @@ def printable_data(value: object) -> object:
     if isinstance(value, list | tuple):
         return [printable_data(v) for v in value]
     return value
+
+
+# Left raw by json.dumps(ensure_ascii=False), which escapes only C0: DEL, C1 and the format
+# controls, written as JSON escapes instead (valid JSON: they only occur inside strings).
+_JSON_RAW = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def json_text(value: object) -> str:
+    """`value` as indented JSON for a terminal: readable accents, no raw control characters."""
+    import json
+
+    text = json.dumps(value, indent=2, ensure_ascii=False)
+    return _JSON_RAW.sub(lambda m: f"\\u{ord(m.group()):04x}", text)

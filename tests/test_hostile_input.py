@@ -19,6 +19,7 @@ import pytest
 from servicerun import ROOT, RunningService, StageDir, cue, write_sheet
 
 from stagebox.bwf import read_take_metadata
+from stagebox.timecode import RATE_25
 
 CUE_101 = cue("101", "01:00:02:00", "01:00:03:00")
 
@@ -283,3 +284,46 @@ def test_numeric_options_are_finite_and_ascii(tmp_path, option, value, says):
     )
     assert done.returncode == 2 and says in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "ltc.wav").exists()
+
+
+def test_json_output_escapes_what_json_leaves_raw(svc):
+    svc.call("take.note", cue="101", take=1, text="csi \x9b2J bidi \u202e end")
+    out = svc.cli("takes", "--json").stdout
+    assert "\x9b" not in out and "\u202e" not in out
+    assert json.loads(out)[0]["note"] == "csi \x9b2J bidi \u202e end"  # the same text, escaped
+
+
+def test_deep_ixml_and_a_huge_name_are_one_line(tmp_path):
+    from datetime import datetime
+
+    from stagebox.bwf import TakeFile, TakeFormat
+    from stagebox.takemeta import TakeMetadata
+
+    meta = TakeMetadata(project="P", scene="101", take="1", rate=RATE_25)
+    take = TakeFile(tmp_path / "t.wav", TakeFormat(48000, 1, 24), meta, now=datetime(2026, 1, 1))
+    take.write_silence(48)
+    data = bytearray(take.close().read_bytes())
+    at = data.find(b"<BWFXML>")
+    deep = b"<BWFXML>" + b"<A>" * 1000 + b"</A>" * 1000 + b"</BWFXML>"  # fits the chunk
+    data[at : at + len(deep)] = deep
+    (tmp_path / "t.wav").write_bytes(bytes(data))
+    for argv in (["take", "info", str(tmp_path / "t.wav")], ["cues", "check", "x" * 100_000]):
+        done = subprocess.run(
+            [sys.executable, "-m", "stagebox", *argv],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            cwd=ROOT,
+        )
+        assert done.returncode == 2 and "Traceback" not in done.stderr
+        assert all(len(line) < 300 for line in done.stderr.splitlines()), done.stderr[:300]
+    assert (
+        "nested deeper than"
+        in subprocess.run(
+            [sys.executable, "-m", "stagebox", "take", "info", str(tmp_path / "t.wav")],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            cwd=ROOT,
+        ).stderr
+    )

@@ -16,7 +16,7 @@ from stagebox.cli import CLIError, remote
 from stagebox.cli.show import cue_table
 from stagebox.cues import CueSheetError, load_cue_sheet
 from stagebox.safefile import show_path
-from stagebox.termtext import printable
+from stagebox.termtext import json_text, printable
 from stagebox.timecode import Rate, TimecodeError
 
 
@@ -113,9 +113,7 @@ def run_check(args: argparse.Namespace) -> int:
             f"{show_path(exc.path.name)}: not loaded ({count} problem{'s' if count != 1 else ''})"
         ) from None
     if args.json:
-        import json
-
-        print(json.dumps(sheet.to_dict(), indent=2, ensure_ascii=False))
+        print(json_text(sheet.to_dict()))
         return 0
     for warning in sheet.warnings:
         print(printable(f"warning: {warning}"), file=sys.stderr)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from stagebox.cli import CLIError
 from stagebox.control.client import ControlClient, NotRunning
 from stagebox.control.protocol import ControlError
-from stagebox.termtext import printable
+from stagebox.termtext import json_text, printable
 
 DEFAULT_TIMEOUT = 10.0  # seconds to wait for one answer
 
@@ -91,6 +91,4 @@ def call(
 
 
 def print_json(value: object) -> None:
-    import json
-
-    print(json.dumps(value, indent=2, ensure_ascii=False))
+    print(json_text(value))
