@@ -83,6 +83,16 @@ CASES = [
         "takes.folder",
     ),
     (
+        "LTC channel beyond the feed's",
+        lambda s: {"audio__ltc_channel": 3, "audio__capture_channels": 4},
+        "audio.ltc_channel",
+    ),
+    (
+        "mic channel beyond the feed's",
+        lambda s: {"audio__mic_channels": [4], "audio__capture_channels": 4},
+        "audio.mic_channels",
+    ),
+    (
         "scalar headphone channels",
         lambda s: {"audio__headphone_channels": 1},
         "audio.headphone_channels",
@@ -97,7 +107,8 @@ def test_config_check_and_run_agree(tmp_path, feed_wav, settings, key):
     if "control__socket" in values:
         stage.socket = stage.root / values["control__socket"]  # relative: from the config's folder
     config = stage.write_config(**values)
-    config.write_text(config.read_text().replace("\x00", "\\u0000"))  # TOML's escape for NUL
+    text = config.read_text().replace("\x00", "\\u0000")  # TOML's escape for NUL
+    config.write_text(text.replace('"[4]"', "[4]"))  # write_config quotes what is not a number
     check = _check(config)
     assert "Traceback" not in check.stdout + check.stderr
     if key is None:
@@ -109,6 +120,7 @@ def test_config_check_and_run_agree(tmp_path, feed_wav, settings, key):
     assert check.returncode == 2, check.stdout + check.stderr
     problems = check.stdout.splitlines()
     assert any(f"{key}:" in line for line in problems), check.stdout
+    assert "got a string" not in check.stdout  # refused for the reason the case is about
     with RunningService(stage) as svc:
         assert svc.proc.wait(20) == 2
         log = svc.log

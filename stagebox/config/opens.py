@@ -35,7 +35,7 @@ def service_checks(cfg: Config) -> Iterator[tuple[str, str]]:
         if audio.sim_feed is None:
             yield ("audio.sim_feed", "the sim audio backend needs a stage feed WAV file here")
         else:
-            yield from _wav("audio.sim_feed", audio.sim_feed)
+            yield from _wav("audio.sim_feed", audio.sim_feed, cfg)
     if cfg.lights.pinmap is not None:
         yield from _pinmap("lights.pinmap", cfg.lights.pinmap)
     if cfg.stage.cue_sheet is not None:
@@ -95,7 +95,9 @@ def _socket(cfg: Config) -> Iterator[tuple[str, str]]:
             )
 
 
-def _wav(key: str, path: Path) -> Iterator[tuple[str, str]]:
+def _wav(key: str, path: Path, cfg: Config) -> Iterator[tuple[str, str]]:
+    """The stage feed: a WAV with audio, whose channels are the sim backend's capture
+    channels, so the LTC and mic channels must be among them."""
     from stagebox.wavfile import WavError, read_wav_info
 
     try:
@@ -105,6 +107,19 @@ def _wav(key: str, path: Path) -> Iterator[tuple[str, str]]:
         return
     if info.frames == 0:
         yield (key, f"{path}: the WAV file holds no audio")
+    audio = cfg.audio
+    for name, channels in (
+        ("ltc_channel", (audio.ltc_channel,)),
+        ("mic_channels", audio.mic_channels),
+    ):
+        for channel in channels:
+            if channel > info.channels:
+                yield (
+                    f"audio.{name}",
+                    f"channel {channel} does not exist: the stage feed {path.name} has "
+                    f"{info.channels} channel{'s' if info.channels != 1 else ''} "
+                    "(audio.sim_feed)",
+                )
 
 
 def _pinmap(key: str, path: Path) -> Iterator[tuple[str, str]]:
