@@ -156,7 +156,7 @@ class StageService:
     def _start(self, stack: contextlib.ExitStack) -> None:
         from stagebox.bwf import repair_takes
         from stagebox.takebook import TakeBook
-        from stagebox.takes import TakeLog
+        from stagebox.takes import TakeLog, TakeLogError
         from stagebox.takewriter import DiskWatch, TakeWriter
 
         cfg = self.cfg
@@ -167,9 +167,12 @@ class StageService:
                 log.warning("repaired take left open by a crash: %s", path.name)
         except OSError as exc:
             raise ServiceError(f"takes folder {folder}: {exc}") from exc
-        self.takelog = TakeLog(
-            folder, template=cfg.takes.name_template, on_change=self._retag, check=self._fits
-        )
+        try:
+            self.takelog = TakeLog(
+                folder, template=cfg.takes.name_template, on_change=self._retag, check=self._fits
+            )
+        except (TakeLogError, OSError) as exc:
+            raise ServiceError(f"take log in {folder}: {exc}") from exc
         for warning in self.takelog.warnings:
             log.warning("take log: %s", warning)
         self.book = TakeBook(self.takelog, project=cfg.stage.project)

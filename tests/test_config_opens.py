@@ -83,6 +83,11 @@ CASES = [
         "takes.folder",
     ),
     (
+        "take log is a FIFO",
+        lambda s: (s.takes.mkdir(), os.mkfifo(s.takes / "takes.jsonl"), {})[-1],
+        "takes.folder",
+    ),
+    (
         "LTC channel beyond the feed's",
         lambda s: {"audio__ltc_channel": 3, "audio__capture_channels": 4},
         "audio.ltc_channel",

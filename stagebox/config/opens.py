@@ -20,7 +20,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from stagebox.config.schema import Config
-from stagebox.safefile import FileRefused, path_problem, resolved
+from stagebox.safefile import (
+    TAKE_LOG_MAX_BYTES,
+    FileRefused,
+    open_regular,
+    path_problem,
+    resolved,
+)
 
 # bytes: sockaddr_un.sun_path is 108 bytes on Linux, with the terminating NUL
 SOCKET_PATH_MAX = 107
@@ -29,6 +35,7 @@ SOCKET_PATH_MAX = 107
 def service_checks(cfg: Config) -> Iterator[tuple[str, str]]:
     """Yield (key, reason) for each path in `cfg` the service could not open as it needs."""
     yield from _folder("takes.folder", cfg.takes.folder)
+    yield from _take_log("takes.folder", cfg.takes.folder)
     yield from _socket(cfg)
     audio = cfg.audio
     if audio.backend == "sim":
@@ -59,6 +66,18 @@ def _folder(key: str, path: Path) -> Iterator[tuple[str, str]]:
     if not there.is_dir():
         what = "" if there == Path(os.path.abspath(path)) else f" ({there} is in the way)"
         yield (key, f"{path} cannot be a folder: {there} is not a folder{what}"[:300])
+
+
+def _take_log(key: str, folder: Path) -> Iterator[tuple[str, str]]:
+    """The folder's take log, if there is one, must be a file the service can read."""
+    from stagebox.takes import LOG_NAME
+
+    log = folder / LOG_NAME
+    if path_problem(folder) is None and os.path.lexists(log):
+        try:
+            os.close(open_regular(log, TAKE_LOG_MAX_BYTES, "take log"))
+        except FileRefused as exc:
+            yield (key, str(exc))
 
 
 def _socket(cfg: Config) -> Iterator[tuple[str, str]]:
