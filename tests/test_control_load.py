@@ -104,3 +104,29 @@ def test_a_socket_not_yet_listening_is_waited_for(tmp_path):
         sock.close()
     with pytest.raises(NotRunning):
         ControlClient(str(tmp_path / "nothing.sock")).connect()  # no file: at once
+
+
+def test_past_the_connection_limit_new_clients_wait_their_turn(tmp_path, monkeypatch, caplog):
+    from stagebox.control import server as control_server
+
+    monkeypatch.setattr(control_server, "MAX_CONNECTIONS", 5)
+    path = str(tmp_path / "c.sock")
+    srv = control_server.ControlServer(path, lambda cmd, args: cmd, inline=lambda cmd: True)
+    srv.start()
+    try:
+        idle = [ControlClient(path, timeout=5.0).connect() for _ in range(5)]
+        assert idle[0].call("status") == "status"
+        waiting = ControlClient(path, timeout=5.0).connect()  # queued in the backlog
+        answer: list = []
+        thread = threading.Thread(target=lambda: answer.append(waiting.call("status")))
+        thread.start()
+        time.sleep(0.3)
+        assert not answer  # not accepted while 5 are open
+        idle.pop().close()
+        thread.join(5)
+        assert answer == ["status"]  # accepted once one closed, within the pause
+        for client in [*idle, waiting]:
+            client.close()
+    finally:
+        srv.stop()
+    assert any("not accepting" in r.getMessage() for r in caplog.records)

@@ -23,6 +23,7 @@ import socket
 import stat
 import struct
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -45,6 +46,8 @@ LISTEN_BACKLOG = 512  # connections queued before accept(): 200 clients at once 
 WORKERS = 8  # threads for requests that wait (engine commands, disk, lights test)
 RECV_BYTES = 65536  # bytes read from a client at a time
 MAX_OUTBOX = 64 << 20  # bytes of replies a client may leave unread before it is hung up on
+MAX_CONNECTIONS = 900  # open at once (the service's file descriptor limit is 1024)
+ACCEPT_PAUSE = 0.5  # seconds without accepting when the limit or EMFILE is reached
 
 _peer = threading.local()  # the Peer whose request this handler thread is serving
 
@@ -162,6 +165,7 @@ class ControlServer:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._connections: dict[int, _Connection] = {}
+        self._paused_until = 0.0  # monotonic seconds: accepting again then (0: accepting)
 
     # -- life ---------------------------------------------------------------------------------
 
@@ -226,7 +230,7 @@ class ControlServer:
         selector = self._selector
         try:
             while not self._stopping.is_set():
-                for key, events in selector.select(timeout=1.0):
+                for key, events in selector.select(timeout=0.1 if self._paused_until else 1.0):
                     if key.data == "listen":
                         self._accept()
                     elif key.data == "wake":
@@ -242,6 +246,8 @@ class ControlServer:
                     if self._stopping.is_set():
                         break
                 self._collect()
+                if self._paused_until and time.monotonic() >= self._paused_until:
+                    self._resume_accepting()
         finally:
             # Hang up on everyone: a client sees the connection close, as after a restart.
             for conn in list(self._connections.values()):
@@ -253,17 +259,32 @@ class ControlServer:
 
     def _accept(self) -> None:
         while True:
+            if len(self._connections) >= MAX_CONNECTIONS:
+                self._pause_accepting(f"{MAX_CONNECTIONS} connections open")
+                return
             try:
                 sock, _ = self._listener.accept()
             except (BlockingIOError, InterruptedError):
                 return
-            except OSError as exc:  # EMFILE: too many open files; try again next round
-                log.warning("control socket: cannot accept a connection: %s", exc)
+            except OSError as exc:  # EMFILE: out of file descriptors
+                self._pause_accepting(exc.strerror or str(exc))
                 return
             sock.setblocking(False)
             conn = _Connection(sock)
             self._connections[sock.fileno()] = conn
             self._selector.register(sock, selectors.EVENT_READ, conn)
+
+    def _pause_accepting(self, why: str) -> None:
+        """Stop watching the listener for a while (new clients wait in the backlog, then
+        their connect times out): a listener that stays readable would spin the loop."""
+        with contextlib.suppress(KeyError, ValueError):
+            self._selector.unregister(self._listener)
+        self._paused_until = time.monotonic() + ACCEPT_PAUSE
+        log.warning("control socket: not accepting for %g s: %s", ACCEPT_PAUSE, why)
+
+    def _resume_accepting(self) -> None:
+        self._paused_until = 0.0
+        self._selector.register(self._listener, selectors.EVENT_READ, "listen")
 
     def _read(self, conn: _Connection) -> None:
         try:
