@@ -21,9 +21,11 @@ def _escape(match: re.Match) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
-def printable(text: object) -> str:
-    """`text` with every control character but newline shown as an escape."""
-    return _CONTROL.sub(_escape, str(text))
+def printable(text: object, newlines: bool = True) -> str:
+    """`text` with every control character but newline (`newlines`) shown as an escape;
+    `newlines=False` escapes newlines too, for what must stay on one line."""
+    text = _CONTROL.sub(_escape, str(text))
+    return text if newlines else text.replace("\n", "\\n")
 
 
 def printable_data(value: object) -> object:

@@ -155,3 +155,10 @@ def test_deeply_nested_toml_is_one_line(tmp_path, capsys):
     assert main(["config", "check", str(deep)]) == 2
     out = capsys.readouterr().out
     assert "nested too deeply" in out and out.count("\n") == 1
+
+
+def test_the_take_log_checked_is_the_one_the_service_reads():
+    from stagebox.config.opens import TAKE_LOG_NAME
+    from stagebox.takes import LOG_NAME
+
+    assert TAKE_LOG_NAME == LOG_NAME

@@ -185,7 +185,8 @@ def test_configs_are_accepted_or_refused_one_line_per_problem(capsys, text):
         code, out, err = _run(capsys, ["config", "check", str(path)])
     if code == 2:
         assert out and all(line.startswith(str(path)) for line in out.splitlines()), out
-        assert err.strip().endswith("problem" if "1 problem" in err else "problems"), err
+        count = len(out.splitlines())
+        assert err.strip() == f"{path}: {count} problem{'s' if count != 1 else ''}", err
 
 
 # -- take files (WAV, BWF, iXML) --------------------------------------------------------------

@@ -50,7 +50,7 @@ def run_check(args: argparse.Namespace) -> int:
         cfg = load_config(path)
     except ConfigError as exc:
         for problem in exc.problems:
-            print(printable(problem))
+            print(printable(problem, newlines=False))
         count = len(exc.problems)
         print(f"{show_path(file)}: {count} problem{'s' if count != 1 else ''}", file=sys.stderr)
         return 2  # like every refusal of bad input (docs/cli.md)
@@ -64,7 +64,7 @@ def run_show(args: argparse.Namespace) -> int:
         cfg = load_config(args.config)
     except ConfigError as exc:
         for problem in exc.problems:
-            print(printable(problem), file=sys.stderr)
+            print(printable(problem, newlines=False), file=sys.stderr)
         raise CLIError("the configuration has problems: see `stagebox config check`") from None
     sys.stdout.write(effective_config_text(cfg))
     return 0

@@ -26,10 +26,14 @@ from stagebox.safefile import (
     open_regular,
     path_problem,
     resolved,
+    show_path,
 )
 
 # bytes: sockaddr_un.sun_path is 108 bytes on Linux, with the terminating NUL
 SOCKET_PATH_MAX = 107
+# stagebox.takes.LOG_NAME, named here so that checking a config imports no numpy (the
+# installer checks the config before the venv has it); a test keeps the two equal.
+TAKE_LOG_NAME = "takes.jsonl"
 
 
 def service_checks(cfg: Config) -> Iterator[tuple[str, str]]:
@@ -64,15 +68,12 @@ def _folder(key: str, path: Path) -> Iterator[tuple[str, str]]:
         return
     there = _nearest_existing(Path(os.path.abspath(path)))
     if not there.is_dir():
-        what = "" if there == Path(os.path.abspath(path)) else f" ({there} is in the way)"
-        yield (key, f"{path} cannot be a folder: {there} is not a folder{what}"[:300])
+        yield (key, f"{show_path(path)} cannot be a folder: {show_path(there)} is not a folder")
 
 
 def _take_log(key: str, folder: Path) -> Iterator[tuple[str, str]]:
     """The folder's take log, if there is one, must be a file the service can read."""
-    from stagebox.takes import LOG_NAME
-
-    log = folder / LOG_NAME
+    log = folder / TAKE_LOG_NAME
     if path_problem(folder) is None and os.path.lexists(log):
         try:
             os.close(open_regular(log, TAKE_LOG_MAX_BYTES, "take log"))
@@ -98,19 +99,22 @@ def _socket(cfg: Config) -> Iterator[tuple[str, str]]:
     except OSError:
         st = None
     if st is not None and not stat.S_ISSOCK(st.st_mode):
-        yield (key, f"{path} exists and is not a socket (the service would refuse to replace it)")
+        yield (
+            key,
+            f"{show_path(path)} exists and is not a socket (the service would not replace it)",
+        )
     parent = path.parent
     there = _nearest_existing(Path(os.path.abspath(parent)))
     if not there.is_dir():
-        yield (key, f"the socket's folder cannot be made: {there} is not a folder")
+        yield (key, f"the socket's folder cannot be made: {show_path(there)} is not a folder")
     takes = cfg.takes.folder
     if path_problem(takes) is None:
         real_socket, real_takes = resolved(path), resolved(takes)
         if real_socket.is_relative_to(real_takes):
             yield (
                 key,
-                f"the control socket must not live in the takes folder ({path} is inside "
-                f"{real_takes})",
+                f"the control socket must not live in the takes folder ({show_path(path)} is "
+                f"inside {show_path(real_takes)})",
             )
 
 
@@ -125,7 +129,7 @@ def _wav(key: str, path: Path, cfg: Config) -> Iterator[tuple[str, str]]:
         yield (key, f"not a stage feed WAV: {exc}")
         return
     if info.frames == 0:
-        yield (key, f"{path}: the WAV file holds no audio")
+        yield (key, f"{show_path(path)}: the WAV file holds no audio")
     audio = cfg.audio
     for name, channels in (
         ("ltc_channel", (audio.ltc_channel,)),
@@ -135,7 +139,7 @@ def _wav(key: str, path: Path, cfg: Config) -> Iterator[tuple[str, str]]:
             if channel > info.channels:
                 yield (
                     f"audio.{name}",
-                    f"channel {channel} does not exist: the stage feed {path.name} has "
+                    f"channel {channel} does not exist: the stage feed {show_path(path.name)} has "
                     f"{info.channels} channel{'s' if info.channels != 1 else ''} "
                     "(audio.sim_feed)",
                 )
@@ -162,4 +166,4 @@ def _cue_sheet(key: str, path: Path) -> Iterator[tuple[str, str]]:
         yield (key, str(exc).splitlines()[0])
         return
     if "\x00" in text:
-        yield (key, f"{path}: has NUL characters: not a text file (is it a cue sheet?)")
+        yield (key, f"{show_path(path)}: has NUL characters: not a text file (is it a cue sheet?)")

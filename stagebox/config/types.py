@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from stagebox.safefile import path_problem
+from stagebox.safefile import path_problem, show_path
 from stagebox.takename import FIELDS as TAKE_NAME_FIELDS
 from stagebox.takename import parse_template
 from stagebox.timecode import RATES, Rate, TimecodeError
@@ -195,9 +195,9 @@ class PathValue(ValueType):
         if not path.is_absolute() and base is not None:
             path = base / path
         if self.must_exist == "file" and not path.is_file():
-            raise ValueError(f"{path} is not an existing file")
+            raise ValueError(f"{show_path(path)} is not an existing file")
         if self.must_exist == "dir" and not path.is_dir():
-            raise ValueError(f"{path} is not an existing folder")
+            raise ValueError(f"{show_path(path)} is not an existing folder")
         return path
 
     def to_toml(self, value: Path | None) -> str:
