@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except CLIError as exc:
-        print(f"stagebox: {printable(exc)}", file=sys.stderr)
+        print(f"stagebox: {printable(exc, newlines=False)}", file=sys.stderr)  # one line
         return 2
     except KeyboardInterrupt:
         return 130
