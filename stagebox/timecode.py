@@ -59,7 +59,8 @@ class Rate:
     def parse(text: str | float | int) -> Rate:
         """Read a rate as an engineer writes it: 23.976, 24, 25, 29.97df, 29.97, 30, 30df."""
         key = str(text).strip().lower().replace(" ", "").replace("fps", "")
-        key = key.replace("-", "").replace("_", "")
+        # "29.97-df" and "29_97" are spellings; a leading sign ("-25") is not a rate.
+        key = key[:1] + key[1:].replace("-", "").replace("_", "")
         rate = _RATE_ALIASES.get(key)
         if rate is None:
             known = ", ".join(r.name for r in RATES)
@@ -116,7 +117,8 @@ def _df_frames_per_10min(nominal: int) -> int:
     return 10 * 60 * nominal - 9 * _df_dropped_per_minute(nominal)
 
 
-_LABEL = re.compile(r"^\s*(\d{1,2})[:.](\d{1,2})[:.](\d{1,2})([:;.,])(\d{1,2})\s*$")
+# re.ASCII: \d is 0-9 only (Arabic-Indic or full-width digits are not timecode)
+_LABEL = re.compile(r"^\s*(\d{1,2})[:.](\d{1,2})[:.](\d{1,2})([:;.,])(\d{1,2})\s*$", re.ASCII)
 
 
 @functools.total_ordering

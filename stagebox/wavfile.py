@@ -18,6 +18,7 @@ the audio, so a range of frames from a multi-gigabyte take costs only that range
 
 from __future__ import annotations
 
+import errno
 import mmap
 import os
 import struct
@@ -25,6 +26,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from stagebox.safefile import FileRefused, open_regular, show_path
 
 WAVE_FORMAT_PCM = 0x0001
 WAVE_FORMAT_IEEE_FLOAT = 0x0003
@@ -48,6 +51,8 @@ _FORMAT_NAMES = {
     0xF1AC: "FLAC",
 }
 
+# bytes: a metadata chunk larger than this (a hostile or broken file) is skipped, not read
+MAX_CHUNK_BYTES = 16 << 20
 _UNKNOWN_SIZE = 0xFFFFFFFF  # a 32-bit size field that says "see ds64" or "never finalised"
 
 
@@ -105,8 +110,18 @@ class WavAudio(WavInfo):
 
 def read_wav_info(path: str | os.PathLike) -> WavInfo:
     """The header of `path` (format, chunks, where the audio is), reading no samples."""
-    with open(path, "rb") as f:
+    with _open(path) as f:
         return _parse(path, f)
+
+
+def _open(path: str | os.PathLike):
+    """`path` opened for reading once checked to be a regular file (a FIFO would block)."""
+    try:
+        return os.fdopen(open_regular(path, None, "WAV file"), "rb")
+    except FileRefused as exc:
+        if exc.oserror is not None and exc.oserror.errno != errno.ENAMETOOLONG:
+            raise exc.oserror from None  # missing, no permission: the caller's OSError
+        raise WavError(show_path(path), exc.reason) from None
 
 
 def read_wav(
@@ -140,7 +155,7 @@ class WavReader:
 
     def __init__(self, path: str | os.PathLike) -> None:
         self.path = os.fspath(path)
-        self._file = open(path, "rb")  # noqa: SIM115 - closed in close()
+        self._file = _open(path)  # closed in close()
         try:
             self.info = _parse(path, self._file)
             self._map: mmap.mmap | None = None
@@ -165,6 +180,15 @@ class WavReader:
     @property
     def frames(self) -> int:
         return self.info.frames
+
+    def forget(self, before: int) -> None:
+        """Let the kernel drop the mapped pages of frames before `before` (read once, as a
+        stage feed is): without it an hour-long feed's pages count in the resident memory."""
+        if self._map is None or not hasattr(mmap, "MADV_DONTNEED"):
+            return
+        end = (self.info.data_offset + max(0, before) * self.info.block_align) // mmap.PAGESIZE
+        if end > 0:
+            self._map.madvise(mmap.MADV_DONTNEED, 0, end * mmap.PAGESIZE)
 
     def read(
         self,
@@ -282,14 +306,14 @@ def _parse(path: str | os.PathLike, f) -> WavInfo:
         else:
             if container != "RIFF" and csize == _UNKNOWN_SIZE and cid in ds64:
                 csize = ds64[cid]
-            if cid not in chunks:
+            if cid not in chunks and csize <= MAX_CHUNK_BYTES:
                 f.seek(body)
                 chunks[cid] = f.read(min(csize, size - body))
                 spans[cid] = (body, len(chunks[cid]))
-            if cid == "ds64" and container != "RIFF":
+            if cid == "ds64" and container != "RIFF" and cid in chunks:
                 ds64 = _parse_ds64(path, chunks[cid])
                 riff_size = ds64.get("RIFF", riff_size)
-            if cid == "fmt " and fmt is None:
+            if cid == "fmt " and fmt is None and cid in chunks:
                 fmt = chunks[cid]
         off = _next_chunk(f, body, csize, size)
 

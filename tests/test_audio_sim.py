@@ -189,3 +189,21 @@ def test_bad_sim_setups_are_clear_errors(tmp_path):
         backend.read()
         with pytest.raises(AudioError, match=r"\(frames, 2\)"):
             backend.write(np.zeros((256, 3), np.float32))
+
+
+def test_playback_kept_is_bounded_and_the_newest_is_exact():
+    """A stage day on the sim backend: only the newest `keep_playback` seconds are held."""
+    long_feed = feed(passes=6, preroll=1.0)  # about 10 s
+    keep = 0.5  # seconds
+    with SimBackend(long_feed, period=256, keep_playback=keep) as backend:
+        blocks = long_feed.length // 256
+        for n in range(blocks):
+            backend.read()
+            backend.write(np.full((256, 2), n, np.float32))  # each block says which it is
+        kept = backend.playback()
+        assert kept.shape[0] <= 2 * keep * 48000 + 256  # bounded, not the whole feed
+        assert backend.playback_start > 0
+        # the newest `keep` seconds are all there, each block at its capture index
+        for n in range(blocks - int(keep * 48000 / 256), blocks):
+            at = n * 256 + 256 + 512 - backend.playback_start  # latency: two periods
+            np.testing.assert_array_equal(kept[at : at + 256, 0], n)

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_check_prints_every_problem_and_exits_1(tmp_path, capsys):
     path = tmp_path / "bad.toml"
     path.write_text("[audio]\nsample_rate = 48001\n\n[beeps]\nlevel_dbfs = 3\n")
-    assert main(["config", "check", str(path)]) == 1
+    assert main(["config", "check", str(path)]) == 2
     out = capsys.readouterr().out.splitlines()
     assert out == [
         f"{path}:2: audio.sample_rate: 48001 is not one of 44100, 48000, 96000",

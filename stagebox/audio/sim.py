@@ -12,7 +12,10 @@ the next block reports them, as an ALSA overrun would after recovery.
 
 Playback is recorded, not played: each written block lands in `playback()` at the capture
 sample index where it would be heard (`playback_position`), `playback_latency` samples after
-the end of the block last read, so tests can check that a beep lands on its sample.
+the end of the block last read, so tests can check that a beep lands on its sample. Only the
+newest `keep_playback` seconds are kept (default KEEP_PLAYBACK_SECONDS; None: all of it), so
+a simulated stage day (`stagebox run` on the sim backend, a long demo) holds bounded memory:
+an hour of kept stereo float32 playback would be 1.4 GB.
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ from stagebox.audio.wavout import write_pcm_wav
 from stagebox.timemap import SampleTimeMap
 
 log = logging.getLogger("stagebox.audio")
+
+KEEP_PLAYBACK_SECONDS = 10.0  # newest playback kept for inspection (7.7 MB at most, stereo)
 
 
 class _ArraySource:
@@ -70,10 +75,14 @@ class _WavSource:
         info = self._reader.info
         self.sample_rate, self.channels, self.length = info.sample_rate, info.channels, info.frames
         self.position = 0
+        self._forgotten = 0  # frames whose mapped pages were given back
 
     def read(self, n: int) -> np.ndarray:
         out = self._reader.read(self.position, n)
         self.position += out.shape[0]
+        if self.position - self._forgotten >= self.sample_rate:  # once a second of audio
+            self._reader.forget(self.position)  # played once: its pages need not stay resident
+            self._forgotten = self.position
         return out
 
     def close(self) -> None:
@@ -113,6 +122,7 @@ class SimBackend(AudioBackend):
         drops: Sequence[tuple[int, int]] = (),  # (capture sample, samples lost): xruns
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        keep_playback: float | None = KEEP_PLAYBACK_SECONDS,  # seconds; None: keep it all
     ) -> None:
         if sum(x is not None for x in (feed, wav, samples)) != 1:
             raise AudioError("the sim backend needs exactly one of feed=, wav= or samples=")
@@ -144,6 +154,10 @@ class SimBackend(AudioBackend):
         self._play_next: int | None = None  # samples: capture index of the next written sample
         self._played = np.zeros((0, max(playback_channels, 1)), dtype=np.float32)
         self._played_end = 0  # samples: one past the last written sample
+        self._played_base = 0  # samples: the capture index of _played[0]
+        if keep_playback is not None and keep_playback <= 0:
+            raise AudioError(f"keep_playback must be positive seconds, not {keep_playback}")
+        self.keep_playback = keep_playback
 
     def open(self) -> None:
         if self._src is not None:
@@ -169,11 +183,12 @@ class SimBackend(AudioBackend):
         self._next = src.position
         self._t0 = self._clock() - self._next / self.sample_rate
         self._play_next = None
-        self._played = np.zeros(
-            (src.length + 4 * self.period + self.playback_latency, max(self.playback_channels, 1)),
-            dtype=np.float32,
-        )
+        frames = src.length + 4 * self.period + self.playback_latency
+        if self._keep_frames is not None:
+            frames = min(frames, 2 * self._keep_frames)
+        self._played = np.zeros((frames, max(self.playback_channels, 1)), dtype=np.float32)
         self._played_end = 0
+        self._played_base = 0
 
     def close(self) -> None:
         if self._src is not None:
@@ -236,20 +251,43 @@ class SimBackend(AudioBackend):
             )
         at = self.playback_position
         end = at + arr.shape[0]
-        if end > self._played.shape[0]:
+        keep = self._keep_frames
+        if keep is not None and end - self._played_base > 2 * keep:
+            # Drop the oldest: keep the newest `keep` frames before this block (one copy per
+            # `keep` frames written, so the cost per sample stays constant).
+            drop = max(0, min(self._played_end, at) - keep - self._played_base)
+            kept = self._played_end - self._played_base - drop
+            self._played[:kept] = self._played[drop : drop + kept]
+            self._played[kept:] = 0.0
+            self._played_base += drop
+        first, last = at - self._played_base, end - self._played_base
+        if last > self._played.shape[0]:
             grown = np.zeros(
-                (max(end, 2 * self._played.shape[0]), self._played.shape[1]), dtype=np.float32
+                (max(last, 2 * self._played.shape[0]), self._played.shape[1]), dtype=np.float32
             )
-            grown[: self._played_end] = self._played[: self._played_end]
+            used = self._played_end - self._played_base
+            grown[:used] = self._played[:used]
             self._played = grown
-        self._played[at:end] = arr
+        self._played[first:last] = arr
         self._play_next = end
         self._played_end = max(self._played_end, end)
 
+    @property
+    def _keep_frames(self) -> int | None:
+        if self.keep_playback is None:
+            return None
+        return max(1, round(self.keep_playback * (self.sample_rate or 48000)))
+
+    @property
+    def playback_start(self) -> int:
+        """The capture sample index of `playback()[0]` (0 until old playback is dropped)."""
+        return self._played_base
+
     def playback(self) -> np.ndarray:
-        """Everything played so far, indexed by the capture sample where it was heard
-        (float32, (frames, playback_channels)); silence where nothing was written."""
-        return self._played[: self._played_end, : self.playback_channels]
+        """The playback kept (at least the newest `keep_playback` seconds), indexed from the
+        capture sample `playback_start` where it was heard (float32, (frames,
+        playback_channels)); silence where nothing was written."""
+        return self._played[: self._played_end - self._played_base, : self.playback_channels]
 
     def write_playback_wav(self, path: str | os.PathLike, *, bits: int = 24) -> int:
         """The recorded playback as a new 16- or 24-bit WAV; returns the frames written."""

@@ -12,6 +12,7 @@ import importlib
 import sys
 
 from stagebox import __version__
+from stagebox.termtext import printable
 
 # Command modules under stagebox.cli, in the order `stagebox --help` lists them.
 COMMANDS = [
@@ -59,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except CLIError as exc:
-        print(f"stagebox: {exc}", file=sys.stderr)
+        print(f"stagebox: {printable(exc, newlines=False)}", file=sys.stderr)  # one line
         return 2
     except KeyboardInterrupt:
         return 130

@@ -14,6 +14,8 @@ from stagebox.config import (
     reference_markdown,
 )
 from stagebox.config.loader import config_path
+from stagebox.safefile import show_path
+from stagebox.termtext import printable
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -21,7 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     cmds = config.add_subparsers(dest="config_command", metavar="ACTION")
     cmds.required = True
 
-    check = cmds.add_parser("check", help="list every problem in a config file (exit 1 if any)")
+    check = cmds.add_parser("check", help="list every problem in a config file (exit 2 if any)")
     check.add_argument(
         "file", nargs="?", metavar="FILE", help="default: $STAGEBOX_CONFIG or /etc/stagebox/..."
     )
@@ -48,10 +50,10 @@ def run_check(args: argparse.Namespace) -> int:
         cfg = load_config(path)
     except ConfigError as exc:
         for problem in exc.problems:
-            print(problem)
+            print(printable(problem, newlines=False))
         count = len(exc.problems)
-        print(f"{file}: {count} problem{'s' if count != 1 else ''}", file=sys.stderr)
-        return 1
+        print(f"{show_path(file)}: {count} problem{'s' if count != 1 else ''}", file=sys.stderr)
+        return 2  # like every refusal of bad input (docs/cli.md)
     origin = cfg.source or f"{file} not found: built-in defaults"
     print(f"{origin}: ok")
     return 0
@@ -62,7 +64,7 @@ def run_show(args: argparse.Namespace) -> int:
         cfg = load_config(args.config)
     except ConfigError as exc:
         for problem in exc.problems:
-            print(problem, file=sys.stderr)
+            print(printable(problem, newlines=False), file=sys.stderr)
         raise CLIError("the configuration has problems: see `stagebox config check`") from None
     sys.stdout.write(effective_config_text(cfg))
     return 0

@@ -15,6 +15,8 @@ import sys
 from stagebox.cli import CLIError, remote
 from stagebox.cli.show import cue_table
 from stagebox.cues import CueSheetError, load_cue_sheet
+from stagebox.safefile import show_path
+from stagebox.termtext import json_text, printable
 from stagebox.timecode import Rate, TimecodeError
 
 
@@ -63,12 +65,12 @@ def run_load(args: argparse.Namespace) -> int:
 
     result = remote.call(args, "cues.load", {"path": path}, refused=refused)
     for warning in result.get("warnings", []):
-        print(f"warning: {warning}", file=sys.stderr)
+        print(printable(f"warning: {warning}"), file=sys.stderr)
     rate = f" at {result['rate']} fps" if result.get("rate") else ""
     n = result.get("cues", "?")
-    print(f"{result.get('path', path)}: {n} cue{'' if n == 1 else 's'} loaded{rate}")
+    print(printable(f"{result.get('path', path)}: {n} cue{'' if n == 1 else 's'} loaded{rate}"))
     if result.get("deferred"):
-        print(f"deferred: {result['deferred']}")
+        print(printable(f"deferred: {result['deferred']}"))
     return 0
 
 
@@ -86,7 +88,7 @@ def run_list(args: argparse.Namespace) -> int:
     upcoming = (status.get("next_cue") or {}).get("number")
     sheet = status.get("cue_sheet")
     if sheet:
-        print(f"{sheet}: {len(cues)} cue{'' if len(cues) == 1 else 's'}")
+        print(printable(f"{sheet}: {len(cues)} cue{'' if len(cues) == 1 else 's'}"))
     lines = cue_table(cues, current, upcoming)
     if sys.stdout.isatty():  # one cue per screen line; piped output keeps whole lines
         import shutil
@@ -108,24 +110,28 @@ def run_check(args: argparse.Namespace) -> int:
         sheet = load_cue_sheet(args.sheet, rate, encoding=args.encoding)
     except CueSheetError as exc:
         for message in exc.messages:
-            print(message, file=sys.stderr)
+            print(printable(message), file=sys.stderr)
         count = len(exc.problems)
         raise CLIError(
-            f"{exc.path.name}: not loaded ({count} problem{'s' if count != 1 else ''})"
+            f"{show_path(exc.path.name)}: not loaded ({count} problem{'s' if count != 1 else ''})"
         ) from None
     if args.json:
-        import json
-
-        print(json.dumps(sheet.to_dict(), indent=2, ensure_ascii=False))
+        print(json_text(sheet.to_dict()))
         return 0
     for warning in sheet.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
-    print(f"{sheet.path.name}: {len(sheet)} cues at {sheet.rate} fps ({sheet.source_format})")
+        print(printable(f"warning: {warning}"), file=sys.stderr)
+    print(
+        printable(
+            f"{sheet.path.name}: {len(sheet)} cues at {sheet.rate} fps ({sheet.source_format})"
+        )
+    )
     for cue in sheet:
         seconds = cue.duration_frames / float(sheet.rate.fps)
         line = " ".join(cue.dialogue.split())
         print(
-            f"{cue.number:>8}  {cue.tc_in}  {cue.tc_out}  {seconds:5.1f}s  "
-            f"{cue.character[:16]:<16}  {line[:60]}"
+            printable(
+                f"{cue.number:>8}  {cue.tc_in}  {cue.tc_out}  {seconds:5.1f}s  "
+                f"{cue.character[:16]:<16}  {line[:60]}"
+            )
         )
     return 0

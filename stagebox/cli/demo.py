@@ -9,13 +9,14 @@ import time
 from pathlib import Path
 
 from stagebox.cli import CLIError
+from stagebox.cli.argtypes import whole
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="run a simulated stage: three passes of each example cue")
     p.add_argument("--out", metavar="DIR", help="takes folder (default: a new temporary one)")
     p.add_argument("--cues", metavar="CUES", help="cue sheet (default: the example sheet)")
-    p.add_argument("--passes", type=int, default=3, help="passes of the loop per cue")
+    p.add_argument("--passes", type=whole, default=3, help="passes of the loop per cue")
     p.add_argument("--realtime", action="store_true", help="run at real speed, not flat out")
     p.add_argument(
         "--display",

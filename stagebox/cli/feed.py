@@ -12,6 +12,7 @@ import sys
 
 from stagebox.audio.stagefeed import WRAPS, Dropout, StageFeed
 from stagebox.cli import CLIError
+from stagebox.cli.argtypes import number, whole
 from stagebox.cli.ltc import rate_from_args
 from stagebox.cues.cue import Cue
 from stagebox.timecode import Rate, Timecode, TimecodeError
@@ -29,17 +30,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--fps", required=True, metavar="RATE", help="23.976, 24, 25, 29.97, 30")
     p.add_argument("--drop-frame", action="store_true", help="drop-frame labels (29.97, 30)")
-    p.add_argument("--rate", type=int, default=48000, metavar="HZ", help="sample rate")
-    p.add_argument("--passes", type=int, default=3)
-    p.add_argument("--preroll", type=float, default=4.0, metavar="S")
-    p.add_argument("--postroll", type=float, default=2.0, metavar="S")
+    p.add_argument("--rate", type=whole, default=48000, metavar="HZ", help="sample rate")
+    p.add_argument("--passes", type=whole, default=3)
+    p.add_argument("--preroll", type=number, default=4.0, metavar="S")
+    p.add_argument("--postroll", type=number, default=2.0, metavar="S")
     p.add_argument(
         "--wrap",
         choices=WRAPS,
         default="instant",
         help="instant loop wrap, or stop and relocate with silence between passes",
     )
-    p.add_argument("--gap", type=float, default=1.0, metavar="S", help="relocate silence")
+    p.add_argument("--gap", type=number, default=1.0, metavar="S", help="relocate silence")
     p.add_argument(
         "--dropout",
         action="append",
@@ -47,9 +48,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="PASS:AT:LENGTH",
         help="mute the LTC LENGTH s from AT s into pass PASS (from 1; repeatable)",
     )
-    p.add_argument("--speed", type=float, default=1.0, help="LTC varispeed, 1.0 = real time")
-    p.add_argument("--bits", type=int, choices=(16, 24), default=24)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--speed", type=number, default=1.0, help="LTC varispeed, 1.0 = real time")
+    p.add_argument("--bits", type=whole, choices=(16, 24), default=24)
+    p.add_argument("--seed", type=whole, default=0)
     p.set_defaults(func=run)
 
 

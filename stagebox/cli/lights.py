@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import TextIO
 
 from stagebox.cli import CLIError, remote
+from stagebox.cli.argtypes import number
 from stagebox.control.client import ControlClient, NotRunning
 from stagebox.control.protocol import ControlError
 from stagebox.gpio.backend import BACKENDS, GPIOBackend, GPIOError, open_backend
@@ -53,7 +54,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     common(test, default=None)
     test.add_argument(
         "--seconds",
-        type=float,
+        type=number,
         default=1.0,
         metavar="S",
         help="time each step is held when driving the pins directly",

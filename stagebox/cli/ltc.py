@@ -11,6 +11,7 @@ import wave
 import numpy as np
 
 from stagebox.cli import CLIError
+from stagebox.cli.argtypes import number, whole
 from stagebox.ltc.decoder import LTCDecoder
 from stagebox.ltc.encoder import DEFAULT_LEVEL_DBFS, LTCEncoder
 from stagebox.ltc.frame import LTCFrame
@@ -27,9 +28,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     gen.add_argument("--start", required=True, metavar="TC", help="first frame, HH:MM:SS:FF")
     gen.add_argument("--fps", required=True, metavar="RATE", help="23.976, 24, 25, 29.97, 30")
     gen.add_argument("--drop-frame", action="store_true", help="drop-frame labels (29.97, 30)")
-    gen.add_argument("--seconds", type=float, required=True, metavar="S")
-    gen.add_argument("--rate", type=int, default=48000, metavar="HZ", help="sample rate")
-    gen.add_argument("--level", type=float, default=DEFAULT_LEVEL_DBFS, metavar="DBFS")
+    gen.add_argument("--seconds", type=number, required=True, metavar="S")
+    gen.add_argument("--rate", type=whole, default=48000, metavar="HZ", help="sample rate")
+    gen.add_argument("--level", type=number, default=DEFAULT_LEVEL_DBFS, metavar="DBFS")
     gen.add_argument("--user-bits", type=lambda s: int(s, 0), default=0, metavar="N")
     gen.set_defaults(func=run_generate)
 
@@ -41,7 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "stderr.",
     )
     dec.add_argument("file", metavar="FILE.wav")
-    dec.add_argument("--channel", type=int, default=1, metavar="N", help="channel, from 1")
+    dec.add_argument("--channel", type=whole, default=1, metavar="N", help="channel, from 1")
     dec.add_argument("--json", action="store_true", help="one JSON object per frame")
     dec.set_defaults(func=run_decode)
 
@@ -60,8 +61,8 @@ def rate_from_args(fps: str, drop_frame: bool) -> Rate:
 
 def run_generate(args: argparse.Namespace) -> int:
     rate = rate_from_args(args.fps, args.drop_frame)
-    if args.seconds <= 0:
-        raise CLIError(f"--seconds must be positive, not {args.seconds}")
+    if not 0 < args.seconds <= MAX_GENERATE_SECONDS:
+        raise CLIError(f"--seconds {args.seconds:g} is outside 0..{MAX_GENERATE_SECONDS}")
     if not 8000 <= args.rate <= 192000:
         raise CLIError(f"--rate {args.rate} Hz is outside 8000..192000")
     try:
@@ -71,13 +72,14 @@ def run_generate(args: argparse.Namespace) -> int:
     encoder = LTCEncoder(args.rate, rate, level_dbfs=args.level, user_bits=args.user_bits)
     encoder.locate(start, at=0)
     n = int(round(args.seconds * args.rate))
-    pcm = np.round(encoder.render(n) * 32767).astype("<i2")
     try:
         with wave.open(args.out, "wb") as out:
             out.setnchannels(1)
             out.setsampwidth(2)
             out.setframerate(args.rate)
-            out.writeframes(pcm.tobytes())
+            for done in range(0, n, args.rate):  # a second at a time: memory stays small
+                block = encoder.render(min(args.rate, n - done))
+                out.writeframes(np.round(block * 32767).astype("<i2").tobytes())
     except OSError as exc:
         raise CLIError(f"{args.out}: {exc.strerror or exc}") from None
     frames = sum(1 for f in encoder.emitted if f.end <= n)
@@ -87,6 +89,7 @@ def run_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+MAX_GENERATE_SECONDS = 3600  # an hour of LTC (a test signal, not a programme's length)
 DECODE_BLOCK = 1 << 20  # samples read and decoded at a time (memory stays small on a Pi)
 
 

@@ -13,13 +13,14 @@ import shutil
 import sys
 
 from stagebox.cli import CLIError, remote
+from stagebox.cli.argtypes import whole
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     monitor = sub.add_parser("monitor", help="live view of the stage in the terminal (q quits)")
     monitor.add_argument("--once", action="store_true", help="print one frame and exit")
-    monitor.add_argument("--width", type=int, metavar="COLS", help="frame width for --once")
-    monitor.add_argument("--height", type=int, metavar="ROWS", help="frame height for --once")
+    monitor.add_argument("--width", type=whole, metavar="COLS", help="frame width for --once")
+    monitor.add_argument("--height", type=whole, metavar="ROWS", help="frame height for --once")
     monitor.add_argument(
         "--color",
         choices=("auto", "always", "never"),

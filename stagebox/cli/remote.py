@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from stagebox.cli import CLIError
 from stagebox.control.client import ControlClient, NotRunning
 from stagebox.control.protocol import ControlError
+from stagebox.termtext import json_text, printable
 
 DEFAULT_TIMEOUT = 10.0  # seconds to wait for one answer
 
@@ -70,7 +71,7 @@ def ask(
         if len(lines) == 1 and refused is None:
             raise CLIError(lines[0]) from None
         for line in lines:
-            print(line, file=sys.stderr)
+            print(printable(line), file=sys.stderr)
         if callable(refused):
             refused = refused(str(exc))
         raise CLIError(refused or f"{cmd}: refused (see above)") from None
@@ -90,6 +91,4 @@ def call(
 
 
 def print_json(value: object) -> None:
-    import json
-
-    print(json.dumps(value, indent=2, ensure_ascii=False))
+    print(json_text(value))

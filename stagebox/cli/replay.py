@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from stagebox.cli import CLIError
+from stagebox.cli.argtypes import whole
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -20,15 +21,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("feed", metavar="FEED.wav", help="multichannel stage feed (LTC + mics)")
     p.add_argument("--cues", required=True, metavar="CUES", help="cue sheet")
     p.add_argument("--out", required=True, metavar="DIR", help="folder for the takes")
-    p.add_argument("--ltc-channel", type=int, metavar="N", help="LTC channel (from 1)")
+    p.add_argument("--ltc-channel", type=whole, metavar="N", help="LTC channel (from 1)")
     p.add_argument(
-        "--mic-channel", type=int, action="append", metavar="N", help="mic channel (from 1)"
+        "--mic-channel", type=whole, action="append", metavar="N", help="mic channel (from 1)"
     )
     p.add_argument("--mode", choices=("record", "rehearse"), default="record")
     p.add_argument("--events-out", metavar="EVENTS.jsonl", help="write the engine's events")
     p.add_argument("--playback-out", metavar="PHONES.wav", help="write the headphone feed")
     p.add_argument("--config", metavar="FILE", help="stagebox.toml (default: built-in defaults)")
-    p.add_argument("--period", type=int, default=256, metavar="FRAMES", help="audio period")
+    p.add_argument("--period", type=whole, default=256, metavar="FRAMES", help="audio period")
     p.set_defaults(func=run)
 
 

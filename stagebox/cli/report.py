@@ -13,7 +13,9 @@ from stagebox.cli import CLIError, remote
 
 def register(sub: argparse._SubParsersAction) -> None:
     report = sub.add_parser("report", help="write the take report CSV (asks the service)")
-    report.add_argument("-o", "--out", metavar="OUT.csv", help="file to write (default: stdout)")
+    report.add_argument(
+        "-o", "--out", metavar="OUT.csv", help="file to write (default, or -: stdout)"
+    )
     remote.add_socket_option(report)
     report.set_defaults(func=run)
 
@@ -21,7 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     result = remote.call(args, "report")
     text = result.get("csv", "") if isinstance(result, dict) else ""
-    if not args.out:
+    if not args.out or args.out == "-":  # `-o -`: stdout, as without -o
         sys.stdout.write(text)
         return 0
     try:

@@ -1,7 +1,8 @@
 """Human-readable text for what the service answers: cues, takes, the stage status.
 
 Aligned columns, times as timecode, lengths in seconds; every function returns lines so the
-commands print them and the tests read them.
+commands print them and the tests read them. Text from notes and sheets is shown with its
+control characters escaped (stagebox.termtext).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from collections.abc import Iterable, Sequence
 
 from stagebox.cues.cue import Cue
 from stagebox.takes.log import TakeRecord
+from stagebox.termtext import printable
 from stagebox.timecode import TimecodeError, format_span
 
 
@@ -20,7 +22,7 @@ def table(
 
     The last column is not padded, so a long dialogue line does not drag trailing spaces.
     """
-    rows = [[str(c) for c in row] for row in rows]
+    rows = [[printable(c) for c in row] for row in rows]
     right = set(right)
     widths = [len(h) for h in header]
     for row in rows:
@@ -41,7 +43,7 @@ def table(
 
 
 def one_line(text: str) -> str:
-    return " ".join(str(text).split())
+    return printable(" ".join(str(text).split()))
 
 
 def cue_length(cue: dict) -> str:
@@ -63,7 +65,7 @@ def cue_summary(cue: dict | None) -> str:
     parts.append(f"{cue.get('tc_in', '?')}-{cue.get('tc_out', '?')} ({cue_length(cue)})")
     if cue.get("dialogue"):
         parts.append(f'"{one_line(cue["dialogue"])}"')
-    return "  ".join(parts)
+    return printable("  ".join(parts))
 
 
 def cue_table(
@@ -118,7 +120,7 @@ def take_summary(data: dict) -> str:
     take = TakeRecord.from_dict(data)
     state = "circled" if take.circled else "not circled"
     note = f", note: {take.full_note}" if take.full_note else ""
-    return f"{take.cue} take {take.take}: {state}{note}  ({take.file})"
+    return printable(f"{take.cue} take {take.take}: {state}{note}  ({take.file})")
 
 
 def levels(status: dict) -> str:
@@ -187,4 +189,4 @@ def status_lines(status: dict) -> list[str]:
         ("warning", status.get("warning") or ""),
         ("message", status.get("message") or ""),
     ]
-    return [f"{label:<10} {value}".rstrip() for label, value in pairs]
+    return [printable(f"{label:<10} {value}".rstrip()) for label, value in pairs]

@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 from stagebox.cli import CLIError
+from stagebox.cli.argtypes import number, whole
 from stagebox.display.style import STYLES, WIPES, StreamerStyle, StyleError
 from stagebox.snapshot import ClockFit, StageSnapshot
 from stagebox.timecode import Rate, Timecode, TimecodeError
@@ -28,16 +29,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--style", default="streamer", choices=STYLES)
     p.add_argument("--wipe", default="left", choices=WIPES, help="streamer from the left or both")
     p.add_argument("--mode", default="rehearse", choices=("rehearse", "record"))
-    p.add_argument("--take", type=int, metavar="N", help="take number to show")
+    p.add_argument("--take", type=whole, metavar="N", help="take number to show")
     p.add_argument("--fps", metavar="RATE", help="the sheet's rate if it does not say")
-    p.add_argument("--length", type=float, default=2.0, metavar="S", help="streamer seconds")
+    p.add_argument("--length", type=number, default=2.0, metavar="S", help="streamer seconds")
     p.add_argument("--font", metavar="TTF", help="TrueType font file")
     p.add_argument("--no-info", action="store_true", help="hide timecode and lock state")
     p.set_defaults(func=run)
 
 
 def parse_size(text: str) -> tuple[int, int]:
-    match = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*", text)
+    match = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*", text, re.ASCII)
     if not match:
         raise CLIError(f"--size {text!r}: expected WIDTHxHEIGHT, e.g. 1920x1080")
     width, height = int(match.group(1)), int(match.group(2))

@@ -25,6 +25,7 @@ from stagebox.takes.bwf import (
     take_is_live,
     update_take_metadata,
 )
+from stagebox.termtext import printable
 from stagebox.timecode import Timecode
 from stagebox.wavfile import WavError, read_wav_info
 
@@ -99,7 +100,7 @@ def describe(path: str) -> list[str]:
 def run_info(args: argparse.Namespace) -> int:
     for path in args.files:
         try:
-            print("\n".join(describe(path)))
+            print(printable("\n".join(describe(path))))
         except (WavError, OSError) as exc:
             raise CLIError(str(exc)) from None
     return 0
@@ -107,6 +108,8 @@ def run_info(args: argparse.Namespace) -> int:
 
 def _take_number(text: str) -> int:
     try:
+        if not text.strip().isascii():  # int() would take Arabic-Indic or full-width digits
+            raise ValueError(text)
         number = int(text)
     except ValueError:
         raise CLIError(f"TAKE must be a take number, not {text!r}") from None
@@ -167,7 +170,7 @@ def _edit_file(path: str, circled: bool | None, note: str | None) -> int:
     except (WavError, TakeError, OSError) as exc:
         raise CLIError(str(exc)) from None
     state = "circled" if meta.circled else "not circled"
-    print(f"{path}: {state}" + (f", note: {meta.note}" if meta.note else ""))
+    print(printable(f"{path}: {state}" + (f", note: {meta.note}" if meta.note else "")))
     return 0
 
 

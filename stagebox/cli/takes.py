@@ -13,7 +13,8 @@ from pathlib import Path
 
 from stagebox.cli import CLIError, remote
 from stagebox.cli.show import take_table
-from stagebox.takes.log import LOG_NAME, TakeLog
+from stagebox.takes.log import LOG_NAME, TakeLog, TakeLogError
+from stagebox.termtext import printable
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -36,7 +37,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     lst.set_defaults(func=run_list)
     report = cmds.add_parser("report", help="write the take report CSV")
     report.add_argument("folder", metavar="FOLDER")
-    report.add_argument("-o", "--out", metavar="OUT.csv", help="file to write (default: stdout)")
+    report.add_argument(
+        "-o", "--out", metavar="OUT.csv", help="file to write (default, or -: stdout)"
+    )
     report.set_defaults(func=run_report)
 
 
@@ -58,7 +61,10 @@ def _open(folder: str) -> TakeLog:
         raise CLIError(f"{folder}: no such takes folder")
     if not (path / LOG_NAME).is_file():
         raise CLIError(f"{folder}: no take log ({LOG_NAME}) in this folder")
-    takes = TakeLog(path)
+    try:
+        takes = TakeLog(path)
+    except (TakeLogError, OSError) as exc:
+        raise CLIError(str(exc).splitlines()[0]) from None
     for warning in takes.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     return takes
@@ -71,15 +77,14 @@ def run_list(args: argparse.Namespace) -> int:
         records = [r for r in records if r.circled]
     for r in records:
         mark = "O" if r.circled else " "
-        print(
-            f"{r.cue:>8} T{r.take:<3} {mark} {r.tc_in}  {r.duration:6.2f}s  {r.file}  {r.full_note}"
-        )
+        line = f"{r.cue:>8} T{r.take:<3} {mark} {r.tc_in}  {r.duration:6.2f}s  {r.file}  "
+        print(printable(line + r.full_note))
     return 0
 
 
 def run_report(args: argparse.Namespace) -> int:
     takes = _open(args.folder)
-    if args.out:
+    if args.out and args.out != "-":  # `-o -`: stdout, as without -o
         try:
             count = takes.report_csv(args.out)
         except OSError as exc:

@@ -21,7 +21,16 @@ from typing import Any
 
 from stagebox.config.checks import cross_checks
 from stagebox.config.errors import ConfigError, Problem
+from stagebox.config.opens import service_checks
 from stagebox.config.schema import DEFAULT_PATH, Config, keys, sections
+from stagebox.safefile import (
+    CONFIG_MAX_BYTES,
+    FileRefused,
+    path_problem,
+    read_text_bounded,
+    show_path,
+    toml_loads,
+)
 
 ENV_VAR = "STAGEBOX_CONFIG"
 
@@ -47,30 +56,36 @@ def load_config(
     """
     file, explicit = config_path(path)
     if not explicit and not file.exists():
-        return config_from_dict({}, overrides=overrides)
+        return config_from_dict({}, overrides=overrides, check_opens=True)
+    problem = path_problem(file)
+    if problem:
+        raise ConfigError([Problem("", problem, Path(show_path(file)))])
+    if not file.exists() and not file.is_symlink():
+        raise ConfigError([Problem("", "config file not found", file)])
     try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError([Problem("", "config file not found", file)]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise ConfigError([Problem("", f"cannot read the config file: {reason}", file)]) from None
-    return config_from_text(text, file, overrides=overrides)
+        text = read_text_bounded(file, CONFIG_MAX_BYTES, "config file")
+    except FileRefused as exc:
+        raise ConfigError([Problem("", exc.reason, file)]) from None
+    return config_from_text(text, file, overrides=overrides, check_opens=True)
 
 
 def config_from_text(
-    text: str, file: Path | None = None, overrides: Mapping[str, Any] | None = None
+    text: str,
+    file: Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    check_opens: bool = False,
 ) -> Config:
     """Validate TOML `text` (read from `file`, used for messages and relative paths)."""
     try:
-        data = tomllib.loads(text)
+        data = toml_loads(text)
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         match = re.search(r"\(at line (\d+), column \d+\)", message)
         line = int(match[1]) if match else None
         reason = re.sub(r"\s*\(at line \d+, column \d+\)", "", message)
         raise ConfigError([Problem("", f"not valid TOML: {reason}", file, line)]) from None
-    return config_from_dict(data, file, locate_keys(text), overrides)
+    return config_from_dict(data, file, locate_keys(text), overrides, check_opens=check_opens)
 
 
 def config_from_dict(
@@ -78,8 +93,15 @@ def config_from_dict(
     file: Path | None = None,
     lines: Mapping[str, int] | None = None,
     overrides: Mapping[str, Any] | None = None,
+    *,
+    check_opens: bool = False,
 ) -> Config:
-    """Validate parsed TOML `data`; `lines` maps dotted keys to their line in `file`."""
+    """Validate parsed TOML `data`; `lines` maps dotted keys to their line in `file`.
+
+    `check_opens`: also check what the service will open (config.opens), as `load_config`
+    does for every config file it reads. Off for configs built in code (the demo and tests
+    give the service a feed object, not a file).
+    """
     lines = lines or {}
     base = file.resolve().parent if file is not None else None
     problems: list[Problem] = []
@@ -123,6 +145,9 @@ def config_from_dict(
     config = Config(**built, source=file)
     for keys_involved, reason in cross_checks(config):
         problem(keys_involved[0], reason)
+    if check_opens and not problems:  # paths are only worth opening once their values are good
+        for key, reason in service_checks(config):
+            problem(key, reason, from_override=key in (overrides or {}))
     if problems:
         # In the order of the file, so the engineer can walk down it; overrides last.
         problems.sort(key=lambda p: (p.line is None, p.line or 0))

@@ -68,7 +68,10 @@ stagebox reads one TOML file: `/etc/stagebox/stagebox.toml`, or the file given w
 file (on a laptop) the defaults below apply. Every key is optional.
 
 - `stagebox config default` prints a fully commented file with every default;
-- `stagebox config check [FILE]` lists every problem (key, file:line, reason) and exits 1;
+- `stagebox config check [FILE]` lists every problem (key, file:line, reason) and exits 2;
+  it also checks what the service will open (files readable and of the right kind: the stage
+  feed a WAV, the pin map a pin map, the cue sheet a text file; the socket path's length and
+  that it is not in the takes folder), the same checks `stagebox run` makes before it starts;
 - `stagebox config show` prints the configuration in effect, marking what differs from the
   defaults.
 

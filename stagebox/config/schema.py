@@ -116,7 +116,7 @@ class AudioConfig:
     sim_feed: Path | None = setting(
         PathValue(optional=True, must_exist="file"),
         "",
-        "sim backend: WAV file to play as the capture stream (empty: generated LTC and silence)",
+        "sim backend: the stage feed WAV file played as the capture stream (required with it)",
     )
     sim_realtime: bool = setting(
         Boolean(),

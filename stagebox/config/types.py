@@ -16,6 +16,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from stagebox.safefile import path_problem, show_path
 from stagebox.takes.names import FIELDS as TAKE_NAME_FIELDS
 from stagebox.takes.names import parse_template
 from stagebox.timecode import RATES, Rate, TimecodeError
@@ -212,13 +213,16 @@ class PathValue(ValueType):
             if self.optional:
                 return None
             raise ValueError("must not be empty")
+        problem = path_problem(raw)
+        if problem:
+            raise ValueError(problem)
         path = Path(raw).expanduser()
         if not path.is_absolute() and base is not None:
             path = base / path
         if self.must_exist == "file" and not path.is_file():
-            raise ValueError(f"{path} is not an existing file")
+            raise ValueError(f"{show_path(path)} is not an existing file")
         if self.must_exist == "dir" and not path.is_dir():
-            raise ValueError(f"{path} is not an existing folder")
+            raise ValueError(f"{show_path(path)} is not an existing folder")
         return path
 
     def to_toml(self, value: Path | None) -> str:
@@ -264,10 +268,11 @@ class ChannelList(ValueType):
         self.allow_empty = allow_empty
 
     def parse(self, raw: Any, base: Path | None = None) -> tuple[int, ...]:
-        if isinstance(raw, int) and not isinstance(raw, bool):
-            raw = [raw]
         if not isinstance(raw, list):
-            raise ValueError(f"expected a list of channel numbers, got {_toml_kind(raw)}")
+            hint = f" (write [{raw}])" if isinstance(raw, int) and not isinstance(raw, bool) else ""
+            raise ValueError(
+                f"expected a list of channel numbers, got {_toml_kind(raw)} {_show(raw)}{hint}"
+            )
         if not raw and not self.allow_empty:
             raise ValueError("needs at least one channel")
         for item in raw:
@@ -292,7 +297,7 @@ class ChannelList(ValueType):
 class ScreenSize(ValueType):
     """`"auto"` (None: the screen's current mode) or `"WIDTHxHEIGHT"` in pixels."""
 
-    PATTERN = re.compile(r"^\s*(\d{2,5})\s*[xX]\s*(\d{2,5})\s*$")
+    PATTERN = re.compile(r"^\s*(\d{2,5})\s*[xX]\s*(\d{2,5})\s*$", re.ASCII)
 
     def parse(self, raw: Any, base: Path | None = None) -> tuple[int, int] | None:
         if not isinstance(raw, str):

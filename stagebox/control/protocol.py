@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 
+from stagebox.safefile import json_loads
+
 MAX_LINE = 1 << 20  # bytes: a request longer than this is refused (and the connection closed)
 
 
@@ -24,7 +26,7 @@ def encode(obj: dict) -> bytes:
 def decode_request(line: bytes) -> tuple[str, dict]:
     """(cmd, args) from one request line; ControlError if it is not a valid request."""
     try:
-        obj = json.loads(line)
+        obj = json_loads(line)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ControlError(f"request is not JSON: {exc}") from None
     if not isinstance(obj, dict) or not isinstance(obj.get("cmd"), str):

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from stagebox.safefile import show_path
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -40,7 +42,7 @@ class CueSheetError(ValueError):
         self.path = Path(path)
         self.problems = sorted(problems, key=lambda p: (p.line or 0, p.message))
         self.line = self.problems[0].line
-        name = self.path.name or str(self.path)
+        name = show_path(self.path.name or str(self.path))  # escaped, shortened
         lines = [p.text(name) for p in self.problems]
         if len(lines) > 1:
             lines.insert(0, f"{name}: {len(lines)} problems")
@@ -49,5 +51,5 @@ class CueSheetError(ValueError):
     @property
     def messages(self) -> list[str]:
         """Each problem as one line of text, `cues.csv line 7: ...`."""
-        name = self.path.name or str(self.path)
+        name = show_path(self.path.name or str(self.path))  # escaped, shortened
         return [p.text(name) for p in self.problems]

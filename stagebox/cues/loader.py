@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import codecs
 import logging
+import os
 from pathlib import Path
 
 from stagebox.cues.errors import CueSheetError, Problem
@@ -21,6 +22,7 @@ from stagebox.cues.rows import build_cues, timecode_texts
 from stagebox.cues.sheet import CueSheet
 from stagebox.cues.table import Table, header_position, read_table
 from stagebox.cues.vslink import looks_like_vslink, read_vslink
+from stagebox.safefile import FileRefused, open_regular
 from stagebox.timecode import RATE_2997DF, Rate, TimecodeError
 
 log = logging.getLogger(__name__)
@@ -47,7 +49,7 @@ def load_cue_sheet(
     that has no OUT time in its comment.
     """
     path = Path(path)
-    text = _read_text(path, encoding)
+    text = read_sheet_text(path, encoding)
     if not text.strip():
         raise CueSheetError(path, [Problem(None, "the file is empty")])
 
@@ -81,10 +83,13 @@ def load_cue_sheet(
     return CueSheet(path, sheet_rate, cues, source_format=source_format, warnings=warnings)
 
 
-def _read_text(path: Path, encoding: str | None) -> str:
+def read_sheet_text(path: Path, encoding: str | None = None) -> str:
+    """The text of the cue sheet at `path`: a regular file, size-capped, decoded."""
     try:
-        with open(path, "rb") as f:
+        with os.fdopen(open_regular(path, MAX_SHEET_BYTES, "cue sheet"), "rb") as f:
             data = f.read(MAX_SHEET_BYTES + 1)
+    except FileRefused as exc:
+        raise CueSheetError(path, [Problem(None, _refused(exc.reason))]) from None
     except OSError as exc:
         raise CueSheetError(
             path, [Problem(None, f"cannot read the file: {exc.strerror}")]
@@ -143,10 +148,11 @@ def _resolve_rate(
         try:
             declared = Rate.parse(table.declared_rate)
         except TimecodeError as exc:
+            # Even with the stage's rate set: a rate of "-25", "nan" or "0" is a typo to fix,
+            # not something to fall back from silently.
+            problems.append(Problem(table.declared_rate_line, str(exc)))
             if rate is None:
-                problems.append(Problem(table.declared_rate_line, str(exc)))
                 return None
-            warnings.append(f"the sheet's rate {table.declared_rate!r} is not known; using {rate}")
     if rate is not None:
         if declared is not None and declared != rate:
             warnings.append(
@@ -169,3 +175,13 @@ def _resolve_rate(
             )
         )
     return None
+
+
+def _refused(reason: str) -> str:
+    """open_regular's reason in the loader's words ("cannot read the file: ...")."""
+    prefix = "cannot open the cue sheet: "
+    if reason.startswith(prefix):
+        return "cannot read the file: " + reason[len(prefix) :]
+    if "too large" in reason:
+        return f"the file is over {MAX_SHEET_BYTES // 2**20} MB: not a cue sheet"
+    return reason

@@ -43,11 +43,11 @@ PROTOOLS_RATES = {
     "30 drop frame": "30df",
 }
 
-_ROW = re.compile(r"^\s*\d+\s*\t")
+_ROW = re.compile(r"^\s*\d+\s*\t", re.ASCII)
 _SECTION = re.compile(r"^[A-Z0-9\-&/]( {1,2}[A-Z0-9\-&/])+$")
 _TC_TEXT = r"\d{1,2}[:.]\d{1,2}[:.]\d{1,2}[:;.,]\d{1,2}"
-_SUBFRAMES = re.compile(rf"^\s*({_TC_TEXT})\.\d+\s*$")
-_OUT_TAG = re.compile(rf"\b(?:TC[ \-]?)?OUT\s*[:=]?\s*({_TC_TEXT})", re.IGNORECASE)
+_SUBFRAMES = re.compile(rf"^\s*({_TC_TEXT})\.\d+\s*$", re.ASCII)
+_OUT_TAG = re.compile(rf"\b(?:TC[ \-]?)?OUT\s*[:=]?\s*({_TC_TEXT})", re.IGNORECASE | re.ASCII)
 _TRACK_TYPES = ("ruler", "track")
 
 
@@ -252,7 +252,7 @@ def _location_label(
     sub = _SUBFRAMES.match(location)
     if sub:
         return sub.group(1)
-    if re.fullmatch(_TC_TEXT, location):
+    if re.fullmatch(_TC_TEXT, location, re.ASCII):
         return location
     # The main counter was not timecode: place the marker from its sample position, counted
     # from the session start.

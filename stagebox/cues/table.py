@@ -254,11 +254,22 @@ def _map_columns(
         columns[i] = field_name
     missing = [f for f in REQUIRED if f not in where]
     if missing:
-        found = ", ".join(repr(h.strip()) for h in header if h.strip()) or "none"
         accepted = "; ".join(
             f"{FIELD_NAMES[f]}: " + ", ".join(_title(a) for a in aliases[f]) for f in missing
         )
         what = " and ".join(FIELD_NAMES[f] for f in missing)
+        if not where:
+            # Not one cue column: this is not a cue sheet (the service may have been pointed
+            # at any file it can read), so its content is not quoted back.
+            table.problems.append(
+                Problem(
+                    line,
+                    f"not a cue sheet: no {what} column in its header line (accepted names, "
+                    f"any case: {accepted})",
+                )
+            )
+            return None
+        found = ", ".join(repr(h.strip()) for h in header if h.strip()) or "none"
         table.problems.append(
             Problem(
                 line,

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from stagebox.safefile import PINMAP_MAX_BYTES, FileRefused, read_text_bounded, toml_loads
+
 # What the code knows how to drive: a lamp or button with another name would do nothing.
 LAMP_NAMES = ("cue_light", "record_light", "standby_light")
 REQUIRED_LAMPS = ("cue_light", "record_light")
@@ -114,16 +116,16 @@ def load_pinmap(path: str | Path | None = None) -> PinMap:
     """Read and check a pin map; the packaged one when `path` is None."""
     path = Path(path) if path is not None else default_pinmap_path()
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PinMapError(f"{path}: cannot read the pin map: {exc.strerror or exc}") from None
+        text = read_text_bounded(path, PINMAP_MAX_BYTES, "pin map")
+    except FileRefused as exc:
+        raise PinMapError(f"{exc.path}: cannot read the pin map: {exc.reason}") from None
     return parse_pinmap(text, str(path))
 
 
 def parse_pinmap(text: str, path: str = "<pinmap>") -> PinMap:
     """Parse and check pin map TOML; `path` only labels the messages."""
     try:
-        data = tomllib.loads(text)
+        data = toml_loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise PinMapError(f"{path}: not valid TOML: {exc}") from None
     lines = text.splitlines()

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 
 from stagebox.monitor import bigdigits, meter
 from stagebox.monitor.ansi import Style, clip, pad, visible_width
+from stagebox.termtext import printable_data
 from stagebox.timecode import format_span
 
 UNICODE = {
@@ -92,6 +93,7 @@ def _frame(
     status: dict, width: int, height: int, hold: Sequence[float] | None, g: dict, s: Style
 ) -> list[str]:
     header = _header(status, width, s)
+    status = printable_data(status)  # notes and sheet text: no escapes reach the terminal
     timecode = status.get("timecode") or NO_TIMECODE
     side = _side_panel(status, g, s)
 

@@ -90,8 +90,10 @@ class CommandTable:
                 return
             last = max(records, key=lambda r: (r.started, r.take))
             cue, take = last.cue, last.take
-        self.takelog.circle(cue, take, circled)
-        log.info("%s cue %s take %d", "circled" if circled else "uncircled", cue, take)
+        self.takelog.circle(cue, take, circled, by="button")
+        log.info(
+            "%s cue %s take %d by the button", "circled" if circled else "uncircled", cue, take
+        )
 
     def _queue(self, name: str, args: dict, wait: bool = True) -> object:
         command = _Command(name, args)
@@ -250,11 +252,15 @@ class CommandTable:
             cue, take = str(args["cue"]), int(args["take"])
         except (KeyError, ValueError):
             raise ControlError("give the cue and the take number") from None
+        from stagebox.control.server import current_peer
+
+        peer = current_peer()
+        by = f"{peer.user} (uid {peer.uid})" if peer else None  # the take's history: who
         try:
             if "circled" in change:
-                record = self.takelog.circle(cue, take, change["circled"])
+                record = self.takelog.circle(cue, take, change["circled"], by=by)
             else:
-                record = self.takelog.note(cue, take, change["note"])
+                record = self.takelog.note(cue, take, change["note"], by=by)
         except TakeLogError as exc:
             raise ControlError(str(exc)) from None
         return record.to_dict()
@@ -273,6 +279,27 @@ class CommandTable:
         except Exception as exc:
             log.error("could not update %s: %s", path.name, exc)
             raise ControlError(f"take logged, but {path.name} was not updated: {exc}") from None
+
+    def _fits(self, record) -> None:
+        """A note goes into the take file's iXML as well as the log: refuse, before logging,
+        one the file's iXML chunk cannot hold (so the log and the file never disagree). A
+        take still recording is checked when it closes (its writer reports a note too long)."""
+        from stagebox.takes.bwf import TakeError, update_take_metadata
+        from stagebox.takes.log import COMPLETE, INTERRUPTED, REPAIRED, TakeLogError
+        from stagebox.wavfile import WavError
+
+        if record.state not in (COMPLETE, INTERRUPTED, REPAIRED):
+            return
+        path = Path(self.cfg.takes.folder) / record.file
+        try:
+            update_take_metadata(path, circled=record.circled, note=record.full_note, dry_run=True)
+        except TakeError as exc:
+            raise TakeLogError(
+                f"note not saved: {path.name}'s iXML chunk cannot hold it "
+                f"({exc.strerror.split(': ')[-1]}); shorten the note"
+            ) from None
+        except (OSError, WavError):
+            pass  # no file to check against: _retag reports it after logging
 
     def _wait_for_writer(self, path: Path) -> None:
         """A take punched out a moment ago may still be being finished by the take writer (a

@@ -86,6 +86,7 @@ class StageService(CommandTable, StatusReport, Reloader):
         self._reload = threading.Event()
         self._lights_testing = threading.Lock()  # one `lights test` at a time
         self._latest = None  # the newest StageSnapshot
+        self._status_view = None  # (snapshot, its dict, input levels): see _snapshot_view
         self._message = ""
         self.fault = RecordFault()  # why takes cannot be written now ("" reason: they can)
         self._flashing = False  # the record light flashes for the fault
@@ -120,7 +121,7 @@ class StageService(CommandTable, StatusReport, Reloader):
                 self._start(stack)
             except ServiceError as exc:
                 log.error("cannot start: %s", exc)
-                return 1
+                return 2  # docs/cli.md: 2 for every refusal, 1 is never used
             if self.cfg.audio.backend == "alsa":
                 from stagebox.memlock import lock_memory
 
@@ -139,7 +140,7 @@ class StageService(CommandTable, StatusReport, Reloader):
     def _start(self, stack: contextlib.ExitStack) -> None:
         from stagebox.takes.book import TakeBook
         from stagebox.takes.bwf import FolderLock, repair_takes
-        from stagebox.takes.log import TakeLog
+        from stagebox.takes.log import TakeLog, TakeLogError
         from stagebox.takes.reconcile import reconcile
         from stagebox.takes.writer import DiskWatch, TakeWriter
 
@@ -154,7 +155,12 @@ class StageService(CommandTable, StatusReport, Reloader):
                 log.warning("repaired take left open by a crash: %s", path.name)
         except OSError as exc:
             raise ServiceError(f"takes folder {folder}: {exc}") from exc
-        self.takelog = TakeLog(folder, template=cfg.takes.name_template, on_change=self._retag)
+        try:
+            self.takelog = TakeLog(
+                folder, template=cfg.takes.name_template, on_change=self._retag, check=self._fits
+            )
+        except (TakeLogError, OSError) as exc:
+            raise ServiceError(f"take log in {folder}: {exc}") from exc
         for warning in self.takelog.warnings:
             log.warning("take log: %s", warning)
         try:
@@ -339,11 +345,18 @@ class StageService(CommandTable, StatusReport, Reloader):
             self.add_listener(self.daw.on_event)
 
     def _start_control(self, stack: contextlib.ExitStack) -> None:
+        from stagebox.control.schema import answered_inline, changes_state, check_args
         from stagebox.control.server import ControlServer
 
         c = self.cfg.control
         server = ControlServer(
-            str(c.socket), self.dispatch, mode=c.socket_mode, group=c.socket_group or None
+            str(c.socket),
+            self.dispatch,
+            mode=c.socket_mode,
+            group=c.socket_group or None,
+            check=check_args,  # every argument's type checked before dispatch
+            audited=changes_state,  # who changed the stage: an audit line in the journal
+            inline=answered_inline,  # status and cues.list: on the socket's own thread
         )
         try:
             server.start()

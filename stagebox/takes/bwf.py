@@ -36,6 +36,7 @@ import numpy as np
 
 from stagebox import __version__
 from stagebox.audio.pcmformat import FORMATS, encode
+from stagebox.safefile import SIDECAR_MAX_BYTES, read_bounded
 from stagebox.takes.meta import (
     TakeMetadata,
     TakeMetadataError,
@@ -555,15 +556,20 @@ def read_take_metadata(path: str | os.PathLike) -> TakeMetadata:
 
 
 def update_take_metadata(
-    path: str | os.PathLike, *, circled: bool | None = None, note: str | None = None
-) -> TakeMetadata:
+    path: str | os.PathLike,
+    *,
+    circled: bool | None = None,
+    note: str | None = None,
+    dry_run: bool = False,
+) -> TakeMetadata | None:
     """Rewrite CIRCLED and/or NOTE inside the take's iXML chunk, in place, audio untouched.
 
     Refuses a take that is still being recorded (its marker exists) and a change that would
-    not fit in the chunk's reserved size; returns the metadata as now on disk.
+    not fit in the chunk's reserved size; returns the metadata as now on disk. `dry_run`:
+    only check that the change fits (TakeError EFBIG if not), on an open take too.
     """
     path = Path(path)
-    if marker_path(path).exists():
+    if not dry_run and marker_path(path).exists():
         raise TakeError(errno.EBUSY, f"{path}: take is still open (being recorded or needs repair)")
     info = read_wav_info(path)
     span = info.spans.get("iXML")
@@ -574,6 +580,8 @@ def update_take_metadata(
         raw = pad_ixml(rewrite_ixml(info.chunks["iXML"], circled=circled, note=note), size)
     except TakeMetadataError as exc:
         raise TakeError(errno.EFBIG, f"{path}: {exc}") from None
+    if dry_run:
+        return None
     fd = os.open(path, os.O_WRONLY)
     try:
         OS_DISK.pwrite(fd, raw, offset)
@@ -606,11 +614,11 @@ def repair_takes(folder: str | os.PathLike) -> list[Path]:
         if not marker.exists():  # finished while we looked
             continue
         try:
-            record = json.loads(marker.read_text(encoding="utf-8"))
+            record = json.loads(read_bounded(marker, SIDECAR_MAX_BYTES, "take marker"))
             data_offset = int(record["data_offset"])
             block_align = int(record["block_align"])
             threshold = int(record.get("rf64_threshold", RF64_THRESHOLD))
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+        except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
             log.error("take marker %s is unreadable (%s); leaving %s as it is", marker, exc, take)
             continue
         if not take.exists():

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import IO
 
 from stagebox.cues.sheet import cue_key
+from stagebox.safefile import TAKE_LOG_MAX_BYTES, FileRefused, read_bounded
 from stagebox.takes.bwf import fsync_dir
 from stagebox.takes.names import (
     DEFAULT_TEMPLATE,
@@ -157,12 +158,16 @@ class TakeLog:
         *,
         template: str = DEFAULT_TEMPLATE,
         on_change: Callable[[TakeRecord], None] | None = None,
+        check: Callable[[TakeRecord], None] | None = None,
     ) -> None:
         parse_template(template)  # a bad template fails here, when the service starts
         self.folder = Path(folder)
         self.path = self.folder / LOG_NAME
         self.template = template
         self.on_change = on_change
+        # `check(record)` before a circle or note is logged: raises TakeLogError to refuse
+        # it (the service: a note must fit the take file's iXML, so log and file agree).
+        self.check = check
         self.warnings: list[str] = []  # problems found reading the log
         self._lock = threading.Lock()
         self._cues: dict[str, _CueTakes] = {}
@@ -235,25 +240,31 @@ class TakeLog:
             self.latest = record
         return record
 
-    def circle(self, cue: str, take: int, circled: bool = True) -> TakeRecord:
-        """Circle (or un-circle) a take; returns the updated record."""
+    def circle(
+        self, cue: str, take: int, circled: bool = True, *, by: str | None = None
+    ) -> TakeRecord:
+        """Circle (or un-circle) a take; returns the updated record. `by`: who did it (the
+        control client's user, "button"), kept in the log's event for the take's history."""
         with self._lock:
-            record = self._record(cue, take)
-            self._append(
-                {"event": "circle", "cue": cue, "take": take, "circled": circled, "at": _now()}
-            )
-            record = replace(record, circled=bool(circled))
+            record = replace(self._record(cue, take), circled=bool(circled))
+            if self.check is not None:
+                self.check(record)
+            event = {"event": "circle", "cue": cue, "take": take, "circled": circled}
+            self._append({**event, "at": _now(), **({"by": by} if by else {})})
             self._entry(cue).records[take] = record
         if self.on_change is not None:
             self.on_change(record)
         return record
 
-    def note(self, cue: str, take: int, text: str) -> TakeRecord:
-        """Set the engineer's note of a take (replacing the previous note; flags stay)."""
+    def note(self, cue: str, take: int, text: str, *, by: str | None = None) -> TakeRecord:
+        """Set the engineer's note of a take (replacing the previous note; flags stay);
+        `by` as for `circle`."""
         with self._lock:
-            record = self._record(cue, take)
-            self._append({"event": "note", "cue": cue, "take": take, "text": text, "at": _now()})
-            record = replace(record, note=str(text))
+            record = replace(self._record(cue, take), note=str(text))
+            if self.check is not None:
+                self.check(record)
+            event = {"event": "note", "cue": cue, "take": take, "text": text}
+            self._append({**event, "at": _now(), **({"by": by} if by else {})})
             self._entry(cue).records[take] = record
         if self.on_change is not None:
             self.on_change(record)
@@ -377,10 +388,12 @@ class TakeLog:
         self._needs_newline = False
 
     def _load(self) -> None:
-        try:
-            data = self.path.read_bytes()
-        except FileNotFoundError:
+        if not os.path.lexists(self.path):
             return
+        try:
+            data = read_bounded(self.path, TAKE_LOG_MAX_BYTES, "take log")
+        except FileRefused as exc:
+            raise TakeLogError(str(exc)) from None
         lines = data.split(b"\n")
         if data and not data.endswith(b"\n"):
             self._needs_newline = True
@@ -390,7 +403,7 @@ class TakeLog:
             try:
                 event = json.loads(raw.decode("utf-8"))
                 self._apply_event(event)
-            except (ValueError, KeyError, TypeError) as exc:
+            except (ValueError, KeyError, TypeError, RecursionError) as exc:
                 last = number == len(lines) or (number == len(lines) - 1 and not lines[-1])
                 what = "torn last line (a crash while writing)" if last else "unreadable line"
                 message = f"{self.path} line {number}: {what} skipped: {exc}"

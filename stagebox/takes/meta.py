@@ -221,12 +221,23 @@ def pad_ixml(text: str, size: int) -> bytes:
     return raw + b" " * (size - len(raw))
 
 
+MAX_IXML_DEPTH = 32  # elements: real iXML nests 3 or 4 deep (BWFXML/TRACK_LIST/TRACK/NAME)
+
+
 def parse_ixml(raw: bytes) -> ET.Element:
     text = raw.rstrip(b" \0\r\n\t").decode("utf-8", "replace")
     try:
-        return ET.fromstring(text)
+        root = ET.fromstring(text)
     except ET.ParseError as exc:
         raise TakeMetadataError(f"iXML does not parse: {exc}") from None
+    # Walking and writing the tree recurse per level: a hostile file must not reach the limit.
+    stack = [(root, 1)]
+    while stack:
+        element, depth = stack.pop()
+        if depth > MAX_IXML_DEPTH:
+            raise TakeMetadataError(f"iXML is nested deeper than {MAX_IXML_DEPTH} elements")
+        stack.extend((child, depth + 1) for child in element)
+    return root
 
 
 def ixml_fields(root: ET.Element) -> dict[str, str]:

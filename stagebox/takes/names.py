@@ -57,7 +57,7 @@ def parse_template(template: str) -> tuple[_Part, ...]:
                 raise TakeNameError(
                     f"take name template {template!r}: <{name}> takes no format spec"
                 )
-            if not re.fullmatch(r"0?\d{1,2}", spec) or not 1 <= int(spec) <= 20:
+            if not re.fullmatch(r"0?\d{1,2}", spec, re.ASCII) or not 1 <= int(spec) <= 20:
                 raise TakeNameError(
                     f"take name template {template!r}: bad spec {spec!r} in "
                     f"<{match.group(1)}> (write a width 1..20, e.g. <{name}:03>)"
@@ -151,4 +151,4 @@ def take_name_pattern(template: str, cue: str) -> re.Pattern[str]:
             pieces.append(re.escape(value))
         else:
             pieces.append(r".*?")
-    return re.compile("".join(pieces), re.IGNORECASE)
+    return re.compile("".join(pieces), re.IGNORECASE | re.ASCII)
