@@ -582,7 +582,7 @@ class StageService:
                 raise ControlError("which cue? give a cue number, next or previous")
             return self._queue("cue", {"which": str(args["which"])})
         if cmd == "cues.load":
-            return self._cues_load(args.get("path"))
+            return self._cues_load(args.get("path"), args.get("encoding"))
         if cmd == "cues.list":
             return [c.to_dict() for c in (self.sheet or [])]
         if cmd == "takes":
@@ -640,11 +640,16 @@ class StageService:
                 names.append(f"In {ch + 1}")
         return names
 
-    def _load_sheet(self, path: Path):
+    def _load_sheet(self, path: Path, encoding: str | None = None):
         from stagebox.cues import CueSheetError, load_cue_sheet
 
         try:
-            sheet = load_cue_sheet(path, rate=self.cfg.timecode.rate)
+            sheet = load_cue_sheet(
+                path,
+                rate=self.cfg.timecode.rate,
+                encoding=encoding,
+                fallback_encoding=self.cfg.stage.cue_sheet_encoding,
+            )
         except CueSheetError as exc:
             raise ControlError(str(exc)) from None
         except OSError as exc:
@@ -654,16 +659,20 @@ class StageService:
         self.book.prime(sheet)
         return sheet
 
-    def _cues_load(self, path) -> dict:
+    def _cues_load(self, path, encoding=None) -> dict:
         if not path:
             raise ControlError("which cue sheet? give its path")
-        sheet = self._load_sheet(Path(path))  # a bad sheet raises: the old one stays
+        if encoding is not None and not isinstance(encoding, str):
+            raise ControlError("encoding: give a text encoding name")
+        sheet = self._load_sheet(Path(path), encoding)  # a bad sheet raises: the old one stays
         self._queue("cues", {"sheet": sheet})
         log.info("cue sheet %s loaded: %d cues", sheet.path, len(sheet))
         return {
             "path": str(sheet.path),
             "cues": len(sheet),
             "rate": sheet.rate.name,
+            "format": sheet.source_format,
+            "encoding": sheet.encoding,
             "warnings": list(sheet.warnings),
         }
 

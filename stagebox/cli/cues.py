@@ -25,12 +25,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     check = cmds.add_parser("check", help="load a cue sheet and list its cues or its problems")
     check.add_argument("sheet", metavar="FILE", help="CSV/TSV, VSLink list or Pro Tools text")
     check.add_argument("--rate", metavar="RATE", help="stage rate: 23.976, 24, 25, 29.97df ...")
-    check.add_argument("--encoding", metavar="NAME", help="text encoding if not UTF-8")
+    check.add_argument(
+        "--encoding",
+        metavar="NAME",
+        help="text encoding (default: UTF-8/UTF-16 BOM, Mac Roman for Pro Tools text)",
+    )
     check.add_argument("--json", action="store_true", help="print the cue list as JSON")
     check.set_defaults(func=run_check)
 
     load = cmds.add_parser("load", help="load a cue sheet on the running stage (asks the service)")
     load.add_argument("sheet", metavar="FILE", help="CSV/TSV, VSLink list or Pro Tools text")
+    load.add_argument(
+        "--encoding",
+        metavar="NAME",
+        help="text encoding, forced (default: UTF-8, else stage.cue_sheet_encoding)",
+    )
     remote.add_socket_option(load)
     load.set_defaults(func=run_load)
 
@@ -61,11 +70,16 @@ def run_load(args: argparse.Namespace) -> int:
             )
         return text
 
-    result = remote.call(args, "cues.load", {"path": path}, refused=refused)
+    request = {"path": path}
+    if args.encoding:
+        request["encoding"] = args.encoding
+    result = remote.call(args, "cues.load", request, refused=refused)
     for warning in result.get("warnings", []):
         print(f"warning: {warning}", file=sys.stderr)
     rate = f" at {result['rate']} fps" if result.get("rate") else ""
-    print(f"{result.get('path', path)}: {result.get('cues', '?')} cues loaded{rate}")
+    how = ", ".join(x for x in (result.get("format"), result.get("encoding")) if x)
+    how = f" ({how})" if how else ""
+    print(f"{result.get('path', path)}: {result.get('cues', '?')} cues loaded{rate}{how}")
     return 0
 
 
@@ -117,7 +131,10 @@ def run_check(args: argparse.Namespace) -> int:
         return 0
     for warning in sheet.warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    print(f"{sheet.path.name}: {len(sheet)} cues at {sheet.rate} fps ({sheet.source_format})")
+    print(
+        f"{sheet.path.name}: {len(sheet)} cues at {sheet.rate} fps "
+        f"({sheet.source_format}, {sheet.encoding})"
+    )
     for cue in sheet:
         seconds = cue.duration_frames / float(sheet.rate.fps)
         line = " ".join(cue.dialogue.split())

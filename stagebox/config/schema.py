@@ -26,6 +26,7 @@ from stagebox.config.types import (
     ScreenSize,
     String,
     TakeName,
+    TextEncoding,
     TimecodeRateValue,
     ValueType,
 )
@@ -154,6 +155,12 @@ class StageConfig:
         PathValue(optional=True, must_exist="file"),
         "",
         "cue sheet file loaded at start (relative paths: from this file's folder)",
+    )
+    cue_sheet_encoding: str = setting(
+        TextEncoding(),
+        "auto",
+        "text encoding of cue sheets that are not UTF-8 or UTF-16 with a BOM (auto: Mac Roman "
+        "for a Pro Tools export, other files refused); `cues load --encoding` forces one",
     )
     preroll_seconds: float = setting(
         Float(minimum=0.0, maximum=60.0),

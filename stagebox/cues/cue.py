@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from stagebox.timecode import Timecode
 
@@ -22,6 +22,10 @@ class Cue:
     scene: str = ""
     # Optional word timing for the rhythm band: (word, timecode at which it is spoken).
     words: tuple[tuple[str, Timecode], ...] = ()
+    # Tags the sheet gives beyond these fields, in the ADR tag grammar's terms: the reason
+    # ("R"), the character number ("CN"), flags ("ADLIB": "ADLIB"), the project's "Title" ...
+    # They go into the take's iXML and the take report.
+    tags: dict[str, str] = field(default_factory=dict, hash=False)
 
     @property
     def duration_frames(self) -> int:
@@ -42,6 +46,7 @@ class Cue:
             "reel": self.reel,
             "scene": self.scene,
             "words": [[w, str(tc)] for w, tc in self.words],
+            "tags": dict(self.tags),
         }
 
     @classmethod
@@ -60,4 +65,5 @@ class Cue:
             reel=data.get("reel", ""),
             scene=data.get("scene", ""),
             words=tuple((w, Timecode.parse(tc, rate)) for w, tc in data.get("words", [])),
+            tags={str(k): str(v) for k, v in (data.get("tags") or {}).items()},
         )

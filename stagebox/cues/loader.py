@@ -4,6 +4,12 @@ The format is sniffed from the content, not the extension (a `.txt` may be a Pro
 a tab-separated list or a CSV): Pro Tools session text first, then a VSLink header, then any
 delimited table with a header row.
 
+The text encoding: UTF-16 with a BOM, else UTF-8 (with or without BOM). A Pro Tools session
+export that is not valid UTF-8 is read as Mac Roman, the encoding Pro Tools writes with its
+default "TextEdit" option; the sheet says which encoding it was read in (`CueSheet.encoding`).
+Any other encoding is given by the caller: forced (`--encoding`), or as the encoding of sheets
+that are not UTF-8 (`stage.cue_sheet_encoding`, which never garbles a UTF-8 sheet).
+
 The rate comes from, in order: the caller (the stage config), the file (Pro Tools' TIMECODE
 FORMAT, a `# rate:` comment or a Rate column), a drop-frame `;` in the timecodes (29.97df).
 Failing all three, loading fails with a message saying where to set the rate.
@@ -34,6 +40,7 @@ def load_cue_sheet(
     rate: Rate | None = None,
     *,
     encoding: str | None = None,
+    fallback_encoding: str | None = None,
     marker_cue_seconds: float = MARKER_CUE_SECONDS,
     fallback_rate: Rate | None = None,
 ) -> CueSheet:
@@ -42,19 +49,21 @@ def load_cue_sheet(
     `fallback_rate`: the rate to use when neither `rate` nor the sheet gives one (the rate
     measured from the LTC itself).
     `rate`: the stage's configured rate; it wins over what the file says (a disagreement is
-    noted in `CueSheet.warnings`). `encoding`: the file's text encoding if not UTF-8 (with or
-    without BOM) or UTF-16 with a BOM. `marker_cue_seconds`: length of a Pro Tools marker cue
-    that has no OUT time in its comment.
+    noted in `CueSheet.warnings`). `encoding`: the file's text encoding, forced (None or
+    "auto": UTF-16 with a BOM, else UTF-8 with or without BOM). `fallback_encoding`: the
+    encoding of a file that turns out not to be UTF-8 (None or "auto": Mac Roman for a Pro
+    Tools export, else refused); the stage config's `cue_sheet_encoding`.
+    `marker_cue_seconds`: length of a Pro Tools marker cue that has no OUT time in its comment.
     """
     path = Path(path)
-    text = _read_text(path, encoding)
+    text, encoding = _read_text(path, encoding, fallback_encoding)
     if not text.strip():
         raise CueSheetError(path, [Problem(None, "the file is empty")])
 
     if looks_like_protools(text):
         source_format = "protools"
         file_rate = _declared(read_protools(text, None), rate)
-        table = read_protools(text, rate or file_rate)
+        table = read_protools(text, rate or file_rate or fallback_rate)
     else:
         _, _, header_line, _ = header_position(text)
         if looks_like_vslink(header_line):
@@ -78,10 +87,13 @@ def load_cue_sheet(
         raise CueSheetError(path, [Problem(None, "the sheet has no cues")])
     for warning in warnings:
         log.warning("%s: %s", path.name, warning)
-    return CueSheet(path, sheet_rate, cues, source_format=source_format, warnings=warnings)
+    return CueSheet(
+        path, sheet_rate, cues, source_format=source_format, warnings=warnings, encoding=encoding
+    )
 
 
-def _read_text(path: Path, encoding: str | None) -> str:
+def _read_text(path: Path, encoding: str | None, fallback: str | None) -> tuple[str, str]:
+    """The file's text and the encoding it was read in (`encoding` None or "auto": detect)."""
     try:
         with open(path, "rb") as f:
             data = f.read(MAX_SHEET_BYTES + 1)
@@ -94,11 +106,18 @@ def _read_text(path: Path, encoding: str | None) -> str:
             path,
             [Problem(None, f"the file is over {MAX_SHEET_BYTES // 2**20} MB: not a cue sheet")],
         )
-    if encoding is None:
+    if encoding in (None, "", "auto"):
         if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             encoding = "utf-16"
         else:
             encoding = "utf-8-sig"
+            try:
+                data.decode(encoding)
+            except UnicodeDecodeError:
+                if fallback not in (None, "", "auto"):
+                    encoding = fallback
+                elif _protools_bytes(data):
+                    encoding = "mac_roman"  # Pro Tools' default "TextEdit" export
     try:
         text = data.decode(encoding)
     except LookupError:
@@ -119,7 +138,16 @@ def _read_text(path: Path, encoding: str | None) -> str:
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
         raise CueSheetError(path, [Problem(line, "the file contains NUL bytes: not a text file")])
-    return text
+    name = codecs.lookup(encoding).name
+    return text, "utf-8" if name == "utf-8-sig" else name
+
+
+def _protools_bytes(data: bytes) -> bool:
+    """A Pro Tools session text export, told from its ASCII header and section titles."""
+    head = data[:4000].lstrip(codecs.BOM_UTF8)
+    return head.startswith(b"SESSION NAME:") or any(
+        title in data for title in (b"M A R K E R S  L I S T I N G", b"T R A C K  L I S T I N G")
+    )
 
 
 def _declared(table: Table, rate: Rate | None) -> Rate | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from stagebox.cues.cue import Cue
 from stagebox.cues.errors import Problem
@@ -32,6 +32,7 @@ class RawCue:
     notes: str = ""
     reel: str = ""
     scene: str = ""
+    tags: dict[str, str] = field(default_factory=dict)  # other tags of the cue (Pro Tools)
 
 
 def parse_timecode(text: str, rate: Rate, what: str) -> tuple[Timecode | None, str]:
@@ -121,6 +122,7 @@ def build_cues(
                 reel=raw.reel.strip(),
                 scene=raw.scene.strip(),
                 words=words,
+                tags=dict(raw.tags),
             )
         )
     return cues
