@@ -23,7 +23,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     cmds = cues.add_subparsers(dest="cues_command", metavar="ACTION")
     cmds.required = True
     check = cmds.add_parser("check", help="load a cue sheet and list its cues or its problems")
-    check.add_argument("sheet", metavar="FILE", help="CSV/TSV, VSLink list or Pro Tools text")
+    check.add_argument(
+        "sheet", metavar="FILE", help="CSV/TSV, VSLink, Pro Tools text, Avid locators, EDL"
+    )
     check.add_argument("--rate", metavar="RATE", help="stage rate: 23.976, 24, 25, 29.97df ...")
     check.add_argument(
         "--encoding",
@@ -34,7 +36,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     check.set_defaults(func=run_check)
 
     load = cmds.add_parser("load", help="load a cue sheet on the running stage (asks the service)")
-    load.add_argument("sheet", metavar="FILE", help="CSV/TSV, VSLink list or Pro Tools text")
+    load.add_argument(
+        "sheet", metavar="FILE", help="CSV/TSV, VSLink, Pro Tools text, Avid locators, EDL"
+    )
     load.add_argument(
         "--encoding",
         metavar="NAME",

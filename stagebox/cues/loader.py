@@ -1,8 +1,9 @@
 """`load_cue_sheet`: read a cue sheet file of any supported format into a `CueSheet`.
 
 The format is sniffed from the content, not the extension (a `.txt` may be a Pro Tools export,
-a tab-separated list or a CSV): Pro Tools session text first, then a VSLink header, then any
-delimited table with a header row.
+an Avid locator list, a tab-separated list or a CSV): Pro Tools session text first, then Avid
+locator text, a CMX3600 EDL, a VSLink header, then any delimited table whose header row names
+at least one cue column. Anything else is "format not supported", with the list of formats.
 
 The text encoding: UTF-16 with a BOM, else UTF-8 (with or without BOM). A Pro Tools session
 export that is not valid UTF-8 is read as Mac Roman, the encoding Pro Tools writes with its
@@ -22,17 +23,30 @@ import logging
 from pathlib import Path
 
 from stagebox.cues.errors import CueSheetError, Problem
+from stagebox.cues.locators import (
+    looks_like_avid_locators,
+    looks_like_edl,
+    read_avid_locators,
+    read_edl,
+)
 from stagebox.cues.protools import looks_like_protools, read_protools
 from stagebox.cues.rows import build_cues, timecode_texts
 from stagebox.cues.sheet import CueSheet
-from stagebox.cues.table import Table, header_position, read_table
+from stagebox.cues.table import Table, header_position, known_columns, read_table
 from stagebox.cues.vslink import looks_like_vslink, read_vslink
 from stagebox.timecode import RATE_2997DF, Rate, TimecodeError
 
 log = logging.getLogger(__name__)
 
 MAX_SHEET_BYTES = 20 * 1024 * 1024  # a cue sheet of thousands of cues is well under 1 MB
-MARKER_CUE_SECONDS = 4.0  # default length of a Pro Tools marker cue without an OUT time
+MARKER_CUE_SECONDS = 4.0  # default length of a marker or locator cue without an OUT time
+# Formats whose cues are points (markers, locators): TC-out defaults to MARKER_CUE_SECONDS.
+SPOTTED_FORMATS = ("protools", "avid-locators", "edl")
+SUPPORTED = (
+    "supported: CSV/TSV cue sheets with a header row naming the columns, CB Electronics VSLink "
+    "ADR lists, Pro Tools session text, Avid Media Composer locator text, CMX3600 EDLs with "
+    "* LOC: locators"
+)
 
 
 def load_cue_sheet(
@@ -64,12 +78,18 @@ def load_cue_sheet(
         source_format = "protools"
         file_rate = _declared(read_protools(text, None), rate)
         table = read_protools(text, rate or file_rate or fallback_rate)
+    elif looks_like_avid_locators(text):
+        source_format, table = "avid-locators", read_avid_locators(text)
+    elif looks_like_edl(text):
+        source_format, table = "edl", read_edl(text)
     else:
         _, _, header_line, _ = header_position(text)
         if looks_like_vslink(header_line):
             source_format, table = "vslink", read_vslink(text)
-        else:
+        elif known_columns(header_line):
             source_format, table = "csv", read_table(text)
+        else:
+            raise CueSheetError(path, [Problem(None, f"format not supported ({SUPPORTED})")])
 
     problems = list(table.problems)
     warnings = list(table.warnings)
@@ -78,7 +98,7 @@ def load_cue_sheet(
         raise CueSheetError(path, problems)
 
     default_length = None
-    if source_format == "protools":
+    if source_format in SPOTTED_FORMATS:
         default_length = max(1, round(marker_cue_seconds * sheet_rate.nominal))
     cues = build_cues(table.raws, sheet_rate, problems, default_length=default_length)
     if problems:

@@ -26,13 +26,13 @@ after the other), each track's clips in time order, then the marker cues.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from stagebox.cues.errors import Problem
 from stagebox.cues.ptcounter import Counter, CounterError
 from stagebox.cues.ptsession import Clip, Marker, Session, Track, looks_like_protools, read_session
 from stagebox.cues.rows import RawCue
+from stagebox.cues.spotname import split_name, spot_from
 from stagebox.cues.table import Table
 from stagebox.cues.tags import CONTINUED, TIME_RANGE, Tagged, merge, parse_tags
 from stagebox.timecode import Rate, Timecode, TimecodeError
@@ -66,8 +66,6 @@ CUE_EXAMPLE = (
     "'\"Where were you?\" $QN=101', or a marker named like '101 JOHN'"
 )
 
-_TC_TEXT = r"\d{1,2}[:.]\d{1,2}[:.]\d{1,2}[:;.,]\d{1,2}"
-_OUT_TAG = re.compile(rf"\b(?:TC[ \-]?)?OUT\s*[:=]?\s*({_TC_TEXT})", re.IGNORECASE)
 _QUOTES = {'"': '"', "\u201c": "\u201d", "'": "'"}
 
 
@@ -202,29 +200,15 @@ class _Reader:
                 )
             )
             return
-        own = merge(comment.tags, name.tags)
-        if "QN" in own:
-            number, character, dialogue, notes = own["QN"], "", name.text, ""
-        else:
-            number, character, dialogue, notes = _split_name(name.text)
-        rest = comment.text
-        tc_out = ""
-        out = _OUT_TAG.search(rest)
-        if out:
-            tc_out = out.group(1)
-            rest = (rest[: out.start()] + rest[out.end() :]).strip(" \t-,;|")
-        if rest:
-            if dialogue:
-                notes = f"{notes} {rest}".strip()
-            else:
-                dialogue = rest
-        at = self._frames(label)
-        end = self._frames(tc_out) if tc_out else at
-        tags = merge(self.session_tags, self._marker_tags(end), own)
-        raw = _raw_cue(marker.line, tags, label, tc_out, character, dialogue)
-        raw.number = number
-        if notes and not raw.notes:
-            raw.notes = notes
+        spot = spot_from(name, comment)
+        if spot is None:
+            return
+        end = self._frames(spot.tc_out) if spot.tc_out else self._frames(label)
+        tags = merge(self.session_tags, self._marker_tags(end), spot.tags)
+        raw = _raw_cue(marker.line, tags, label, spot.tc_out, spot.character, spot.dialogue)
+        raw.number = spot.number
+        if spot.notes and not raw.notes:
+            raw.notes = spot.notes
         self.table.raws.append(raw)
 
     def _marker_tags(self, end: int | None) -> dict[str, str]:
@@ -350,21 +334,4 @@ def _unquoted(text: str) -> str:
 
 def _legacy_number(name_text: str) -> bool:
     """Older marker cues: the name's first word holds a digit (`101 JOHN`, `R2-14A`)."""
-    number = _split_name(name_text)[0]
-    return any(ch.isdigit() for ch in number)
-
-
-def _split_name(name: str) -> tuple[str, str, str, str]:
-    """(number, character, dialogue, notes) from a marker name."""
-    if "|" in name:
-        parts = [p.strip() for p in name.split("|")]
-        parts += [""] * (3 - len(parts))
-        return parts[0], parts[1], parts[2], " | ".join(p for p in parts[3:] if p)
-    head, sep, dialogue = name.partition(":")
-    words = head.split()
-    if not words:
-        return "", "", "", ""
-    if sep and len(words) == 1:
-        # `101: line` - a number and a line, no character
-        return words[0], "", dialogue.strip(), ""
-    return words[0], " ".join(words[1:]), dialogue.strip(), ""
+    return any(ch.isdigit() for ch in split_name(name_text)[0])

@@ -33,6 +33,7 @@ class RawCue:
     reel: str = ""
     scene: str = ""
     tags: dict[str, str] = field(default_factory=dict)  # other tags of the cue (Pro Tools)
+    length: int = 0  # frames; with no TC-out, TC-out = TC-in + length (Avid locator duration)
 
 
 def parse_timecode(text: str, rate: Rate, what: str) -> tuple[Timecode | None, str]:
@@ -81,6 +82,8 @@ def build_cues(
             tc_out, msg = parse_timecode(raw.tc_out, rate, "TC-out")
             if msg:
                 problems.append(Problem(raw.line, msg))
+        elif raw.length > 0 and tc_in is not None:
+            tc_out = tc_in + raw.length
         elif default_length is None:
             problems.append(Problem(raw.line, "TC-out is empty"))
         parsed.append((raw, tc_in, tc_out))

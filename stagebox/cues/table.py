@@ -121,6 +121,12 @@ def _field_for(header: str, aliases: dict[str, tuple[str, ...]]) -> str:
     return ""
 
 
+def known_columns(header_line: str, aliases: dict[str, tuple[str, ...]] = ALIASES) -> int:
+    """How many cells of a header line name a cue field (0: not a cue sheet's header)."""
+    delim = sniff_delimiter(header_line, aliases)
+    return sum(1 for c in _split_line(header_line, delim) if _field_for(c, aliases))
+
+
 def header_position(text: str) -> tuple[int, int, str, list[tuple[int, str]]]:
     """(offset of the header line, its 1-based line number, the line, rate comments before it).
 
