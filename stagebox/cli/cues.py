@@ -24,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     cmds.required = True
     check = cmds.add_parser("check", help="load a cue sheet and list its cues or its problems")
     check.add_argument(
-        "sheet", metavar="FILE", help="CSV/TSV, VSLink, Pro Tools text, Avid locators, EDL"
+        "sheet", metavar="FILE", help="CSV/TSV, VSLink, Pro Tools text, Avid locators, EDL, DetX"
     )
     check.add_argument("--rate", metavar="RATE", help="stage rate: 23.976, 24, 25, 29.97df ...")
     check.add_argument(
@@ -37,7 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     load = cmds.add_parser("load", help="load a cue sheet on the running stage (asks the service)")
     load.add_argument(
-        "sheet", metavar="FILE", help="CSV/TSV, VSLink, Pro Tools text, Avid locators, EDL"
+        "sheet", metavar="FILE", help="CSV/TSV, VSLink, Pro Tools text, Avid locators, EDL, DetX"
     )
     load.add_argument(
         "--encoding",

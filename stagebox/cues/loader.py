@@ -1,9 +1,10 @@
 """`load_cue_sheet`: read a cue sheet file of any supported format into a `CueSheet`.
 
 The format is sniffed from the content, not the extension (a `.txt` may be a Pro Tools export,
-an Avid locator list, a tab-separated list or a CSV): Pro Tools session text first, then Avid
-locator text, a CMX3600 EDL, a VSLink header, then any delimited table whose header row names
-at least one cue column. Anything else is "format not supported", with the list of formats.
+an Avid locator list, a tab-separated list or a CSV): Pro Tools session text first, then DetX
+XML, Avid locator text, a CMX3600 EDL, a VSLink header, then any delimited table whose header
+row names at least one cue column. Anything else is "format not supported", with the list of
+formats.
 
 The text encoding: UTF-16 with a BOM, else UTF-8 (with or without BOM). A Pro Tools session
 export that is not valid UTF-8 is read as Mac Roman, the encoding Pro Tools writes with its
@@ -20,8 +21,10 @@ from __future__ import annotations
 
 import codecs
 import logging
+import re
 from pathlib import Path
 
+from stagebox.cues.detx import looks_like_detx, read_detx
 from stagebox.cues.errors import CueSheetError, Problem
 from stagebox.cues.locators import (
     looks_like_avid_locators,
@@ -45,7 +48,7 @@ SPOTTED_FORMATS = ("protools", "avid-locators", "edl")
 SUPPORTED = (
     "supported: CSV/TSV cue sheets with a header row naming the columns, CB Electronics VSLink "
     "ADR lists, Pro Tools session text, Avid Media Composer locator text, CMX3600 EDLs with "
-    "* LOC: locators"
+    "* LOC: locators, DetX rythmo files"
 )
 
 
@@ -78,6 +81,8 @@ def load_cue_sheet(
         source_format = "protools"
         file_rate = _declared(read_protools(text, None), rate)
         table = read_protools(text, rate or file_rate or fallback_rate)
+    elif looks_like_detx(text):
+        source_format, table = "detx", read_detx(text, rate or fallback_rate or _df_hint(text))
     elif looks_like_avid_locators(text):
         source_format, table = "avid-locators", read_avid_locators(text)
     elif looks_like_edl(text):
@@ -168,6 +173,11 @@ def _protools_bytes(data: bytes) -> bool:
     return head.startswith(b"SESSION NAME:") or any(
         title in data for title in (b"M A R K E R S  L I S T I N G", b"T R A C K  L I S T I N G")
     )
+
+
+def _df_hint(text: str) -> Rate | None:
+    """29.97 drop-frame when the file writes drop-frame timecodes (`01:00:00;00`)."""
+    return RATE_2997DF if re.search(r"\d\d:\d\d:\d\d;\d\d", text) else None
 
 
 def _declared(table: Table, rate: Rate | None) -> Rate | None:
