@@ -25,6 +25,7 @@ from stagebox import events as ev
 from stagebox.beeps import Beep, BeepPlayer
 from stagebox.clock import TimecodeClock
 from stagebox.cues.cue import Cue
+from stagebox.cues.tags import tag_text
 from stagebox.events import StageEvent
 from stagebox.recorder import PunchRecorder, TakeSink, TakeStart
 from stagebox.snapshot import StageSnapshot
@@ -230,6 +231,7 @@ class Engine:
             first_sample=at,
             time_reference=time_reference,
             note=event.data.get("note", ""),
+            details=tuple(cue.details()),
         )
         note = self.recorder.punch_in(start)
         self._take_info = {
@@ -240,6 +242,9 @@ class Engine:
             "rate": label.rate.name,
             "sample_rate": self.settings.sample_rate,
             "character": cue.character,
+            "line": cue.dialogue,
+            "original_line": cue.original,
+            "tags": tag_text(cue.tags),
             "first_sample": at,
             "time_reference": time_reference,
             "note": "; ".join(x for x in (start.note, note) if x),

@@ -47,6 +47,7 @@ class TakeStart:
     first_sample: int  # samples: capture position of the take's first sample
     time_reference: int  # samples since midnight of the first sample (BWF TimeReference)
     note: str = ""
+    details: tuple[tuple[str, str], ...] = ()  # the cue's (KEY, value) facts for iXML USER
 
 
 class RingBuffer:
@@ -231,6 +232,7 @@ class WriterSink:
             note=take.note,
             rate=self.rate,
             tracks=tuple(Track(name) for name in self.track_names),
+            user=take.details,
         )
         self.writer.open_take(
             os.path.join(self.folder, take.file),

@@ -84,6 +84,7 @@ def replay(
                 rate=cfg.timecode.rate,
                 fallback_rate=measured,
                 fallback_encoding=cfg.stage.cue_sheet_encoding,
+                language=cfg.stage.record_language,
             )
         except (CueSheetError, OSError) as exc:
             raise ReplayError(str(exc)) from None

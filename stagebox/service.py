@@ -649,6 +649,7 @@ class StageService:
                 rate=self.cfg.timecode.rate,
                 encoding=encoding,
                 fallback_encoding=self.cfg.stage.cue_sheet_encoding,
+                language=self.cfg.stage.record_language,
             )
         except CueSheetError as exc:
             raise ControlError(str(exc)) from None

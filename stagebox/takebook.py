@@ -102,6 +102,9 @@ class TakeBook:
                             frames=info["frames"],
                             flags=flags,
                             character=info.get("character", ""),
+                            line=info.get("line", ""),
+                            original_line=info.get("original_line", ""),
+                            tags=info.get("tags", ""),
                         )
                     )
             except Exception as exc:  # reported, never kills the thread

@@ -52,6 +52,9 @@ REPORT_COLUMNS = (
     "flags",
     "rate",
     "sample_rate",
+    "line",
+    "original_line",
+    "tags",
 )
 
 
@@ -76,6 +79,9 @@ class TakeRecord:
     flags: tuple[str, ...] = ()  # what the stage noticed: "late pickup", "LTC lost" ...
     character: str = ""
     started: str = ""  # ISO 8601 local time the take started
+    line: str = ""  # the line recorded, as the cue sheet gives it
+    original_line: str = ""  # dubbing: the original-language line
+    tags: str = ""  # the cue's other tags, in the tag grammar ("{R=Off mic} [EFF]")
 
     def __post_init__(self) -> None:
         rate = self.rate
@@ -390,6 +396,9 @@ def _write_report(f: IO[str], records: list[TakeRecord]) -> None:
                 "; ".join(r.flags),
                 r.rate,
                 r.sample_rate,
+                r.line,
+                r.original_line,
+                r.tags,
             ]
         )
 

@@ -32,6 +32,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="NAME",
         help="text encoding (default: UTF-8/UTF-16 BOM, Mac Roman for Pro Tools text)",
     )
+    check.add_argument(
+        "--language", metavar="CODE", help="dubbing: the language to record (FR for Dialogue FR)"
+    )
     check.add_argument("--json", action="store_true", help="print the cue list as JSON")
     check.set_defaults(func=run_check)
 
@@ -120,7 +123,9 @@ def run_check(args: argparse.Namespace) -> int:
         except TimecodeError as exc:
             raise CLIError(f"--rate: {exc}") from None
     try:
-        sheet = load_cue_sheet(args.sheet, rate, encoding=args.encoding)
+        sheet = load_cue_sheet(
+            args.sheet, rate, encoding=args.encoding, language=args.language or ""
+        )
     except CueSheetError as exc:
         for message in exc.messages:
             print(message, file=sys.stderr)

@@ -58,6 +58,7 @@ def load_cue_sheet(
     *,
     encoding: str | None = None,
     fallback_encoding: str | None = None,
+    language: str = "",
     marker_cue_seconds: float = MARKER_CUE_SECONDS,
     fallback_rate: Rate | None = None,
 ) -> CueSheet:
@@ -70,6 +71,8 @@ def load_cue_sheet(
     "auto": UTF-16 with a BOM, else UTF-8 with or without BOM). `fallback_encoding`: the
     encoding of a file that turns out not to be UTF-8 (None or "auto": Mac Roman for a Pro
     Tools export, else refused); the stage config's `cue_sheet_encoding`.
+    `language`: the language to record when a sheet has lines in several (`Dialogue FR` and
+    `Dialogue DE` columns); the stage config's `record_language`.
     `marker_cue_seconds`: length of a Pro Tools marker cue that has no OUT time in its comment.
     """
     path = Path(path)
@@ -90,9 +93,9 @@ def load_cue_sheet(
     else:
         _, _, header_line, _ = header_position(text)
         if looks_like_vslink(header_line):
-            source_format, table = "vslink", read_vslink(text)
+            source_format, table = "vslink", read_vslink(text, language)
         elif known_columns(header_line):
-            source_format, table = "csv", read_table(text)
+            source_format, table = "csv", read_table(text, language=language)
         else:
             raise CueSheetError(path, [Problem(None, f"format not supported ({SUPPORTED})")])
 

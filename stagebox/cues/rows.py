@@ -34,6 +34,8 @@ class RawCue:
     scene: str = ""
     tags: dict[str, str] = field(default_factory=dict)  # other tags of the cue (Pro Tools)
     length: int = 0  # frames; with no TC-out, TC-out = TC-in + length (Avid locator duration)
+    original: str = ""  # the original-language line, when `dialogue` is a dubbing language's
+    language: str = ""  # the language of `dialogue` ("FR"), when the sheet names one
 
 
 def parse_timecode(text: str, rate: Rate, what: str) -> tuple[Timecode | None, str]:
@@ -126,6 +128,8 @@ def build_cues(
                 scene=raw.scene.strip(),
                 words=words,
                 tags=dict(raw.tags),
+                original=raw.original.strip(),
+                language=raw.language.strip(),
             )
         )
     return cues
