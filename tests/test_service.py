@@ -112,9 +112,20 @@ def test_spotting_sessions_load_from_the_config_and_over_the_socket(stage):
         stage__cue_sheet=str(sessions / "charade_macroman.txt"),
         stage__cue_sheet_encoding="mac_roman",
     )
+
+    def checked(path):  # the same file through `stagebox cues check --json`, offline
+        done = subprocess.run(
+            [sys.executable, "-m", "stagebox", "cues", "check", str(path), "--json"],
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)["cues"]
+
     with RunningService(stage) as svc:
         svc.wait_ready()
         listed = svc.call("cues.list")
+        assert listed == checked(sessions / "charade_macroman.txt")  # the config's cue_sheet
         assert len(listed) == 41
         p108 = next(c for c in listed if c["number"] == "P108")
         assert p108["dialogue"] == "… And close these windows after me."
@@ -127,6 +138,7 @@ def test_spotting_sessions_load_from_the_config_and_over_the_socket(stage):
 
         out = svc.cli("cues", "load", str(sessions / "robinhood_df.txt")).stdout
         assert out.strip().endswith("85 cues loaded at 29.97df fps (protools, utf-8)")
+        assert svc.call("cues.list") == checked(sessions / "robinhood_df.txt")  # cues load
         r106 = next(c for c in svc.call("cues.list") if c["number"] == "R106")
         assert (r106["tc_in"], r106["tc_out"]) == ("01:05:30;15", "01:05:32;01")
         assert svc.stop() == 0
