@@ -374,3 +374,12 @@ def test_the_configured_encoding_is_for_sheets_that_are_not_utf8(tmp_path):
     csv.write_bytes("Cue,In,Out,Line\n1,01:00:00:00,01:00:01:00,Caf\u00e9\n".encode("cp1252"))
     sheet = load_cue_sheet(csv, RATE_25, fallback_encoding="cp1252")
     assert (sheet.encoding, sheet.get("1").dialogue) == ("cp1252", "Caf\u00e9")
+
+
+def test_a_layer_with_more_tags_than_a_cue_carries_is_refused(tmp_path):
+    many = " ".join(f"$K{i}=v" for i in range(101))
+    text = HEADER + track("A", many, [row(1, 1, "x $QN=5", "01:00:01:00", "01:00:02:00")])
+    with pytest.raises(CueSheetError) as err:
+        load_cue_sheet(write(tmp_path, text))
+    assert "track 'A' set 101 different tags; a cue carries at most 100" in str(err.value)
+    assert err.value.line == text.splitlines().index("TRACK NAME:\tA") + 1

@@ -26,6 +26,7 @@ after the other), each track's clips in time order, then the marker cues.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 
 from stagebox.cues.errors import Problem
@@ -60,6 +61,8 @@ FIELD_TAGS = {
     "Reel": "reel",
     "Sc": "scene",
 }
+
+MAX_TAGS = 100  # tags a cue carries (a real cue has a dozen): bounds the work per cue
 
 CUE_EXAMPLE = (
     "a cue is a clip on the character's track whose name carries its number, e.g. "
@@ -110,6 +113,7 @@ class _Span:
     end: int | None  # None: to the end of the session (markers)
     track: int  # index of the track holding it (-1: a marker)
     tags: dict[str, str]
+    line: int = 0  # where the marker or clip is in the file
 
 
 class _Reader:
@@ -124,6 +128,14 @@ class _Reader:
         self.session_tags = parse_tags(header.get("SESSION NAME", "")).tags
         self.marker_spans: list[_Span] = []
         self.range_spans: list[_Span] = []
+        # Built once the spans are known: lookups in log time, whatever the file holds.
+        self._marker_starts: list[int] = []
+        self._marker_layers: list[dict[str, str]] = []  # tags of markers 0..k merged
+        self._range_starts: list[int] = []
+        self._range_reach: list[int] = []  # the latest end among ranges 0..k
+        self._range_bounds: list[int] = []  # every range start and end, sorted
+        # stretch index -> (ranges covering it in track order, their tags merged)
+        self._covering: dict[int, tuple[list[_Span], dict[str, str]]] = {}
         self.skipped_clips = 0
 
     def read(self) -> None:
@@ -135,6 +147,18 @@ class _Reader:
             self._marker_cue(marker, name, comment)
         if not self.table.raws and not self.table.problems:
             self.table.problems.append(Problem(None, self._nothing_found()))
+
+    def _too_many(self, tags: dict[str, str], line: int, what: str) -> bool:
+        """A problem (and True) when `what` sets more tags than a cue can carry."""
+        if len(tags) <= MAX_TAGS:
+            return False
+        self.table.problems.append(
+            Problem(
+                line or None,
+                f"{what} set {len(tags)} different tags; a cue carries at most {MAX_TAGS}",
+            )
+        )
+        return True
 
     # -- positions ------------------------------------------------------------------------------
 
@@ -171,8 +195,15 @@ class _Reader:
                 label = self._marker_label(marker)
                 at = self._frames(label) if label else None
                 if at is not None:
-                    self.marker_spans.append(_Span(at, None, -1, tags))
+                    self.marker_spans.append(_Span(at, None, -1, tags, marker.line))
         self.marker_spans.sort(key=lambda s: s.start)
+        layer: dict[str, str] = {}
+        for span in self.marker_spans:
+            layer = merge(layer, span.tags)
+            if self._too_many(layer, span.line, "the markers up to this one"):
+                break
+            self._marker_starts.append(span.start)
+            self._marker_layers.append(layer)
         return cues
 
     def _marker_label(self, marker: Marker) -> str | None:
@@ -215,19 +246,67 @@ class _Reader:
         """Tags of the ruler markers before a cue's end, the later marker winning."""
         if end is None:
             return {}
-        return merge(*(s.tags for s in self.marker_spans if s.start < end))
+        k = bisect.bisect_left(self._marker_starts, end)  # markers starting before `end`
+        return self._marker_layers[k - 1] if k else {}
 
     # -- clips ---------------------------------------------------------------------------------
 
     def _scan_time_ranges(self) -> None:
         for index, track in enumerate(self.session.tracks):
+            spans = []
             for clip in _channel_clips(track):
                 tagged = parse_tags(clip.name)
                 if tagged.mode != TIME_RANGE or not tagged.tags:
                     continue
                 start, end = (self._quiet_frames(v) for v in (clip.start, clip.end))
-                if start is not None and end is not None:
-                    self.range_spans.append(_Span(start, end, index, tagged.tags))
+                if start is not None and end is not None and end > start:
+                    spans.append(_Span(start, end, index, tagged.tags, clip.line))
+            # Clips on one track never overlap in Pro Tools: a range ends where the next
+            # starts (so a frame is inside at most one range per track).
+            spans.sort(key=lambda s: s.start)
+            for span, after in zip(spans, spans[1:], strict=False):
+                span.end = min(span.end or after.start, after.start)
+            self.range_spans.extend(s for s in spans if (s.end or 0) > s.start)
+        self.range_spans.sort(key=lambda s: s.start)
+        reach = -1
+        for span in self.range_spans:
+            reach = max(reach, span.end or 0)
+            self._range_starts.append(span.start)
+            self._range_reach.append(reach)
+        self._range_bounds = sorted(
+            {s.start for s in self.range_spans} | {s.end or 0 for s in self.range_spans}
+        )
+
+    def _ranges_at(self, frame: int, track: int) -> list[dict[str, str]]:
+        """Tags of the time ranges on tracks above `track` that `frame` starts inside, in
+        track order (a lower track's range wins).
+
+        The ranges covering a frame change only at range boundaries: they are found once per
+        stretch between two boundaries (and kept), not once per clip."""
+        seg = bisect.bisect_right(self._range_bounds, frame) - 1
+        if seg < 0:
+            return []
+        covering = self._covering.get(seg)
+        if covering is None:
+            at = self._range_bounds[seg]
+            spans = []
+            k = bisect.bisect_right(self._range_starts, at) - 1
+            while k >= 0 and self._range_reach[k] > at:
+                span = self.range_spans[k]
+                if at < (span.end or 0):
+                    spans.append(span)
+                k -= 1
+            spans.sort(key=lambda s: (s.track, s.start))
+            merged = merge(*(s.tags for s in spans))
+            if spans and self._too_many(merged, spans[-1].line, "the @ time ranges here"):
+                spans, merged = [], {}
+            covering = self._covering[seg] = (spans, merged)
+        spans, merged = covering
+        if not spans:
+            return []
+        if spans[-1].track < track:
+            return [merged]  # every range above the clip's track: the usual case
+        return [s.tags for s in spans if s.track < track]
 
     def _quiet_frames(self, value: str) -> int | None:
         try:
@@ -238,6 +317,8 @@ class _Reader:
     def _track_cues(self, index: int, track: Track) -> None:
         track_name = parse_tags(track.name)
         track_tags = merge(track_name.tags, parse_tags(track.comments).tags)
+        if self._too_many(track_tags, track.line, f"track {track_name.text!r}"):
+            return
         groups: list[list[tuple[Clip, Tagged]]] = []
         for clip in _channel_clips(track):
             tagged = parse_tags(clip.name)
@@ -247,9 +328,10 @@ class _Reader:
                 groups[-1].append((clip, tagged))
             else:
                 groups.append([(clip, tagged)])
-        cues = [g for g in groups if any("QN" in t.tags for _, t in g)]
-        for group in groups:
-            if group not in cues:
+        is_cue = [any("QN" in t.tags for _, t in g) for g in groups]
+        cues = [g for g, yes in zip(groups, is_cue, strict=True) if yes]
+        for group, yes in zip(groups, is_cue, strict=True):
+            if not yes:
                 self.skipped_clips += 1
                 if cues:  # a character track: say which clip is left out
                     clip = group[0][0]
@@ -266,17 +348,15 @@ class _Reader:
         first, last = group[0][0], group[-1][0]
         # Earlier clips of a continued cue win over later ones, as the clip wins over its track.
         own = merge(*(t.tags for _, t in reversed(group)))
+        if self._too_many(own, first.line, f"clip {own['QN']}"):
+            return
         text = " ".join(t.text for _, t in group if t.text)
         tc_in = self._label(first.start, first.line, f"clip {own['QN']} START TIME")
         tc_out = self._label(last.end, last.line, f"clip {own['QN']} END TIME")
         if tc_in is None or tc_out is None:
             return
         start, end = self._frames(tc_in), self._frames(tc_out)
-        ranges = [
-            s.tags
-            for s in self.range_spans
-            if s.track < index and start is not None and s.start <= start < (s.end or start + 1)
-        ]
+        ranges = self._ranges_at(start, index) if start is not None else []
         tags = merge(self.session_tags, self._marker_tags(end), *ranges, track_tags, own)
         self.table.raws.append(_raw_cue(first.line, tags, tc_in, tc_out, track_name, text))
 

@@ -170,6 +170,8 @@ def _track_block(lines: list[str], i: int, track: Track) -> int:
         elif line.startswith("CHANNEL") and "\t" in line:
             comment_lines = None if comment_lines is None else _close(track, comment_lines)
             columns = [c.strip().upper() for c in line.split("\t")]
+            if columns[-1:] != ["STATE"] or not {"START TIME", "END TIME"} <= set(columns[3:]):
+                columns = []  # not a clip header stagebox knows: the track's clips are not read
         elif comment_lines is not None:
             comment_lines.append(stripped)  # a comment typed with line breaks
         elif columns and _CLIP_ROW.match(line):
@@ -188,7 +190,8 @@ def _close(track: Track, comment_lines: list[str]) -> None:
 
 def _clip_row(lines: list[str], i: int, columns: list[str], track: Track) -> int:
     """One clip row from line index `i` (joining lines a name broke onto); the next index."""
-    right = len(columns) - 3  # fields right of the name: START, END, DURATION, [TIMESTAMP,] STATE
+    # Fields right of the name: START, END, DURATION, [TIMESTAMP,] STATE.
+    right = len(columns) - columns.index("START TIME", 3)
     text = lines[i]
     j = i + 1
     # A name with a line break: the row ends on the first line whose last field is a state.
@@ -203,12 +206,13 @@ def _clip_row(lines: list[str], i: int, columns: list[str], track: Track) -> int
     fields = text.split("\t")
     name = "\t".join(fields[2 : len(fields) - right]).strip()
     tail = [f.strip() for f in fields[len(fields) - right :]]
+    end_at = columns.index("END TIME") - (len(columns) - right)
     try:
         channel, event = int(fields[0]), int(fields[1])
     except ValueError:
         return j
     track.clips.append(
-        Clip(i + 1, channel, event, name, tail[0], tail[1], tail[-1].lower() == "muted")
+        Clip(i + 1, channel, event, name, tail[0], tail[end_at], tail[-1].lower() == "muted")
     )
     return j
 
