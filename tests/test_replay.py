@@ -175,6 +175,8 @@ def test_replay_with_a_pro_tools_session_carries_the_cue_into_ixml_and_report(st
     assert user["CHARACTER"] == "JOHN" and user["ACTOR"] == "Tom Reyes"
     assert user["LINE"] == "Hello there."
     assert (user["TAG_R"], user["TAG_EFF"], user["TAG_CN"]) == ("Off mic", "EFF", "1")
+    info = stagebox("take", "info", str(out / "101_T001.wav"))
+    assert "    character     JOHN" in info.stdout and "    tag_r         Off mic" in info.stdout
     rows = report_rows(out)
     assert len(rows) == 3
     assert (rows[0]["line"], rows[0]["character"]) == ("Hello there.", "JOHN")
