@@ -25,6 +25,7 @@ from stagebox import events as ev
 from stagebox.beeps import Beep, BeepPlayer
 from stagebox.clock import TimecodeClock
 from stagebox.cues.cue import Cue
+from stagebox.cues.tags import tag_text
 from stagebox.events import StageEvent
 from stagebox.lamps import LampPlan, LampPlanner
 from stagebox.snapshot import StageSnapshot
@@ -285,6 +286,7 @@ class Engine:
             note=event.data.get("note", ""),
             rate=rate,
             rename=lambda n: (event.data["take"] + n, takes.name_for(cue, event.data["take"] + n)),
+            details=tuple(cue.details()),
         )
         note = self.recorder.punch_in(start)
         self._take_info = {
@@ -295,6 +297,9 @@ class Engine:
             "rate": rate.name,
             "sample_rate": self.settings.sample_rate,
             "character": cue.character,
+            "line": cue.dialogue,
+            "original_line": cue.original,
+            "tags": tag_text(cue.tags),
             "first_sample": at,
             "time_reference": time_reference,
             # what the stage noticed, one flag each (kept apart, never joined and re-split)

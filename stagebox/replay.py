@@ -79,7 +79,13 @@ def replay(
         if cfg.timecode.rate is None:
             measured = measure_rate(reader, ltc - 1)
         try:
-            sheet = load_cue_sheet(cues, rate=cfg.timecode.rate, fallback_rate=measured)
+            sheet = load_cue_sheet(
+                cues,
+                rate=cfg.timecode.rate,
+                fallback_rate=measured,
+                fallback_encoding=cfg.stage.cue_sheet_encoding,
+                language=cfg.stage.record_language,
+            )
         except (CueSheetError, OSError) as exc:
             raise ReplayError(str(exc)) from None
         settings = EngineSettings.from_config(cfg, sample_rate=info.sample_rate)

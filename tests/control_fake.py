@@ -87,9 +87,10 @@ class FakeStage:
         status.update(self.extra)
         return status
 
-    def do_cues_load_real(self, path):
+    def do_cues_load_real(self, path, encoding=None):
         try:
-            sheet = load_cue_sheet(path, self.sheet.rate)  # the stage's rate, as configured
+            # the stage's rate, as configured
+            sheet = load_cue_sheet(path, self.sheet.rate, encoding=encoding)
         except CueSheetError as exc:
             raise ControlError(str(exc)) from None
         except OSError as exc:
@@ -99,11 +100,13 @@ class FakeStage:
             "path": str(sheet.path),
             "cues": len(sheet),
             "rate": sheet.rate.name,
+            "format": sheet.source_format,
+            "encoding": sheet.encoding,
             "warnings": list(sheet.warnings),
         }
 
-    def do_cues_load(self, path):
-        return self.do_cues_load_real(path)
+    def do_cues_load(self, path, encoding=None):
+        return self.do_cues_load_real(path, encoding)
 
     def do_cues_list(self):
         return [cue.to_dict() for cue in self.sheet]

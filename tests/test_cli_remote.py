@@ -19,6 +19,7 @@ from stagebox.control.server import ControlServer
 from stagebox.takes.bwf import TakeFile, TakeFormat, read_take_metadata
 from stagebox.takes.meta import TakeMetadata
 from stagebox.timecode import RATE_25
+from tests.conftest import DATA
 from tests.control_fake import EXAMPLE_SHEET, FakeStage
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -106,8 +107,19 @@ def test_cues_load_sends_the_full_path(stage, capsys, tmp_path, monkeypatch):
     code, out, err = run(stage, capsys, "cues", "load", "reel2.csv")
     assert code == 0
     assert stage.calls == [("cues.load", {"path": str(sheet)})]
-    assert out == f"{sheet}: 1 cue loaded at 25 fps\n"
+    assert out == f"{sheet}: 1 cue loaded at 25 fps (csv, utf-8)\n"
     assert [c.number for c in stage.sheet] == ["201"]
+
+
+def test_cues_load_a_pro_tools_session_with_its_encoding(stage, capsys):
+    sheet = DATA / "protools" / "charade_macroman.txt"
+    code, out, err = run(stage, capsys, "cues", "load", str(sheet), "--encoding", "mac_roman")
+    assert code == 0, err
+    assert stage.calls == [("cues.load", {"path": str(sheet), "encoding": "mac_roman"})]
+    assert out == f"{sheet}: 41 cues loaded at 25 fps (protools, mac-roman)\n"
+    assert stage.sheet.get("P108").dialogue == "… And close these windows after me."
+    code, _, err = run(stage, capsys, "cues", "load", str(sheet), "--encoding", "utf-8")
+    assert code == 2 and "is not utf-8 text" in err and len(stage.sheet) == 41
 
 
 def test_cues_load_lists_every_problem_and_keeps_the_old_list(stage, capsys, tmp_path):

@@ -170,3 +170,33 @@ def _load_anything(data: bytes, rate) -> None:
             assert all(p.line is None or p.line >= 1 for p in exc.problems)
         else:
             assert len(sheet) >= 1
+
+
+# Real spotting files (tests/data), cut and spliced at random: Pro Tools sessions, an EDL, DetX.
+_DATA = Path(__file__).resolve().parent / "data"
+SPOTTING_FILES = [
+    (_DATA / name).read_bytes()
+    for name in (
+        "protools/pt2023_markers.txt",
+        "protools/tag_tests.txt",
+        "locators/otio_screening_example.edl",
+        "detx/reel1_fr.detx",
+    )
+] + [(_DATA / "protools/charade.txt").read_bytes()[:4000]]
+SPLICES = st.sampled_from(
+    [b"\t", b"\n", b"$QN=1 ", b"{R=", b"@ ", b"& ", b"* LOC: 01:00:00:00 RED 1 X\n", b"\xff"]
+    + [b'<lipsync timecode="99:00:00:00"/>', b"<!DOCTYPE x>", b"Unmuted", b"OUT 25:00:00:00"]
+)
+
+
+@SETTINGS
+@given(
+    st.sampled_from(SPOTTING_FILES),
+    st.lists(st.tuples(st.floats(0, 1), st.integers(0, 300), SPLICES), max_size=8),
+    st.sampled_from([None, *RATES]),
+)
+def test_damaged_spotting_files_raise_only_cue_sheet_error(data, edits, rate):
+    for where, cut, splice in edits:
+        at = int(where * len(data))
+        data = data[:at] + splice + data[at + cut :]
+    _load_anything(data, rate)

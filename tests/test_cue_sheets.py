@@ -511,3 +511,45 @@ def test_example_sheet_for_the_demo():
         assert cue.character and cue.dialogue
     for a, b in zip(cues, cues[1:], strict=False):
         assert 5 * 25 <= b.tc_in - a.tc_out <= 20 * 25
+
+
+# -- dubbing: the line to record and the original ---------------------------------------------
+
+
+def test_language_column_is_the_line_to_record_and_dialogue_the_original(tmp_path):
+    text = (
+        "Cue,In,Out,Character,Dialogue,Dialogue FR\n"
+        '101,01:00:10:00,01:00:13:05,JOHN,"Mary? Are you in there?","Marie ? Tu es là ?"\n'
+    )
+    cue = load_cue_sheet(write(tmp_path, "vf.csv", text), RATE_25).get("101")
+    assert (cue.dialogue, cue.original, cue.language) == (
+        "Marie ? Tu es là ?",
+        "Mary? Are you in there?",
+        "FR",
+    )
+    assert ("ORIGINAL_LINE", "Mary? Are you in there?") in cue.details()
+    assert Cue.from_dict(json.loads(json.dumps(cue.to_dict()))) == cue
+
+
+@pytest.mark.parametrize("header", ["Dialogue (DE)", "DE Dialogue", "Line DE", "dialog_de"])
+def test_language_column_spellings(tmp_path, header):
+    text = f"Cue,In,Out,Dialogue,{header}\n1,01:00:00:00,01:00:01:00,Hello,Hallo\n"
+    cue = load_cue_sheet(write(tmp_path, "s.csv", text), RATE_25).get("1")
+    assert (cue.dialogue, cue.original, cue.language) == ("Hallo", "Hello", "DE")
+
+
+def test_several_languages_need_a_choice(tmp_path):
+    text = (
+        "Cue,In,Out,Dialogue,Dialogue FR,Dialogue DE\n1,01:00:00:00,01:00:01:00,Hello,Salut,Hallo\n"
+    )
+    path = write(tmp_path, "s.csv", text)
+    with pytest.raises(CueSheetError) as err:
+        load_cue_sheet(path, RATE_25)
+    assert err.value.line == 1
+    assert "lines in 2 languages ('Dialogue FR', 'Dialogue DE')" in str(err.value)
+    sheet = load_cue_sheet(path, RATE_25, language="de")
+    assert (sheet.get("1").dialogue, sheet.get("1").original) == ("Hallo", "Hello")
+    assert any("Dialogue FR" in w for w in sheet.warnings)
+    with pytest.raises(CueSheetError) as err:
+        load_cue_sheet(path, RATE_25, language="ES")
+    assert "no line in ES" in str(err.value)

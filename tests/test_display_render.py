@@ -342,3 +342,40 @@ def test_matches_reference_image(pg, name):
     diff = np.abs(frame - reference).max(axis=2)
     assert diff.mean() < 1.0, f"{name}: mean difference {diff.mean():.2f}"
     assert np.count_nonzero(diff > 48) < 0.005 * diff.size, f"{name}: too many changed pixels"
+
+
+DUBBED = Cue(
+    "101",
+    tc("01:00:10:00"),
+    tc("01:00:13:05"),
+    character="Jean",
+    dialogue="Marie ? Tu es là ?",
+    original="Mary? Mary, are you in there?",
+    language="FR",
+)
+
+
+def test_dubbing_line_large_and_original_small_under_it(pg):
+    from dataclasses import replace
+
+    style = StreamerStyle()
+    frames = Frames(pg, style, cue=DUBBED, snap=snapshot(DUBBED))
+    pixels = frames.at(None)
+    x, y, w, h = frames.renderer.layout.dialogue_box
+    line_h = h * 7 // 10
+    # The original is drawn in the dim colour in the lower part of the box, and only there.
+    lower = pixels[x : x + w, y + line_h : y + h]
+    upper = pixels[x : x + w, y : y + line_h]
+    assert count_colour(lower, style.dim_colour) > 50
+    assert count_colour(upper, style.dim_colour) == 0
+    assert count_colour(upper, style.text_colour) > 200  # the line to record, large
+    # Its text is smaller: the original's ink is shorter than the line's.
+    up_rows = np.flatnonzero(non_background(pixels, style, (x, y, w, line_h)).any(axis=0))
+    low_rows = np.flatnonzero(
+        non_background(pixels, style, (x, y + line_h, w, h - line_h)).any(axis=0)
+    )
+    assert 0 < np.ptp(low_rows) < np.ptp(up_rows)
+
+    hidden = replace(style, show_original=False)
+    plain = Frames(pg, hidden, cue=DUBBED, snap=snapshot(DUBBED)).at(None)
+    assert count_colour(plain[x : x + w, y : y + h], style.dim_colour) == 0

@@ -102,6 +102,7 @@ def test_config_section_maps_onto_the_display():
         punch_frames=4,
         flutter=True,
         show_timecode=False,
+        show_original=False,
         latency_trim_ms=42.0,
     )
     config = from_settings(section, StreamerStyle(record_colour=(255, 0, 0)))
@@ -110,6 +111,7 @@ def test_config_section_maps_onto_the_display():
     style = config.style
     assert (style.style, style.length_seconds, style.wipe) == ("rhythm", 3.0, "both")
     assert (style.punch_frames, style.flutter, style.show_engineer_info) == (4, True, False)
+    assert style.show_original is False
     assert style.record_colour == (255, 0, 0)  # the look the section does not cover is kept
     auto = from_settings(SimpleNamespace(**{**vars(section), "size": None}))
     assert auto.size is None

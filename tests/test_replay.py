@@ -127,3 +127,78 @@ def test_bad_inputs_named(stage, tmp_path):
     bad.write_text("Cue,TC In,TC Out\n1,01:00:05:00,01:00:04:00\n# rate: 25\n")
     r = replay(folder, tmp_path / "t", cues=bad)
     assert r.returncode == 2 and "bad.csv line 2" in r.stderr
+
+
+PT_SESSION = (
+    "SESSION NAME:\tReel 1 ADR\n"
+    "SAMPLE RATE:\t48000.000000\n"
+    "BIT DEPTH:\t24-bit\n"
+    "SESSION START TIMECODE:\t01:00:00:00\n"
+    "TIMECODE FORMAT:\t25 Frame\n"
+    "# OF AUDIO TRACKS:\t1\n"
+    "# OF AUDIO CLIPS:\t0\n"
+    "# OF AUDIO FILES:\t0\n"
+    "\n\n"
+    "T R A C K  L I S T I N G\n"
+    "TRACK NAME:\tJOHN\n"
+    "COMMENTS:\t{Actor=Tom Reyes} $CN=1\n"
+    "USER DELAY:\t0 Samples\n"
+    "STATE: \n"
+    "CHANNEL \tEVENT   \tCLIP NAME                     \tSTART TIME    \tEND TIME      "
+    "\tDURATION      \tSTATE\n"
+    '1       \t1       \t"Hello there." {R=Off mic} [EFF] $QN=101\t   01:00:10:00\t'
+    "   01:00:12:12\t   00:00:02:12\tUnmuted\n"
+)
+
+
+def report_rows(out):
+    import csv
+    import io
+
+    done = stagebox("takes", "report", str(out))
+    assert done.returncode == 0, done.stderr
+    return list(csv.DictReader(io.StringIO(done.stdout)))
+
+
+def test_replay_with_a_pro_tools_session_carries_the_cue_into_ixml_and_report(stage, tmp_path):
+    folder, feed = stage
+    session = tmp_path / "Reel 1 ADR.txt"
+    session.write_text(PT_SESSION, encoding="mac_roman")
+    out = tmp_path / "takes"
+    result = replay(folder, out, cues=session)
+    assert result.returncode == 0, result.stderr
+    for n, truth in enumerate(feed.passes, start=1):
+        take = out / f"101_T{n:03d}.wav"
+        audio = read_wav(take)
+        assert audio.frames == truth.tc_out_sample("101") - truth.tc_in_sample("101")
+    user = dict(read_take_metadata(out / "101_T001.wav").user)
+    assert user["CHARACTER"] == "JOHN" and user["ACTOR"] == "Tom Reyes"
+    assert user["LINE"] == "Hello there."
+    assert (user["TAG_R"], user["TAG_EFF"], user["TAG_CN"]) == ("Off mic", "EFF", "1")
+    info = stagebox("take", "info", str(out / "101_T001.wav"))
+    assert "    character     JOHN" in info.stdout and "    tag_r         Off mic" in info.stdout
+    rows = report_rows(out)
+    assert len(rows) == 3
+    assert (rows[0]["line"], rows[0]["character"]) == ("Hello there.", "JOHN")
+    assert rows[0]["tags"] == "$CN=1 {R=Off mic} [EFF]"
+
+
+def test_replay_of_a_dubbing_sheet_keeps_both_lines(stage, tmp_path):
+    folder, _ = stage
+    sheet = tmp_path / "vf.csv"
+    sheet.write_text(
+        "Cue,TC In,TC Out,Character,Dialogue,Dialogue FR\n"
+        '101,01:00:10:00,01:00:12:12,JOHN,Hello there,"Salut, toi"\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "takes"
+    result = replay(folder, out, cues=sheet)
+    assert result.returncode == 0, result.stderr
+    user = dict(read_take_metadata(out / "101_T002.wav").user)
+    assert (user["LINE"], user["LINE_LANGUAGE"], user["ORIGINAL_LINE"]) == (
+        "Salut, toi",
+        "FR",
+        "Hello there",
+    )
+    rows = report_rows(out)
+    assert (rows[1]["line"], rows[1]["original_line"]) == ("Salut, toi", "Hello there")

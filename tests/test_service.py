@@ -22,6 +22,7 @@ import time
 
 import numpy as np
 import pytest
+from conftest import DATA
 from servicerun import NotifyListener, RunningService, StageDir, cue, write_sheet
 
 from stagebox.control.protocol import ControlError
@@ -105,6 +106,48 @@ def test_control_commands_drive_the_running_stage(stage):
         out = svc.cli("cues", "list").stdout
         assert str(sheet) in out and "102" in out
 
+        assert svc.stop() == 0
+    assert "Traceback" not in svc.log
+
+
+def test_spotting_sessions_load_from_the_config_and_over_the_socket(stage):
+    """A Pro Tools export as the config's cue_sheet (Mac Roman, with the config's encoding
+    key) and another one loaded on the running stage with `cues load`."""
+    sessions = DATA / "protools"
+    stage.write_feed([CUE_101], passes=1)
+    stage.write_config(
+        stage__cue_sheet=str(sessions / "charade_macroman.txt"),
+        stage__cue_sheet_encoding="mac_roman",
+    )
+
+    def checked(path):  # the same file through `stagebox cues check --json`, offline
+        done = subprocess.run(
+            [sys.executable, "-m", "stagebox", "cues", "check", str(path), "--json"],
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)["cues"]
+
+    with RunningService(stage) as svc:
+        svc.wait_ready()
+        listed = svc.call("cues.list")
+        assert listed == checked(sessions / "charade_macroman.txt")  # the config's cue_sheet
+        assert len(listed) == 41
+        p108 = next(c for c in listed if c["number"] == "P108")
+        assert p108["dialogue"] == "… And close these windows after me."
+        assert (p108["tc_in"], p108["tc_out"], p108["character"]) == (
+            "01:35:19:16",
+            "01:35:21:11",
+            "PETER",
+        )
+        assert p108["tags"]["R"] == "Replace temp"
+
+        out = svc.cli("cues", "load", str(sessions / "robinhood_df.txt")).stdout
+        assert out.strip().endswith("85 cues loaded at 29.97df fps (protools, utf-8)")
+        assert svc.call("cues.list") == checked(sessions / "robinhood_df.txt")  # cues load
+        r106 = next(c for c in svc.call("cues.list") if c["number"] == "R106")
+        assert (r106["tc_in"], r106["tc_out"]) == ("01:05:30;15", "01:05:32;01")
         assert svc.stop() == 0
     assert "Traceback" not in svc.log
 

@@ -25,14 +25,30 @@ def register(sub: argparse._SubParsersAction) -> None:
     cmds = cues.add_subparsers(dest="cues_command", metavar="ACTION")
     cmds.required = True
     check = cmds.add_parser("check", help="load a cue sheet and list its cues or its problems")
-    check.add_argument("sheet", metavar="FILE", help="CSV/TSV, VSLink list or Pro Tools text")
+    check.add_argument(
+        "sheet", metavar="FILE", help="CSV/TSV, VSLink, Pro Tools text, Avid locators, EDL, DetX"
+    )
     check.add_argument("--rate", metavar="RATE", help="stage rate: 23.976, 24, 25, 29.97df ...")
-    check.add_argument("--encoding", metavar="NAME", help="text encoding if not UTF-8")
+    check.add_argument(
+        "--encoding",
+        metavar="NAME",
+        help="text encoding (default: UTF-8/UTF-16 BOM, Mac Roman for Pro Tools text)",
+    )
+    check.add_argument(
+        "--language", metavar="CODE", help="dubbing: the language to record (FR for Dialogue FR)"
+    )
     check.add_argument("--json", action="store_true", help="print the cue list as JSON")
     check.set_defaults(func=run_check)
 
     load = cmds.add_parser("load", help="load a cue sheet on the running stage (asks the service)")
-    load.add_argument("sheet", metavar="FILE", help="CSV/TSV, VSLink list or Pro Tools text")
+    load.add_argument(
+        "sheet", metavar="FILE", help="CSV/TSV, VSLink, Pro Tools text, Avid locators, EDL, DetX"
+    )
+    load.add_argument(
+        "--encoding",
+        metavar="NAME",
+        help="text encoding, forced (default: UTF-8, else stage.cue_sheet_encoding)",
+    )
     remote.add_socket_option(load)
     load.set_defaults(func=run_load)
 
@@ -63,12 +79,19 @@ def run_load(args: argparse.Namespace) -> int:
             )
         return text
 
-    result = remote.call(args, "cues.load", {"path": path}, refused=refused)
+    request = {"path": path}
+    if args.encoding:
+        request["encoding"] = args.encoding
+    result = remote.call(args, "cues.load", request, refused=refused)
     for warning in result.get("warnings", []):
         print(printable(f"warning: {warning}"), file=sys.stderr)
     rate = f" at {result['rate']} fps" if result.get("rate") else ""
     n = result.get("cues", "?")
-    print(printable(f"{result.get('path', path)}: {n} cue{'' if n == 1 else 's'} loaded{rate}"))
+    how = ", ".join(x for x in (result.get("format"), result.get("encoding")) if x)
+    how = f" ({how})" if how else ""
+    print(
+        printable(f"{result.get('path', path)}: {n} cue{'' if n == 1 else 's'} loaded{rate}{how}")
+    )
     if result.get("deferred"):
         print(printable(f"deferred: {result['deferred']}"))
     return 0
@@ -107,7 +130,9 @@ def run_check(args: argparse.Namespace) -> int:
         except TimecodeError as exc:
             raise CLIError(f"--rate: {exc}") from None
     try:
-        sheet = load_cue_sheet(args.sheet, rate, encoding=args.encoding)
+        sheet = load_cue_sheet(
+            args.sheet, rate, encoding=args.encoding, language=args.language or ""
+        )
     except CueSheetError as exc:
         for message in exc.messages:
             print(printable(message), file=sys.stderr)
@@ -122,7 +147,8 @@ def run_check(args: argparse.Namespace) -> int:
         print(printable(f"warning: {warning}"), file=sys.stderr)
     print(
         printable(
-            f"{sheet.path.name}: {len(sheet)} cues at {sheet.rate} fps ({sheet.source_format})"
+            f"{sheet.path.name}: {len(sheet)} cues at {sheet.rate} fps "
+            f"({sheet.source_format}, {sheet.encoding})"
         )
     )
     for cue in sheet:

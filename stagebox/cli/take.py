@@ -85,6 +85,7 @@ def describe(path: str) -> list[str]:
     lines += [
         f"  project    {meta.project}",
         f"  cue        {meta.scene}",
+        *(f"    {key.lower():<14}{value}" for key, value in meta.user),
         f"  take       {meta.take}{'  (circled)' if meta.circled else ''}",
         f"  note       {meta.note}",
         f"  tracks     {', '.join(t.name for t in meta.tracks)}",

@@ -50,7 +50,7 @@ def service_checks(cfg: Config) -> Iterator[tuple[str, str]]:
     if cfg.lights.pinmap is not None:
         yield from _pinmap("lights.pinmap", cfg.lights.pinmap)
     if cfg.stage.cue_sheet is not None:
-        yield from _cue_sheet("stage.cue_sheet", cfg.stage.cue_sheet)
+        yield from _cue_sheet("stage.cue_sheet", cfg.stage.cue_sheet, cfg.stage.cue_sheet_encoding)
 
 
 def _nearest_existing(path: Path) -> Path:
@@ -154,14 +154,14 @@ def _pinmap(key: str, path: Path) -> Iterator[tuple[str, str]]:
         yield (key, str(exc).splitlines()[0])
 
 
-def _cue_sheet(key: str, path: Path) -> Iterator[tuple[str, str]]:
+def _cue_sheet(key: str, path: Path, fallback: str | None) -> Iterator[tuple[str, str]]:
     """A cue sheet must be a text file; what its lines say is `stagebox cues check`'s job
     (the service starts with a sheet it cannot load, and says why in its status)."""
     from stagebox.cues import CueSheetError
     from stagebox.cues.loader import read_sheet_text
 
     try:
-        text = read_sheet_text(path)
+        text, _ = read_sheet_text(path, fallback=fallback)  # as the service reads it
     except (CueSheetError, FileRefused) as exc:
         yield (key, str(exc).splitlines()[0])
         return

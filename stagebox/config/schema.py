@@ -27,6 +27,7 @@ from stagebox.config.types import (
     ScreenSize,
     String,
     TakeName,
+    TextEncoding,
     TimecodeRateValue,
     ValueType,
 )
@@ -176,6 +177,18 @@ class StageConfig:
         "",
         "cue sheet file loaded at start (relative paths: from this file's folder)",
     )
+    cue_sheet_encoding: str = setting(
+        TextEncoding(),
+        "auto",
+        "text encoding of cue sheets that are not UTF-8 or UTF-16 with a BOM (auto: Mac Roman "
+        "for a Pro Tools export, other files refused); `cues load --encoding` forces one",
+    )
+    record_language: str = setting(
+        String(),
+        "",
+        "dubbing: the language to record when a sheet has lines in several (e.g. FR for a "
+        "`Dialogue FR` column; empty: the sheet's only language column)",
+    )
     preroll_seconds: float = setting(
         Float(minimum=0.0, maximum=60.0),
         5.0,
@@ -292,6 +305,11 @@ class DisplayConfig:
         Boolean(), False, "flicker the streamer bar on alternate frames for its last half second"
     )
     show_timecode: bool = setting(Boolean(), True, "show the running timecode on screen")
+    show_original: bool = setting(
+        Boolean(),
+        True,
+        "dubbing: show the original line small under the line to record (when the sheet has one)",
+    )
     latency_trim_ms: float = setting(
         Float(minimum=-500.0, maximum=500.0),
         0.0,

@@ -190,6 +190,33 @@ class String(ValueType):
         return "string" if self.allow_empty else "string, not empty"
 
 
+class TextEncoding(ValueType):
+    """A text encoding Python knows (`mac_roman`, `cp1252`, `utf-8` ...) or `auto`."""
+
+    def parse(self, raw: Any, base: Path | None = None) -> str:
+        import codecs
+
+        if not isinstance(raw, str):
+            raise ValueError(f"expected a string, got {_toml_kind(raw)} {_show(raw)}")
+        if raw.strip().lower() in ("", "auto"):
+            return "auto"
+        try:
+            info = codecs.lookup(raw.strip())
+        except LookupError:
+            raise ValueError(
+                f"{_show(raw)} is not a text encoding (e.g. auto, utf-8, mac_roman, cp1252)"
+            ) from None
+        if not getattr(info, "_is_text_encoding", True):
+            raise ValueError(f"{_show(raw)} is not a text encoding")
+        return raw.strip()
+
+    def to_toml(self, value: str) -> str:
+        return toml_string(value)
+
+    def describe(self) -> str:
+        return "`auto` or a text encoding name (`utf-8`, `mac_roman`, `cp1252`, `utf-16` ...)"
+
+
 def Choice(*choices: str) -> String:  # a function named like the types it sits among
     """A string that must be one of `choices`."""
     return String(choices=tuple(choices))

@@ -88,7 +88,10 @@ COMMANDS: dict[str, Command] = {
     "status": Command({}, inline=True),
     "mode": Command({"mode": Arg("str", choices=tuple(MODES))}, changes_state=True),
     "cue": Command({"which": Arg("str", max_chars=MAX_CUE)}, changes_state=True),
-    "cues.load": Command({"path": Arg("path")}, changes_state=True),
+    "cues.load": Command(
+        {"path": Arg("path"), "encoding": Arg("str", required=False, max_chars=40)},
+        changes_state=True,
+    ),
     "cues.list": Command({}, inline=True),
     "takes": Command({"cue": Arg("str", required=False, max_chars=MAX_CUE)}),
     "take.circle": Command(

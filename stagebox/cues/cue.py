@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from stagebox.timecode import Timecode
 
@@ -16,17 +16,38 @@ class Cue:
     tc_out: Timecode  # first frame after the line: the take ends here
     character: str = ""
     actor: str = ""
-    dialogue: str = ""
+    dialogue: str = ""  # the line to record (in `language` when the sheet names one)
     notes: str = ""
     reel: str = ""
     scene: str = ""
     # Optional word timing for the rhythm band: (word, timecode at which it is spoken).
     words: tuple[tuple[str, Timecode], ...] = ()
+    # Tags the sheet gives beyond these fields, in the ADR tag grammar's terms: the reason
+    # ("R"), the character number ("CN"), flags ("ADLIB": "ADLIB"), the project's "Title" ...
+    # They go into the take's iXML and the take report.
+    tags: dict[str, str] = field(default_factory=dict, hash=False)
+    # Dubbing: the line as the original version says it, beside the line to record
+    # (`dialogue`) in another language ("FR"). Empty on an ADR sheet in one language.
+    original: str = ""
+    language: str = ""
 
     @property
     def duration_frames(self) -> int:
         """Frames from TC-in to TC-out."""
         return self.tc_out - self.tc_in
+
+    def details(self) -> list[tuple[str, str]]:
+        """What a take of this cue records about it beyond the iXML's own elements: the
+        character, actor, line(s) and tags, as (KEY, value) pairs (iXML USER, the report)."""
+        pairs = [
+            ("CHARACTER", self.character),
+            ("ACTOR", self.actor),
+            ("LINE", self.dialogue),
+            ("LINE_LANGUAGE", self.language),
+            ("ORIGINAL_LINE", self.original),
+        ]
+        pairs += [(f"TAG_{key}", value) for key, value in self.tags.items()]
+        return [(k, " ".join(v.split())) for k, v in pairs if v]
 
     def to_dict(self) -> dict:
         """Plain data for JSON (control socket, display process, reports)."""
@@ -42,6 +63,9 @@ class Cue:
             "reel": self.reel,
             "scene": self.scene,
             "words": [[w, str(tc)] for w, tc in self.words],
+            "tags": dict(self.tags),
+            "original": self.original,
+            "language": self.language,
         }
 
     @classmethod
@@ -60,4 +84,7 @@ class Cue:
             reel=data.get("reel", ""),
             scene=data.get("scene", ""),
             words=tuple((w, Timecode.parse(tc, rate)) for w, tc in data.get("words", [])),
+            tags={str(k): str(v) for k, v in (data.get("tags") or {}).items()},
+            original=data.get("original", ""),
+            language=data.get("language", ""),
         )

@@ -1,36 +1,44 @@
-"""Pro Tools "Export Session Info as Text": ADR cues from the session's markers.
+"""Pro Tools "Export Session Info as Text": ADR cues from a spotting session.
 
-The export starts with a header (`SESSION NAME:`, `SAMPLE RATE:`, `SESSION START TIMECODE:`,
-`TIMECODE FORMAT:` ...) and lists the markers in a section titled `M A R K E R S  L I S T I N G`:
+How ADR is spotted in Pro Tools (the convention ptulsconv reads; docs/cue-sheets.md has the
+same with real excerpts):
 
-    #   \tLOCATION     \tTIME REFERENCE    \tUNITS    \tNAME      \tCOMMENTS
-    1   \t01:00:10:00  \t960000            \tSamples  \t101 JOHN  \tOUT 01:00:13:12 Hello?
+- **Clip cues.** Each cue is a clip on its character's track. The track name is the character
+  (a `{Char=...}` tag overrides it), the clip's start and end are TC-in and TC-out, the clip
+  name holds the line and tags (`stagebox.cues.tags`): `$QN=P101` is the cue number,
+  `{R=...}` the reason, `{Note=...}`, `{Actor=...}`, `{Line=...}` (overrides the text),
+  flags such as `[ADLIB]` `[EFF]` `[TV]`. A clip without `$QN=` is not a cue.
+- **Tags on other layers** apply to the cues under them, the nearer layer winning: the session
+  name, then ruler markers (from the marker on, `$Reel=R2`, `{Title=...}`), then time-range
+  clips named `@ {Sc=...}` (to clips starting inside them on later tracks), then the track
+  name and COMMENTS (`{Actor=...} $CN=1`), then the clip itself. A clip named `& ...`
+  continues the clip before it on its track: one cue from the first start to the last end.
+- **Marker cues** (stagebox's older reading, still supported): a marker named `101 JOHN`,
+  `101 JOHN: Where were you?` or `101 | JOHN | line | notes`, or carrying `$QN=101`. TC-in is
+  the marker, TC-out `OUT hh:mm:ss:ff` in its comment or the default length (cut at the next
+  marker cue). A marker whose name is only tags (`$Reel=R2`) or whose first word holds no digit
+  (`Reel 2 start`) is never a cue.
 
-Pro Tools 2023 and later add TRACK NAME and TRACK TYPE (`Ruler` or `Track`) columns before the
-comments. Names and comments may contain line breaks: the text continues on the following lines.
-
-How a marker becomes a cue (docs/cue-sheets.md has the same with examples):
-- Name `101 | JOHN | Where were you? | notes`: number, character, dialogue, notes.
-- Name `101 JOHN: Where were you?`: the first word is the number, up to the colon the character,
-  after it the dialogue. Name `101 JOHN`: number and character only.
-- A marker whose name does not start with a word containing a digit (`Reel 2 start`, `LFOA`) is
-  not a cue: it is skipped, with a warning.
-- TC-in is the marker's location (sub-frames are dropped). TC-out is `OUT hh:mm:ss:ff` in the
-  comment if there is one; otherwise the cue runs for the default length (4 s), cut short at the
-  next marker cue. The rest of the comment is the dialogue when the name gave none, else a note.
+Times are read in whatever counter the export was made with (`stagebox.cues.ptcounter`).
+Cues keep the file's order: track by track (the order an ADR session records in, one actor
+after the other), each track's clips in time order, then the marker cues.
 """
 
 from __future__ import annotations
 
-import re
+import bisect
 from dataclasses import dataclass
 
 from stagebox.cues.errors import Problem
+from stagebox.cues.ptcounter import Counter, CounterError
+from stagebox.cues.ptsession import Clip, Marker, Session, Track, looks_like_protools, read_session
 from stagebox.cues.rows import RawCue
+from stagebox.cues.spotname import split_name, spot_from
 from stagebox.cues.table import Table
+from stagebox.cues.tags import CONTINUED, TIME_RANGE, Tagged, merge, parse_tags
 from stagebox.timecode import Rate, Timecode, TimecodeError
 
-MARKERS_TITLE = "M A R K E R S  L I S T I N G"
+__all__ = ["PROTOOLS_RATES", "looks_like_protools", "read_protools"]
 
 # Pro Tools' TIMECODE FORMAT values and stagebox's rate names.
 PROTOOLS_RATES = {
@@ -43,228 +51,367 @@ PROTOOLS_RATES = {
     "30 drop frame": "30df",
 }
 
-_ROW = re.compile(r"^\s*\d+\s*\t", re.ASCII)
-_SECTION = re.compile(r"^[A-Z0-9\-&/]( {1,2}[A-Z0-9\-&/])+$")
-_TC_TEXT = r"\d{1,2}[:.]\d{1,2}[:.]\d{1,2}[:;.,]\d{1,2}"
-_SUBFRAMES = re.compile(rf"^\s*({_TC_TEXT})\.\d+\s*$", re.ASCII)
-_OUT_TAG = re.compile(rf"\b(?:TC[ \-]?)?OUT\s*[:=]?\s*({_TC_TEXT})", re.IGNORECASE | re.ASCII)
-_TRACK_TYPES = ("ruler", "track")
+# Tags that fill a cue field; every other tag stays in `Cue.tags`.
+FIELD_TAGS = {
+    "QN": "number",
+    "Char": "character",
+    "Actor": "actor",
+    "Line": "dialogue",
+    "Note": "notes",
+    "Reel": "reel",
+    "Sc": "scene",
+}
 
+MAX_TAGS = 100  # tags a cue carries (a real cue has a dozen): bounds the work per cue
 
-def looks_like_protools(text: str) -> bool:
-    head = text.lstrip("\ufeff")[:4000]
-    return head.startswith("SESSION NAME:") or MARKERS_TITLE in text
+CUE_EXAMPLE = (
+    "a cue is a clip on the character's track whose name carries its number, e.g. "
+    "'\"Where were you?\" $QN=101', or a marker named like '101 JOHN'"
+)
 
-
-@dataclass
-class _Marker:
-    line: int
-    fields: list[str]
+_QUOTES = {'"': '"', "\u201c": "\u201d", "'": "'"}
 
 
 def read_protools(text: str, rate: Rate | None) -> Table:
-    """Markers of a session text export as raw cues (`rate` is needed only for sample
-    locations, when the export's main counter was not timecode)."""
+    """The cues of a session text export as raw cues. With `rate` None only the declared rate
+    is read (the caller decides the rate, then reads again with it)."""
     table = Table()
-    lines = text.splitlines()
-    header = _session_header(lines)
-    fmt = header.get("TIMECODE FORMAT", "")
+    session = read_session(text)
+    fmt = session.header.get("TIMECODE FORMAT", "")
     if fmt:
         table.declared_rate = PROTOOLS_RATES.get(" ".join(fmt.lower().split()), fmt)
-        table.declared_rate_line = _header_line(lines, "TIMECODE FORMAT")
-
-    start = next((i for i, ln in enumerate(lines) if ln.strip() == MARKERS_TITLE), None)
-    if start is None:
+        table.declared_rate_line = session.header_lines.get("TIMECODE FORMAT")
+    if rate is None:
+        return table
+    if not session.has_tracks and not session.has_markers:
         table.problems.append(
             Problem(
                 None,
-                "no M A R K E R S  L I S T I N G section: in Pro Tools tick 'Include Markers' "
-                "in File > Export > Session Info as Text",
+                "no T R A C K  L I S T I N G or M A R K E R S  L I S T I N G section: in "
+                "Pro Tools tick 'Include Track EDLs' and 'Include Markers' in File > Export > "
+                "Session Info as Text",
             )
         )
         return table
-    columns = (
-        [c.strip().upper() for c in lines[start + 1].split("\t")] if start + 1 < len(lines) else []
-    )
-    if "LOCATION" not in columns or "NAME" not in columns:
-        table.problems.append(
-            Problem(start + 2, "the markers listing has no '#  LOCATION ... NAME' header line")
-        )
-        return table
-    has_track = "TRACK TYPE" in columns
-
-    markers = _marker_rows(lines, start + 2, has_track)
-    if not markers:
-        table.problems.append(Problem(start + 1, "the markers listing is empty"))
-        return table
-
-    session_start = header.get("SESSION START TIMECODE", "")
-    sample_rate = header.get("SAMPLE RATE", "")
-    for marker in markers:
-        raw, skip = _marker_cue(marker, has_track, rate, session_start, sample_rate, table)
-        if raw is not None:
-            table.raws.append(raw)
-        elif skip:
-            table.warnings.append(skip)
-    if not table.raws and not table.problems:
+    if session.has_markers and not session.marker_header_ok:
         table.problems.append(
             Problem(
-                None,
-                f"none of the {len(markers)} markers is a cue (a cue marker's name starts "
-                "with its number, e.g. '101 JOHN')",
+                session.marker_header_line,
+                "the markers listing has no '#  LOCATION ... NAME' header line",
             )
         )
+        return table
+    _Reader(session, rate, table).read()
     return table
 
 
-def _session_header(lines: list[str]) -> dict[str, str]:
-    header: dict[str, str] = {}
-    for line in lines[:40]:
-        key, sep, value = line.lstrip("\ufeff").partition(":\t")
-        if not sep:
-            if header and not line.strip():
-                break
-            continue
-        header[key.strip().upper()] = value.strip()
-    return header
+@dataclass
+class _Span:
+    """Where tags from a marker or a time-range clip apply, in frames since midnight."""
+
+    start: int
+    end: int | None  # None: to the end of the session (markers)
+    track: int  # index of the track holding it (-1: a marker)
+    tags: dict[str, str]
+    line: int = 0  # where the marker or clip is in the file
 
 
-def _header_line(lines: list[str], key: str) -> int | None:
-    for i, line in enumerate(lines[:40]):
-        if line.lstrip("\ufeff").upper().startswith(key + ":"):
-            return i + 1
-    return None
+class _Reader:
+    def __init__(self, session: Session, rate: Rate, table: Table) -> None:
+        self.session = session
+        self.rate = rate
+        self.table = table
+        header = session.header
+        self.counter = Counter(
+            rate, header.get("SESSION START TIMECODE", ""), header.get("SAMPLE RATE", "")
+        )
+        self.session_tags = parse_tags(header.get("SESSION NAME", "")).tags
+        self.marker_spans: list[_Span] = []
+        self.range_spans: list[_Span] = []
+        # Built once the spans are known: lookups in log time, whatever the file holds.
+        self._marker_starts: list[int] = []
+        self._marker_layers: list[dict[str, str]] = []  # tags of markers 0..k merged
+        self._range_starts: list[int] = []
+        self._range_reach: list[int] = []  # the latest end among ranges 0..k
+        self._range_bounds: list[int] = []  # every range start and end, sorted
+        # stretch index -> (ranges covering it in track order, their tags merged)
+        self._covering: dict[int, tuple[list[_Span], dict[str, str]]] = {}
+        self.skipped_clips = 0
 
+    def read(self) -> None:
+        cue_markers = self._scan_markers()
+        self._scan_time_ranges()
+        for index, track in enumerate(self.session.tracks):
+            self._track_cues(index, track)
+        for marker, name, comment in cue_markers:
+            self._marker_cue(marker, name, comment)
+        if not self.table.raws and not self.table.problems:
+            self.table.problems.append(Problem(None, self._nothing_found()))
 
-def _complete(fields: list[str], has_track: bool) -> bool:
-    if not has_track:
-        return len(fields) >= 6
-    return any(f.strip().lower() in _TRACK_TYPES for f in fields[6:])
-
-
-def _marker_rows(lines: list[str], first: int, has_track: bool) -> list[_Marker]:
-    """Logical marker rows, with names and comments that ran onto further lines joined back."""
-    markers: list[_Marker] = []
-    for i in range(first, len(lines)):
-        line = lines[i]
-        if _SECTION.match(line.strip()):
-            break
-        if _ROW.match(line):
-            markers.append(_Marker(i + 1, line.split("\t")))
-            continue
-        if not line.strip() or not markers:
-            continue
-        current = markers[-1]
-        parts = line.split("\t")
-        if not _complete(current.fields, has_track):
-            # The name (or comment) broke across lines: continue the last field.
-            current.fields[-1] += "\n" + parts[0]
-            current.fields.extend(parts[1:])
-        elif all(not p.strip() for p in parts[:-1]) and len(parts) > 1:
-            current.fields[-1] += "\n" + parts[-1]  # comment continued under its column
-        else:
-            current.fields[-1] += "\n" + line
-    return markers
-
-
-def _marker_cue(
-    marker: _Marker,
-    has_track: bool,
-    rate: Rate | None,
-    session_start: str,
-    sample_rate: str,
-    table: Table,
-) -> tuple[RawCue | None, str]:
-    f = marker.fields
-    index = f[0].strip()
-    location, time_ref, units = (f[i].strip() if i < len(f) else "" for i in (1, 2, 3))
-    if has_track:
-        k = next((j for j in range(6, len(f)) if f[j].strip().lower() in _TRACK_TYPES), len(f))
-        name = "\t".join(f[4 : k - 1])
-        comment = "\t".join(f[k + 1 :])
-    else:
-        name = f[4] if len(f) > 4 else ""
-        comment = "\t".join(f[5:])
-    name = name.strip()
-    comment = comment.strip()
-
-    number, character, dialogue, notes = _split_name(name)
-    if not any(ch.isdigit() for ch in number):
-        return None, f"marker {index} {name!r} (line {marker.line}) skipped: not a cue number"
-
-    tc_in = _location_label(location, time_ref, units, rate, session_start, sample_rate)
-    if tc_in is None:
-        table.problems.append(
+    def _too_many(self, tags: dict[str, str], line: int, what: str) -> bool:
+        """A problem (and True) when `what` sets more tags than a cue can carry."""
+        if len(tags) <= MAX_TAGS:
+            return False
+        self.table.problems.append(
             Problem(
-                marker.line,
-                f"marker {index} location {location!r} is not timecode: export with the main "
-                "counter set to Timecode (or with TIME REFERENCE in Samples)",
+                line or None,
+                f"{what} set {len(tags)} different tags; a cue carries at most {MAX_TAGS}",
             )
         )
-        return None, ""
-    tc_out = ""
-    out = _OUT_TAG.search(comment)
-    if out:
-        tc_out = out.group(1)
-        comment = (comment[: out.start()] + comment[out.end() :]).strip(" \t-,;|")
-    if comment:
-        if dialogue:
-            notes = f"{notes} {comment}".strip()
-        else:
-            dialogue = comment
-    raw = RawCue(
-        line=marker.line,
-        number=number,
+        return True
+
+    # -- positions ------------------------------------------------------------------------------
+
+    def _frames(self, label: str) -> int | None:
+        try:
+            return Timecode.parse(label, self.rate).frame_count
+        except TimecodeError:
+            return None
+
+    def _label(self, value: str, line: int, what: str) -> str | None:
+        try:
+            return self.counter.label(value)
+        except CounterError as exc:
+            self.table.problems.append(Problem(line, f"{what}: {exc}"))
+            return None
+
+    # -- markers -------------------------------------------------------------------------------
+
+    def _scan_markers(self) -> list[tuple[Marker, Tagged, Tagged]]:
+        """Tag markers become spans; markers that are cues are returned for later."""
+        cues = []
+        for marker in self.session.markers:
+            name, comment = parse_tags(marker.name), parse_tags(marker.comments)
+            if "QN" in name.tags or "QN" in comment.tags or _legacy_number(name.text):
+                cues.append((marker, name, comment))
+                continue
+            if name.text:
+                self.table.warnings.append(
+                    f"marker {marker.number} {marker.name!r} (line {marker.line}) skipped: "
+                    "not a cue number"
+                )
+            tags = merge(name.tags, comment.tags)
+            if tags and marker.track_type.lower() != "track":
+                label = self._marker_label(marker)
+                at = self._frames(label) if label else None
+                if at is not None:
+                    self.marker_spans.append(_Span(at, None, -1, tags, marker.line))
+        self.marker_spans.sort(key=lambda s: s.start)
+        layer: dict[str, str] = {}
+        for span in self.marker_spans:
+            layer = merge(layer, span.tags)
+            if self._too_many(layer, span.line, "the markers up to this one"):
+                break
+            self._marker_starts.append(span.start)
+            self._marker_layers.append(layer)
+        return cues
+
+    def _marker_label(self, marker: Marker) -> str | None:
+        try:
+            return self.counter.label(marker.location)
+        except CounterError:
+            pass
+        # The main counter was not one stagebox reads: TIME REFERENCE in samples places it.
+        if marker.units.lower() == "samples" and marker.time_reference.isdigit():
+            try:
+                return self.counter.label(marker.time_reference)
+            except CounterError:
+                return None
+        return None
+
+    def _marker_cue(self, marker: Marker, name: Tagged, comment: Tagged) -> None:
+        label = self._marker_label(marker)
+        if label is None:
+            self.table.problems.append(
+                Problem(
+                    marker.line,
+                    f"marker {marker.number} location {marker.location!r} is not timecode: "
+                    "export with the main counter set to Timecode (or with TIME REFERENCE "
+                    "in Samples)",
+                )
+            )
+            return
+        spot = spot_from(name, comment)
+        if spot is None:
+            return
+        end = self._frames(spot.tc_out) if spot.tc_out else self._frames(label)
+        tags = merge(self.session_tags, self._marker_tags(end), spot.tags)
+        raw = _raw_cue(marker.line, tags, label, spot.tc_out, spot.character, spot.dialogue)
+        raw.number = spot.number
+        if spot.notes and not raw.notes:
+            raw.notes = spot.notes
+        self.table.raws.append(raw)
+
+    def _marker_tags(self, end: int | None) -> dict[str, str]:
+        """Tags of the ruler markers before a cue's end, the later marker winning."""
+        if end is None:
+            return {}
+        k = bisect.bisect_left(self._marker_starts, end)  # markers starting before `end`
+        return self._marker_layers[k - 1] if k else {}
+
+    # -- clips ---------------------------------------------------------------------------------
+
+    def _scan_time_ranges(self) -> None:
+        for index, track in enumerate(self.session.tracks):
+            spans = []
+            for clip in _channel_clips(track):
+                tagged = parse_tags(clip.name)
+                if tagged.mode != TIME_RANGE or not tagged.tags:
+                    continue
+                start, end = (self._quiet_frames(v) for v in (clip.start, clip.end))
+                if start is not None and end is not None and end > start:
+                    spans.append(_Span(start, end, index, tagged.tags, clip.line))
+            # Clips on one track never overlap in Pro Tools: a range ends where the next
+            # starts (so a frame is inside at most one range per track).
+            spans.sort(key=lambda s: s.start)
+            for span, after in zip(spans, spans[1:], strict=False):
+                span.end = min(span.end or after.start, after.start)
+            self.range_spans.extend(s for s in spans if (s.end or 0) > s.start)
+        self.range_spans.sort(key=lambda s: s.start)
+        reach = -1
+        for span in self.range_spans:
+            reach = max(reach, span.end or 0)
+            self._range_starts.append(span.start)
+            self._range_reach.append(reach)
+        self._range_bounds = sorted(
+            {s.start for s in self.range_spans} | {s.end or 0 for s in self.range_spans}
+        )
+
+    def _ranges_at(self, frame: int, track: int) -> list[dict[str, str]]:
+        """Tags of the time ranges on tracks above `track` that `frame` starts inside, in
+        track order (a lower track's range wins).
+
+        The ranges covering a frame change only at range boundaries: they are found once per
+        stretch between two boundaries (and kept), not once per clip."""
+        seg = bisect.bisect_right(self._range_bounds, frame) - 1
+        if seg < 0:
+            return []
+        covering = self._covering.get(seg)
+        if covering is None:
+            at = self._range_bounds[seg]
+            spans = []
+            k = bisect.bisect_right(self._range_starts, at) - 1
+            while k >= 0 and self._range_reach[k] > at:
+                span = self.range_spans[k]
+                if at < (span.end or 0):
+                    spans.append(span)
+                k -= 1
+            spans.sort(key=lambda s: (s.track, s.start))
+            merged = merge(*(s.tags for s in spans))
+            if spans and self._too_many(merged, spans[-1].line, "the @ time ranges here"):
+                spans, merged = [], {}
+            covering = self._covering[seg] = (spans, merged)
+        spans, merged = covering
+        if not spans:
+            return []
+        if spans[-1].track < track:
+            return [merged]  # every range above the clip's track: the usual case
+        return [s.tags for s in spans if s.track < track]
+
+    def _quiet_frames(self, value: str) -> int | None:
+        try:
+            return self._frames(self.counter.label(value))
+        except CounterError:
+            return None
+
+    def _track_cues(self, index: int, track: Track) -> None:
+        track_name = parse_tags(track.name)
+        track_tags = merge(track_name.tags, parse_tags(track.comments).tags)
+        if self._too_many(track_tags, track.line, f"track {track_name.text!r}"):
+            return
+        groups: list[list[tuple[Clip, Tagged]]] = []
+        for clip in _channel_clips(track):
+            tagged = parse_tags(clip.name)
+            if tagged.mode == TIME_RANGE:
+                continue
+            if tagged.mode == CONTINUED and groups:
+                groups[-1].append((clip, tagged))
+            else:
+                groups.append([(clip, tagged)])
+        is_cue = [any("QN" in t.tags for _, t in g) for g in groups]
+        cues = [g for g, yes in zip(groups, is_cue, strict=True) if yes]
+        for group, yes in zip(groups, is_cue, strict=True):
+            if not yes:
+                self.skipped_clips += 1
+                if cues:  # a character track: say which clip is left out
+                    clip = group[0][0]
+                    self.table.warnings.append(
+                        f"clip {clip.name!r} on track {track.name!r} (line {clip.line}) has no "
+                        "$QN= cue number: not a cue"
+                    )
+        for group in cues:
+            self._clip_cue(index, track_name.text, track_tags, group)
+
+    def _clip_cue(
+        self, index: int, track_name: str, track_tags: dict, group: list[tuple[Clip, Tagged]]
+    ) -> None:
+        first, last = group[0][0], group[-1][0]
+        # Earlier clips of a continued cue win over later ones, as the clip wins over its track.
+        own = merge(*(t.tags for _, t in reversed(group)))
+        if self._too_many(own, first.line, f"clip {own['QN']}"):
+            return
+        text = " ".join(t.text for _, t in group if t.text)
+        tc_in = self._label(first.start, first.line, f"clip {own['QN']} START TIME")
+        tc_out = self._label(last.end, last.line, f"clip {own['QN']} END TIME")
+        if tc_in is None or tc_out is None:
+            return
+        start, end = self._frames(tc_in), self._frames(tc_out)
+        ranges = self._ranges_at(start, index) if start is not None else []
+        tags = merge(self.session_tags, self._marker_tags(end), *ranges, track_tags, own)
+        self.table.raws.append(_raw_cue(first.line, tags, tc_in, tc_out, track_name, text))
+
+    def _nothing_found(self) -> str:
+        tracks = self.session.tracks
+        clips = sum(len(_channel_clips(t)) for t in tracks)
+        markers = len(self.session.markers)
+        found = (
+            f"{len(tracks)} track{'s' if len(tracks) != 1 else ''} with {clips} "
+            f"clip{'s' if clips != 1 else ''} and {markers} marker{'s' if markers != 1 else ''}"
+        )
+        return f"no cue in this session ({found}, none of them a cue): {CUE_EXAMPLE}"
+
+
+def _channel_clips(track: Track) -> list[Clip]:
+    """A track's clips once each: a stereo track lists every clip once per channel."""
+    seen: set[int] = set()
+    clips = []
+    for clip in sorted(track.clips, key=lambda c: c.channel):
+        if clip.event not in seen:
+            seen.add(clip.event)
+            clips.append(clip)
+    clips.sort(key=lambda c: c.event)
+    return clips
+
+
+def _raw_cue(
+    line: int, tags: dict[str, str], tc_in: str, tc_out: str, character: str, text: str
+) -> RawCue:
+    fields = {name: tags.get(key, "") for key, name in FIELD_TAGS.items()}
+    rest = {k: v for k, v in tags.items() if k not in FIELD_TAGS}
+    return RawCue(
+        line=line,
+        number=fields["number"],
         tc_in=tc_in,
         tc_out=tc_out,
-        character=character,
-        dialogue=dialogue,
-        notes=notes,
+        character=fields["character"] or character,
+        actor=fields["actor"],
+        dialogue=fields["dialogue"] or _unquoted(text),
+        notes=fields["notes"],
+        reel=fields["reel"],
+        scene=fields["scene"],
+        tags=rest,
     )
-    return raw, ""
 
 
-def _split_name(name: str) -> tuple[str, str, str, str]:
-    """(number, character, dialogue, notes) from a marker name."""
-    if "|" in name:
-        parts = [p.strip() for p in name.split("|")]
-        parts += [""] * (3 - len(parts))
-        return parts[0], parts[1], parts[2], " | ".join(p for p in parts[3:] if p)
-    head, sep, dialogue = name.partition(":")
-    words = head.split()
-    if not words:
-        return "", "", "", ""
-    if sep and len(words) == 1:
-        # `101: line` - a number and a line, no character
-        return words[0], "", dialogue.strip(), ""
-    return words[0], " ".join(words[1:]), dialogue.strip(), ""
+def _unquoted(text: str) -> str:
+    """A line written in one pair of quotes, without them (`"Here you are."`)."""
+    text = text.strip()
+    close = _QUOTES.get(text[:1])
+    if close and len(text) > 1 and text.endswith(close) and close not in text[1:-1]:
+        return text[1:-1].strip()
+    return text
 
 
-def _location_label(
-    location: str,
-    time_ref: str,
-    units: str,
-    rate: Rate | None,
-    session_start: str,
-    sample_rate: str,
-) -> str | None:
-    """The marker's timecode label as text, or None if it cannot be had."""
-    sub = _SUBFRAMES.match(location)
-    if sub:
-        return sub.group(1)
-    if re.fullmatch(_TC_TEXT, location, re.ASCII):
-        return location
-    # The main counter was not timecode: place the marker from its sample position, counted
-    # from the session start.
-    if units.lower() != "samples" or rate is None or not time_ref.isdigit():
-        return None
-    try:
-        start_text = _SUBFRAMES.sub(r"\1", session_start) if session_start else ""
-        start = Timecode.parse(start_text, rate)
-        sr = float(sample_rate)
-    except (TimecodeError, ValueError):
-        return None
-    if sr <= 0:
-        return None
-    frames = int(int(time_ref) * rate.fps / round(sr))  # floor: the frame containing the marker
-    return str(start + frames)
+def _legacy_number(name_text: str) -> bool:
+    """Older marker cues: the name's first word holds a digit (`101 JOHN`, `R2-14A`)."""
+    return any(ch.isdigit() for ch in split_name(name_text)[0])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from stagebox.cues.cue import Cue
 from stagebox.cues.errors import Problem
@@ -32,6 +32,10 @@ class RawCue:
     notes: str = ""
     reel: str = ""
     scene: str = ""
+    tags: dict[str, str] = field(default_factory=dict)  # other tags of the cue (Pro Tools)
+    length: int = 0  # frames; with no TC-out, TC-out = TC-in + length (Avid locator duration)
+    original: str = ""  # the original-language line, when `dialogue` is a dubbing language's
+    language: str = ""  # the language of `dialogue` ("FR"), when the sheet names one
 
 
 def parse_timecode(text: str, rate: Rate, what: str) -> tuple[Timecode | None, str]:
@@ -80,6 +84,8 @@ def build_cues(
             tc_out, msg = parse_timecode(raw.tc_out, rate, "TC-out")
             if msg:
                 problems.append(Problem(raw.line, msg))
+        elif raw.length > 0 and tc_in is not None:
+            tc_out = tc_in + raw.length
         elif default_length is None:
             problems.append(Problem(raw.line, "TC-out is empty"))
         parsed.append((raw, tc_in, tc_out))
@@ -121,6 +127,9 @@ def build_cues(
                 reel=raw.reel.strip(),
                 scene=raw.scene.strip(),
                 words=words,
+                tags=dict(raw.tags),
+                original=raw.original.strip(),
+                language=raw.language.strip(),
             )
         )
     return cues

@@ -34,8 +34,10 @@ class CueSheet:
         *,
         source_format: str = "",
         warnings: list[str] | tuple[str, ...] = (),
+        encoding: str = "",
     ) -> None:
         self.path = Path(path)
+        self.encoding = encoding  # the text encoding the file was read in ("utf-8", "mac-roman")
         self.rate = rate
         self.cues: tuple[Cue, ...] = tuple(cues)
         self.source_format = source_format  # "csv", "vslink", "protools" or "" (from_dict)
@@ -132,6 +134,7 @@ class CueSheet:
             "rate": self.rate.name,
             "format": self.source_format,
             "warnings": list(self.warnings),
+            "encoding": self.encoding,
             "cues": [cue.to_dict() for cue in self.cues],
         }
 
@@ -145,4 +148,5 @@ class CueSheet:
             cues,
             source_format=data.get("format", ""),
             warnings=data.get("warnings", ()),
+            encoding=data.get("encoding", ""),
         )

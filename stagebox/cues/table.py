@@ -121,6 +121,13 @@ def _field_for(header: str, aliases: dict[str, tuple[str, ...]]) -> str:
     return ""
 
 
+def known_columns(header_line: str, aliases: dict[str, tuple[str, ...]] = ALIASES) -> int:
+    """How many cells of a header line name a cue field (0: not a cue sheet's header)."""
+    delim = sniff_delimiter(header_line, aliases)
+    cells = _split_line(header_line, delim)
+    return sum(1 for c in cells if _field_for(c, aliases)) + len(_language_columns(cells, aliases))
+
+
 def header_position(text: str) -> tuple[int, int, str, list[tuple[int, str]]]:
     """(offset of the header line, its 1-based line number, the line, rate comments before it).
 
@@ -145,11 +152,14 @@ def read_table(
     *,
     delimiter: str | None = None,
     text_column_fallback: str = "",
+    language: str = "",
 ) -> Table:
     """Read a delimited cue sheet into raw cues. Never raises for bad content: see `.problems`.
 
     `text_column_fallback`: a field (e.g. "notes") whose column also serves as the dialogue when
     the sheet has no dialogue column (VSLink's Comment column holds the line).
+    `language`: the language to record when the sheet has lines in several (`Dialogue FR`,
+    `Dialogue DE`); see `_language_columns`.
     """
     table = Table()
     offset, header_line_no, header_line, rate_comments = header_position(text)
@@ -166,9 +176,17 @@ def read_table(
     except (csv.Error, StopIteration) as exc:
         table.problems.append(Problem(header_line_no, f"cannot read the header row: {exc}"))
         return table
-    columns = _map_columns(header, aliases, header_line_no, table)
+    languages = _language_columns(header, aliases)
+    columns = _map_columns(header, aliases, header_line_no, table, set(languages.values()))
     if columns is None:
         return table
+    recorded = _recorded_language(languages, language, header, header_line_no, table)
+    if recorded is None:
+        return table
+    if recorded:
+        # The dubbing language's line is the one to record; the plain one is the original.
+        columns = {i: ("original" if f == "dialogue" else f) for i, f in columns.items()}
+        columns[languages[recorded]] = "dialogue"
     if "dialogue" not in columns.values() and text_column_fallback in columns.values():
         columns = {i: ("dialogue" if f == text_column_fallback else f) for i, f in columns.items()}
 
@@ -201,7 +219,7 @@ def read_table(
                 )
             )
             continue
-        values = {name: "" for name in FIELD_NAMES}
+        values = {name: "" for name in (*FIELD_NAMES, "original")}
         for i, name in columns.items():
             if i < len(row):
                 values[name] = row[i].replace("\r\n", "\n").replace("\r", "\n").strip()
@@ -219,6 +237,8 @@ def read_table(
                 notes=values["notes"],
                 reel=values["reel"],
                 scene=values["scene"],
+                original=values["original"],
+                language=recorded,
             )
         )
     if not table.raws and not table.problems:
@@ -226,16 +246,78 @@ def read_table(
     return table
 
 
+_NOT_LANGUAGES = {"no", "nr", "id", "in", "out", "tc", "num", "ref"}
+
+
+def _language_columns(header: list[str], aliases: dict[str, tuple[str, ...]]) -> dict[str, int]:
+    """Lines in a named language: `Dialogue FR`, `Line (DE)`, `FR Dialogue` -> {"FR": index}.
+
+    A dialogue column's name with a two- or three-letter language code before or after it.
+    """
+    found: dict[str, int] = {}
+    for i, name in enumerate(header):
+        words = normalise_header(name.replace("(", " ").replace(")", " ")).split()
+        if len(words) < 2:
+            continue
+        for code, rest in ((words[-1], words[:-1]), (words[0], words[1:])):
+            if (
+                code.isalpha()
+                and 2 <= len(code) <= 3
+                and code not in _NOT_LANGUAGES
+                and " ".join(rest) in aliases["dialogue"]
+            ):
+                found.setdefault(code.upper(), i)
+                break
+    return found
+
+
+def _recorded_language(
+    languages: dict[str, int], wanted: str, header: list[str], line: int, table: Table
+) -> str | None:
+    """The language whose column is the line to record ("" for none); None with a problem."""
+    wanted = wanted.strip().upper()
+    if not languages:
+        return ""
+    names = ", ".join(repr(header[i].strip()) for i in languages.values())
+    if wanted:
+        if wanted in languages:
+            others = [header[i].strip() for c, i in languages.items() if c != wanted]
+            if others:
+                table.warnings.append(
+                    f"recording the {wanted} line; columns ignored: {', '.join(others)}"
+                )
+            return wanted
+        table.problems.append(
+            Problem(line, f"no line in {wanted} (the sheet's language columns: {names})")
+        )
+        return None
+    if len(languages) == 1:
+        return next(iter(languages))
+    table.problems.append(
+        Problem(
+            line,
+            f"lines in {len(languages)} languages ({names}): choose the one to record with "
+            "--language or [stage] record_language",
+        )
+    )
+    return None
+
+
 def _map_columns(
-    header: list[str], aliases: dict[str, tuple[str, ...]], line: int, table: Table
+    header: list[str],
+    aliases: dict[str, tuple[str, ...]],
+    line: int,
+    table: Table,
+    language_columns: set[int] = frozenset(),
 ) -> dict[int, str] | None:
-    """Column index -> cue field; None (with a problem) when a required column is missing."""
+    """Column index -> cue field; None (with a problem) when a required column is missing.
+    Columns in `language_columns` (dubbing lines) are mapped by the caller."""
     columns: dict[int, str] = {}
     where: dict[str, int] = {}
     ignored = []
     for i, name in enumerate(header):
-        if not name.strip():
-            continue  # trailing or spacer columns
+        if not name.strip() or i in language_columns:
+            continue  # trailing or spacer columns; dubbing lines
         field_name = _field_for(name, aliases)
         if not field_name:
             ignored.append(name.strip())

@@ -24,5 +24,7 @@ def looks_like_vslink(header_line: str) -> bool:
     return "edit" in cells and bool(cells & set(VSLINK_ALIASES["tc_in"]))
 
 
-def read_vslink(text: str) -> Table:
-    return read_table(text, VSLINK_ALIASES, delimiter="\t", text_column_fallback="notes")
+def read_vslink(text: str, language: str = "") -> Table:
+    return read_table(
+        text, VSLINK_ALIASES, delimiter="\t", text_column_fallback="notes", language=language
+    )

@@ -99,8 +99,9 @@ def from_settings(section: Any, style: StreamerStyle | None = None) -> DisplayCo
     """The display's configuration from the `[display]` section of stagebox.toml.
 
     `section` is the config loader's display section (attributes backend, size, style,
-    streamer_seconds, wipe, punch_frames, flutter, show_timecode, latency_trim_ms; all already
-    validated there). `style` supplies the look the section does not cover (colours, fonts).
+    streamer_seconds, wipe, punch_frames, flutter, show_timecode, show_original,
+    latency_trim_ms; all already validated there). `style` supplies the look the section does
+    not cover (colours, fonts).
     """
     base = style or StreamerStyle()
     look = replace(
@@ -111,6 +112,7 @@ def from_settings(section: Any, style: StreamerStyle | None = None) -> DisplayCo
         punch_frames=int(section.punch_frames),
         flutter=bool(section.flutter),
         show_engineer_info=bool(section.show_timecode),
+        show_original=bool(section.show_original),
     )
     size = tuple(section.size) if section.size else None
     return DisplayConfig(

@@ -204,13 +204,34 @@ class StreamerRenderer:
                 cue.character.upper(), self._px(style.character_size), style.character_colour
             )
             layer.blit(name, name.get_rect(center=(self.width // 2, lay.character_y)))
-        self._draw_dialogue(layer, cue.dialogue)
+        x, y, w, h = lay.dialogue_box
+        if cue.original and style.show_original:
+            # Dubbing: the line to record large, the original under it, small and dim.
+            line_h = h * 7 // 10
+            self._draw_dialogue(layer, cue.dialogue, (x, y, w, line_h))
+            self._draw_dialogue(
+                layer,
+                cue.original,
+                (x, y + line_h, w, h - line_h),
+                px=self._px(style.dialogue_size * 0.5),
+                colour=style.dim_colour,
+            )
+        else:
+            self._draw_dialogue(layer, cue.dialogue, lay.dialogue_box)
         return layer
 
-    def _draw_dialogue(self, layer: pygame.Surface, dialogue: str) -> None:
-        """The line, wrapped and centred in the dialogue box; shrinks until it fits."""
-        x, y, w, h = self.layout.dialogue_box
-        px = self._px(self.style.dialogue_size)
+    def _draw_dialogue(
+        self,
+        layer: pygame.Surface,
+        dialogue: str,
+        box: tuple[int, int, int, int],
+        px: int | None = None,
+        colour: Colour | None = None,
+    ) -> None:
+        """A line, wrapped and centred in `box` (x, y, w, h); shrinks until it fits."""
+        x, y, w, h = box
+        px = px or self._px(self.style.dialogue_size)
+        colour = colour or self.style.text_colour
         smallest = max(10, px * 2 // 5)
         while True:
             font = self._font(px)
@@ -224,7 +245,7 @@ class StreamerRenderer:
         for i, line in enumerate(lines):
             if not line:
                 continue
-            text = self._text(line, px, self.style.text_colour)
+            text = self._text(line, px, colour)
             layer.blit(text, text.get_rect(midtop=(x + w // 2, top + i * step)))
 
     # -- moving parts -------------------------------------------------------------------------

@@ -36,6 +36,7 @@ class StreamerStyle:
     flutter: bool = False  # the streamer flickers (every other frame) in its last frames
     flutter_frames: int = 12  # frames before TC-in in which it flutters (about 0.5 s), 2..25
     show_engineer_info: bool = True  # timecode, lock state and mode in the footer
+    show_original: bool = True  # dubbing: the original line, small, under the line to record
     # Colours (R, G, B), 0..255.
     background: Colour = (12, 12, 16)
     text_colour: Colour = (240, 240, 236)
@@ -90,7 +91,7 @@ class StreamerStyle:
         for name in ("punch_frames", "flutter_frames"):
             if not isinstance(getattr(self, name), int):
                 return f"{name}: {getattr(self, name)!r} is not a whole number of frames"
-        for name in ("flutter", "show_engineer_info"):
+        for name in ("flutter", "show_engineer_info", "show_original"):
             if not isinstance(getattr(self, name), bool):
                 return f"{name}: {getattr(self, name)!r} is not true or false"
         for f in fields(self):

@@ -179,7 +179,7 @@ class CommandTable:
                 raise ControlError("which cue? give a cue number, next or previous")
             return self._queue("cue", {"which": str(args["which"])})
         if cmd == "cues.load":
-            return self._cues_load(args.get("path"))
+            return self._cues_load(args.get("path"), args.get("encoding"))
         if cmd == "cues.list":
             return [c.to_dict() for c in (self.sheet or [])]
         if cmd == "takes":
@@ -210,11 +210,17 @@ class CommandTable:
         except ValueError as exc:
             raise ControlError(str(exc)) from None
 
-    def _load_sheet(self, path: Path):
+    def _load_sheet(self, path: Path, encoding: str | None = None):
         from stagebox.cues import CueSheetError, load_cue_sheet
 
         try:
-            sheet = load_cue_sheet(path, rate=self.cfg.timecode.rate)
+            sheet = load_cue_sheet(
+                path,
+                rate=self.cfg.timecode.rate,
+                encoding=encoding,
+                fallback_encoding=self.cfg.stage.cue_sheet_encoding,
+                language=self.cfg.stage.record_language,
+            )
         except CueSheetError as exc:
             raise ControlError(str(exc)) from None
         except OSError as exc:
@@ -224,10 +230,10 @@ class CommandTable:
         self.book.prime(sheet)
         return sheet
 
-    def _cues_load(self, path) -> dict:
+    def _cues_load(self, path, encoding=None) -> dict:
         if not path:
             raise ControlError("which cue sheet? give its path")
-        sheet = self._load_sheet(Path(path))  # a bad sheet raises: the old one stays
+        sheet = self._load_sheet(Path(path), encoding)  # a bad sheet raises: the old one stays
         deferred = self._queue("cues", {"sheet": sheet})
         log.info(
             "cue sheet %s loaded: %d cues%s",
@@ -239,6 +245,8 @@ class CommandTable:
             "path": str(sheet.path),
             "cues": len(sheet),
             "rate": sheet.rate.name,
+            "format": sheet.source_format,
+            "encoding": sheet.encoding,
             "warnings": list(sheet.warnings),
         }
         if deferred:

@@ -159,6 +159,9 @@ class TakeBook(Worker):
             frames=frames,
             flags=flags,
             character=info.get("character", ""),
+            line=info.get("line", ""),
+            original_line=info.get("original_line", ""),
+            tags=info.get("tags", ""),
             state=state,
             reason=reason,
         )

@@ -70,6 +70,9 @@ REPORT_COLUMNS = (
     "flags",
     "rate",
     "sample_rate",
+    "line",
+    "original_line",
+    "tags",
 )
 
 
@@ -96,6 +99,9 @@ class TakeRecord:
     started: str = ""  # ISO 8601 local time the take started
     state: str = COMPLETE  # one of STATES
     reason: str = ""  # why a take is interrupted, failed, repaired or missing
+    line: str = ""  # the line recorded, as the cue sheet gives it
+    original_line: str = ""  # dubbing: the original-language line
+    tags: str = ""  # the cue's other tags, in the tag grammar ("{R=Off mic} [EFF]")
 
     def __post_init__(self) -> None:
         rate = self.rate
@@ -464,6 +470,9 @@ def _write_report(f: IO[str], records: list[TakeRecord]) -> None:
                 "; ".join(r.flags),
                 r.rate,
                 r.sample_rate,
+                r.line,
+                r.original_line,
+                r.tags,
             ]
         )
 

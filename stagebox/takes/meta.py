@@ -58,6 +58,9 @@ class TakeMetadata:
     tape: str = ""  # iXML TAPE: optional reel/roll ("" leaves it out)
     rate: Rate | None = None  # timecode rate: iXML SPEED TIMECODE_RATE/FLAG, MASTER_SPEED
     tracks: tuple[Track, ...] = ()  # one per channel; empty: "Ch1", "Ch2", ...
+    # iXML USER, one "KEY: value" line each: what the cue sheet says of the take's cue beyond
+    # SCENE (CHARACTER, LINE, ORIGINAL_LINE, TAG_R ...; see Cue.details).
+    user: tuple[tuple[str, str], ...] = ()
     description: str = ""  # bext Description; empty: built from project/cue/take
     originator_reference: str = ""  # bext OriginatorReference; empty: a unique id
     # File facts, filled by the writer and by the reader.
@@ -176,6 +179,8 @@ def build_ixml(meta: TakeMetadata, *, file_uid: str = "", filename: str = "") ->
     if file_uid:
         sub(root, "FILE_UID", file_uid)
     sub(root, "NOTE", meta.note)
+    if meta.user:
+        sub(root, "USER", "\n".join(f"{key}: {value}" for key, value in meta.user))
     speed = ET.SubElement(root, "SPEED")
     tc_rate = speed_text(meta.rate)
     sub(speed, "MASTER_SPEED", tc_rate)
@@ -290,6 +295,11 @@ def metadata_from_chunks(bext: bytes | None, ixml: bytes | None) -> TakeMetadata
             tape=f.get("TAPE", ""),
             rate=rate_from_ixml(f.get("SPEED/TIMECODE_RATE", ""), f.get("SPEED/TIMECODE_FLAG", "")),
             tracks=tracks,
+            user=tuple(
+                (key.strip(), value.strip())
+                for key, sep, value in (ln.partition(":") for ln in f.get("USER", "").splitlines())
+                if sep
+            ),
             ixml=f,
         )
     return TakeMetadata(**facts)

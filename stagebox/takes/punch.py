@@ -56,6 +56,7 @@ class TakeStart:
     # The file name of the take `n` numbers after this one (a name already taken on disk
     # moves the take to the next free number; it is never overwritten).
     rename: Callable[[int], tuple[int, str]] | None = None
+    details: tuple[tuple[str, str], ...] = ()  # the cue's (KEY, value) facts for iXML USER
 
 
 class RingBuffer:
@@ -269,6 +270,7 @@ class WriterSink:
                 note=take.note,
                 rate=take.rate or self.rate,
                 tracks=tuple(Track(name, TRACK_FUNCTION) for name in self.track_names),
+                user=take.details,
             ).with_file_facts(time_reference=take.time_reference)
 
         def fallback(n: int) -> tuple[int, Path, TakeMetadata]:
