@@ -403,14 +403,15 @@ def test_the_log_has_the_cues_tc_out_for_every_exact_take(tmp_path, rate_name, t
 
 
 def test_a_take_whose_name_exists_gets_the_next_free_number(stage):
-    stage.write_feed([CUE_101], passes=1)
+    stage.write_feed([CUE_101], passes=1, lead_in=4.0)  # time to copy a file in first
     sheet = sheet_at(stage.root / "reel1.csv", [CUE_101], "25")
     stage.write_config(stage__cue_sheet=str(sheet), stage__mode="record")
     squatter = stage.takes / "101_T001.wav"
     with RunningService(stage) as svc:
         svc.wait_ready()
         # A file copied in after the take numbers were read: take 1's name is taken.
-        squatter.write_bytes(b"not ours: never overwritten")
+        with open(squatter, "xb") as f:  # (never over a take, were one there already)
+            f.write(b"not ours: never overwritten")
         svc.wait_until(lambda s: not s["audio"], 20, "the feed's end")
         takes = json.loads(svc.cli("takes", "--json").stdout)
     assert squatter.read_bytes() == b"not ours: never overwritten"
