@@ -1,15 +1,14 @@
 """Human-readable text for what the service answers: cues, takes, the stage status.
 
 Aligned columns, times as timecode, lengths in seconds; every function returns lines so the
-commands print them and the tests read them.
+commands print them and the tests read them. The cue and the take record are imported where
+they are read, so `stagebox status` loads neither the cue sheet importers nor the take path.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from stagebox.cues.cue import Cue
-from stagebox.takes.log import TakeRecord
 from stagebox.timecode import TimecodeError, format_span
 
 
@@ -46,6 +45,8 @@ def one_line(text: str) -> str:
 
 def cue_length(cue: dict) -> str:
     """Seconds from TC-in to TC-out, from the cue's own timecodes and rate."""
+    from stagebox.cues.cue import Cue
+
     try:
         parsed = Cue.from_dict(cue)
     except (KeyError, TimecodeError, ValueError):
@@ -91,6 +92,8 @@ def cue_table(
 def take_table(takes: list[dict]) -> list[str]:
     """The takes as the engineer reads them: `O` marks a circled take; STATE says what became
     of it (a failed take has no file, an interrupted one ended before TC-out: NOTE says why)."""
+    from stagebox.takes.log import TakeRecord
+
     rows = []
     for data in takes:
         take = TakeRecord.from_dict(data)
@@ -115,6 +118,8 @@ def take_table(takes: list[dict]) -> list[str]:
 
 def take_summary(data: dict) -> str:
     """`101 take 3: circled, note: director's pick  (101_T03.wav)`"""
+    from stagebox.takes.log import TakeRecord
+
     take = TakeRecord.from_dict(data)
     state = "circled" if take.circled else "not circled"
     note = f", note: {take.full_note}" if take.full_note else ""

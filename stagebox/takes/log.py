@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import IO
 
 from stagebox.cues.sheet import cue_key
-from stagebox.takes.bwf import fsync_dir
 from stagebox.takes.names import (
     DEFAULT_TEMPLATE,
     format_take_name,
@@ -365,6 +364,9 @@ class TakeLog:
             self.folder.mkdir(parents=True, exist_ok=True)
             self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
             if new:
+                # Here, not at the top: reading the log (`stagebox takes`) needs no numpy.
+                from stagebox.takes.bwf import fsync_dir
+
                 fsync_dir(self.folder)
         data = line.encode("utf-8")
         written = os.write(self._fd, data)
