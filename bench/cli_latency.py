@@ -7,7 +7,8 @@ dispatcher answering from the example cue sheet and a take log) in this process,
 interleaved, `python -c pass` (the interpreter's own start) and the `stagebox` console
 script next to this Python (`stagebox status --socket ...`, as an engineer types it over SSH)
 as whole processes, wall-clock time of each. Prints the median, the 10th and 90th percentile
-of each and the median of the per-round differences (what stagebox adds to Python's start).
+of each, the median CPU time (user + system: steadier than wall-clock time on a busy machine)
+and the median of the per-round differences (what stagebox adds to Python's start).
 Every run's output is checked: a command that failed is not a fast command.
 
 `--compare DIR` adds `python -m stagebox ...` run from DIR (another checkout's root, e.g. an
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -51,14 +53,17 @@ def stagebox_command() -> list[str]:
     return [found] if found else [sys.executable, "-m", "stagebox"]
 
 
-def timed(argv: list[str], expect: str | None, cwd: Path | None = None) -> float:
-    """Wall-clock seconds of one whole process; its output checked."""
+def timed(argv: list[str], expect: str | None, cwd: Path | None = None) -> tuple[float, float]:
+    """(wall-clock seconds, CPU seconds) of one whole process; its output checked."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     r = subprocess.run(argv, capture_output=True, text=True, cwd=cwd)
     elapsed = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if r.returncode != 0 or (expect is not None and expect not in r.stdout):
         raise SystemExit(f"{' '.join(argv)} failed ({r.returncode}): {r.stderr.strip()}")
-    return elapsed
+    return elapsed, cpu
 
 
 def pct(values: list[float], q: float) -> float:
@@ -86,7 +91,7 @@ def main() -> None:
         server = ControlServer(sock, fake)
         server.start()
         try:
-            runs: dict[str, list[float]] = {"python -c pass": []}
+            runs: dict[str, list[tuple[float, float]]] = {"python -c pass": []}
             plans = {"python -c pass": ([sys.executable, "-c", "pass"], None, None)}
             for name in names:
                 argv, expect = COMMANDS[name]
@@ -111,12 +116,14 @@ def main() -> None:
     )
     base = runs["python -c pass"]
     for label, values in runs.items():
+        wall = [v[0] for v in values]
         line = (
-            f"  {label:<36} median {1000 * statistics.median(values):6.1f} ms  "
-            f"p10 {1000 * pct(values, 0.1):6.1f}  p90 {1000 * pct(values, 0.9):6.1f}"
+            f"  {label:<36} median {1000 * statistics.median(wall):6.1f} ms  "
+            f"p10 {1000 * pct(wall, 0.1):6.1f}  p90 {1000 * pct(wall, 0.9):6.1f}  "
+            f"CPU {1000 * statistics.median(v[1] for v in values):5.1f} ms"
         )
         if values is not base:
-            extra = statistics.median(v - b for v, b in zip(values, base, strict=True))
+            extra = statistics.median(v[0] - b[0] for v, b in zip(values, base, strict=True))
             line += f"  (+{1000 * extra:.1f} ms over python -c pass, median of rounds)"
         print(line)
 

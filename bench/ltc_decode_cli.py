@@ -11,6 +11,9 @@ each frame as our command does. Each round runs, one after the other, `python -c
 this Python), each writing its lines to a file; wall-clock and CPU (user + system) time of
 each whole process. Prints the median of each and the median of the per-round ratios ours / C.
 
+`--compare DIR` adds `python -m stagebox ltc decode` run from DIR (another checkout's root,
+e.g. an earlier commit from `git archive`), timed in the same rounds.
+
 This is the figure for the command as a user runs it. bench/ltc_decode.py compares the two
 decoders inside one Python process (libltc through ctypes): its per-block Python calls slow
 libltc down, so it flatters ours; it is the in-process figure only.
@@ -57,12 +60,12 @@ def build_c(folder: Path) -> Path | None:
     return exe
 
 
-def timed(argv: list[str], out: Path) -> tuple[float, float]:
+def timed(argv: list[str], out: Path, cwd: Path | None = None) -> tuple[float, float]:
     """(wall seconds, CPU seconds) of one whole process, its stdout to `out`."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     with open(out, "wb") as f:
-        r = subprocess.run(argv, stdout=f, stderr=subprocess.PIPE)
+        r = subprocess.run(argv, stdout=f, stderr=subprocess.PIPE, cwd=cwd)
     wall = time.perf_counter() - t
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if r.returncode != 0:
@@ -76,6 +79,7 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=30.0, help="length of the LTC file")
     parser.add_argument("--runs", type=int, default=5, help="rounds")
     parser.add_argument("--file", type=Path, help="LTC WAV to use (generated if missing)")
+    parser.add_argument("--compare", metavar="DIR", type=Path, help="also time DIR's stagebox")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -86,19 +90,24 @@ def main() -> None:
             gen += ["--fps", "25", "--seconds", str(args.minutes * 60)]
             subprocess.run(gen, check=True, capture_output=True)
         c = build_c(folder)
-        plans = {"python -c pass": [sys.executable, "-c", "pass"]}
+        wav = wav.resolve()
+        plans = {"python -c pass": ([sys.executable, "-c", "pass"], None)}
         if c is not None:
-            plans["libltc C"] = [str(c), str(wav)]
-        plans["stagebox ltc decode"] = [*stagebox(), "ltc", "decode", str(wav)]
+            plans["libltc C"] = ([str(c), str(wav)], None)
+        plans["stagebox ltc decode"] = ([*stagebox(), "ltc", "decode", str(wav)], None)
+        if args.compare:
+            module = [sys.executable, "-m", "stagebox", "ltc", "decode", str(wav)]
+            plans[f"({args.compare.name})"] = (module, args.compare.resolve())
         outs = {label: folder / f"out{i}.txt" for i, label in enumerate(plans)}
-        for label, argv in plans.items():  # once, to fill the page cache
-            timed(argv, outs[label])
+        for label, (argv, cwd) in plans.items():  # once, to fill the page cache
+            timed(argv, outs[label], cwd)
         runs: dict[str, list[tuple[float, float]]] = {label: [] for label in plans}
         for _ in range(args.runs):
-            for label, argv in plans.items():
-                runs[label].append(timed(argv, outs[label]))
+            for label, (argv, cwd) in plans.items():
+                runs[label].append(timed(argv, outs[label], cwd))
         ours = outs["stagebox ltc decode"].read_text().splitlines()
         theirs = outs["libltc C"].read_text().splitlines() if c is not None else []
+        same_old = args.compare and outs[f"({args.compare.name})"].read_text().splitlines() == ours
     size = wav.stat().st_size if wav.exists() else 0
     print(
         f"{platform.machine()}, Python {platform.python_version()}, {args.runs} rounds, "
@@ -108,6 +117,8 @@ def main() -> None:
         wall = statistics.median(v[0] for v in values)
         cpu = statistics.median(v[1] for v in values)
         print(f"  {label:<20} median wall {wall:6.3f} s  CPU {cpu:6.3f} s")
+    if args.compare:
+        print(f"  {args.compare.name}'s lines the same as ours: {'yes' if same_old else 'NO'}")
     if c is not None:
         same = [x.split()[:2] for x in theirs] == [x.split()[:2] for x in ours[: len(theirs)]]
         for i, kind in ((0, "wall"), (1, "CPU")):
