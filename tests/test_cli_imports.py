@@ -99,7 +99,8 @@ def test_commands_that_ask_the_service_import_nothing_heavy(stage, argv, expect)
 
 
 def test_the_probe_sees_a_heavy_import(stage, tmp_path):
-    """The check above can fail: an offline command that reads a WAV does import numpy."""
+    """The check above can fail: an offline command that reads a WAV does import numpy (and
+    the decoder, but not the encoder)."""
     wav = tmp_path / "ltc.wav"
     r = subprocess.run(
         [sys.executable, "-m", "stagebox", "ltc", "generate", str(wav), "--seconds", "1"]
@@ -119,7 +120,9 @@ def test_the_probe_sees_a_heavy_import(stage, tmp_path):
         timeout=60,
     )
     assert r.returncode == 0, r.stderr
-    assert "numpy" in r.stdout.rstrip("\n").rpartition("\n")[2]
+    heavy = r.stdout.rstrip("\n").rpartition("\n")[2][len("HEAVY:") :].split(",")
+    assert "numpy" in heavy and "stagebox.ltc.decoder" in heavy
+    assert "stagebox.ltc.encoder" not in heavy  # decoding needs no encoder
 
 
 def test_help_still_lists_every_command(capsys):
