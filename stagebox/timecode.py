@@ -192,12 +192,7 @@ class Timecode:
     @property
     def frame_count(self) -> int:
         """Frames since midnight (drop-frame labels that do not exist are not counted)."""
-        n = self.rate.nominal
-        count = ((self.hours * 60 + self.minutes) * 60 + self.seconds) * n + self.frames
-        if self.rate.drop_frame:
-            total_minutes = self.hours * 60 + self.minutes
-            count -= _df_dropped_per_minute(n) * (total_minutes - total_minutes // 10)
-        return count
+        return label_frame_count(self.hours, self.minutes, self.seconds, self.frames, self.rate)
 
     def seconds_since_midnight(self) -> Fraction:
         """Real time of this frame's start since midnight, in seconds (exact)."""
@@ -281,6 +276,22 @@ def format_span(seconds: float | None, with_seconds: bool = False) -> str:
     h, rest = divmod(total, 3600)
     m, s = divmod(rest, 60)
     return f"{h}:{m:02d}:{s:02d}" if with_seconds else f"{h}:{m:02d}"
+
+
+def label_frame_count(hours, minutes, seconds, frames, rate: Rate):
+    """Frames since midnight of a label's fields at `rate`: `Timecode.frame_count`, and the
+    same sum elementwise over arrays of fields (`stagebox ltc decode` on 45 000 frames)."""
+    n = rate.nominal
+    count = ((hours * 60 + minutes) * 60 + seconds) * n + frames
+    if rate.drop_frame:
+        total_minutes = hours * 60 + minutes
+        count = count - _df_dropped_per_minute(n) * (total_minutes - total_minutes // 10)
+    return count
+
+
+def dropped_per_minute(rate: Rate) -> int:
+    """Labels a drop-frame rate skips at the start of each minute not a tenth (0 for others)."""
+    return _df_dropped_per_minute(rate.nominal) if rate.drop_frame else 0
 
 
 def format_label(hours: int, minutes: int, seconds: int, frames: int, drop_frame: bool) -> str:

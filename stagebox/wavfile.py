@@ -13,11 +13,14 @@ that lost power, an odd-sized chunk without its pad byte, vendor chunks (`atem`,
   as in the file, so `"fmt "` and `"PAD "` keep their space).
 
 Samples come back as float32 in [-1, 1) with shape (frames, channels). `WavReader` memory-maps
-the audio, so a range of frames from a multi-gigabyte take costs only that range.
+the audio, so a range of frames from a multi-gigabyte take costs only that range; its
+`samples()` gives one channel in the file's own sample type without a copy, for readers that
+scale samples themselves (the LTC decoder: `stagebox ltc decode` of a 30-minute reel).
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import mmap
 import os
@@ -53,6 +56,15 @@ _FORMAT_NAMES = {
 
 # bytes: a metadata chunk larger than this (a hostile or broken file) is skipped, not read
 MAX_CHUNK_BYTES = 16 << 20
+# (format, bytes per sample) -> the numpy type of the samples as stored (little-endian).
+_NATIVE = {
+    ("int", 1): np.dtype(np.uint8),
+    ("int", 2): np.dtype("<i2"),
+    ("int", 4): np.dtype("<i4"),
+    ("float", 4): np.dtype("<f4"),
+    ("float", 8): np.dtype("<f8"),
+}
+
 _UNKNOWN_SIZE = 0xFFFFFFFF  # a 32-bit size field that says "see ds64" or "never finalised"
 
 
@@ -173,7 +185,9 @@ class WavReader:
 
     def close(self) -> None:
         if self._map is not None:
-            self._map.close()
+            # A view from samples() still alive keeps the map: it goes when the view does.
+            with contextlib.suppress(BufferError):
+                self._map.close()
             self._map = None
         self._file.close()
 
@@ -214,6 +228,31 @@ class WavReader:
             return decode_frames(raw, info, cols)
         finally:
             del raw  # release the export so close() can unmap
+
+    def samples(self, start: int = 0, count: int | None = None, *, channel: int = 0) -> np.ndarray:
+        """Frames [start, start + count) of one channel (from 0), clipped to the file, as the
+        file stores them: a read-only view of the memory map (strided when the file has more
+        channels), int16, int32 (24-in-32 too), uint8 (8-bit, 128 = silence), float32 or
+        float64, full scale by its type; nothing is copied. 24-bit files, which numpy has no
+        type for, come as `read()`'s float32. Drop the view before closing the reader."""
+        info = self.info
+        (col,) = _channel_index(info, channel)
+        width = info.block_align // info.channels  # bytes per sample
+        dtype = _NATIVE.get((info.format, width))
+        if dtype is None:
+            return self.read(start, count, channels=[col])[:, 0]
+        if start < 0:
+            raise WavError(self.path, f"start frame {start} is negative")
+        if count is not None and count < 0:
+            raise WavError(self.path, f"frame count {count} is negative")
+        stop = info.frames if count is None else min(info.frames, start + count)
+        n = max(0, stop - start)
+        if n == 0 or self._map is None:
+            return np.zeros(0, dtype=dtype)
+        offset = info.data_offset + start * info.block_align + col * width
+        # Every block_align-th sample from the channel's first (numpy checks the bounds).
+        strides = (info.block_align,)
+        return np.ndarray((n,), dtype=dtype, buffer=self._map, offset=offset, strides=strides)
 
     def blocks(
         self, block_frames: int, *, channels: int | Sequence[int] | None = None

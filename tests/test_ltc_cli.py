@@ -13,6 +13,8 @@ import pytest
 from conftest import DATA
 from ltc_signals import ltc
 
+from stagebox.timecode import Timecode
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -126,3 +128,100 @@ def test_unreadable_files(tmp_path):
     res = run("decode", str(text))
     assert res.returncode == 2 and str(text) in res.stderr
     assert len(res.stderr.strip().splitlines()) == 1
+
+
+@pytest.fixture(scope="module")
+def ltcdecode(tmp_path_factory) -> Path:
+    """bench/ltcdecode.c (libltc's decoder reading a WAV, printing frames as we do), built
+    against the system's libltc (Debian libltc-dev and gcc, installed by .ci/setup)."""
+    exe = tmp_path_factory.mktemp("c") / "ltcdecode"
+    r = subprocess.run(
+        ["cc", "-O2", "-o", str(exe), str(ROOT / "bench" / "ltcdecode.c"), "-lltc"],
+        capture_output=True,
+        text=True,
+    )
+    if r.returncode != 0:
+        pytest.fail(f"cannot build bench/ltcdecode.c (run .ci/setup for libltc-dev):\n{r.stderr}")
+    return exe
+
+
+def generate(path: Path, *args: str) -> Path:
+    res = run("generate", str(path), *args)
+    assert res.returncode == 0, res.stderr
+    return path
+
+
+@pytest.mark.parametrize(
+    ("args", "user_bits"),
+    [
+        (["--fps", "25", "--start", "00:59:50:00", "--user-bits", "0x12345678"], "12345678"),
+        (
+            ["--fps", "29.97", "--drop-frame", "--start", "00:09:58;00", "--user-bits", "0xa5"],
+            "000000a5",
+        ),
+        (["--fps", "23.976", "--start", "10:00:00:00"], "00000000"),
+    ],
+    ids=["25", "29.97df", "23.976"],
+)
+def test_decode_prints_what_libltc_reads(tmp_path, ltcdecode, args, user_bits):
+    """Our lines against the C program's on the same generated file: the same user bits and
+    labels line for line (libltc may miss the last frame: it waits for the next frame's first
+    edge), starts and ends within 2 samples (libltc counts whole samples, in its own way)."""
+    path = generate(tmp_path / "ltc.wav", *args, "--seconds", "30")
+    ours = run("decode", str(path))
+    assert ours.returncode == 0, ours.stderr
+    c = subprocess.run([str(ltcdecode), str(path)], capture_output=True, text=True)
+    assert c.returncode == 0, c.stderr
+    mine = [line.split() for line in ours.stdout.splitlines()]
+    theirs = [line.split() for line in c.stdout.splitlines()]
+    assert len(theirs) > 700 and len(mine) - len(theirs) in (0, 1)
+    assert [m[:3] for m in mine[: len(theirs)]] == [t[:3] for t in theirs]
+    assert {m[0] for m in mine} == {user_bits}
+    for m, t in zip(mine[1:], theirs[1:], strict=False):  # libltc starts its first frame early
+        assert abs(int(m[3]) - int(t[3])) <= 2 and abs(int(m[4]) - int(t[4])) <= 2, (m, t)
+
+
+def test_decode_output_is_the_same_in_any_block(tmp_path, monkeypatch, capsys):
+    """The lines and the summary do not depend on where the file is cut into blocks."""
+    from stagebox.cli import ltc as ltc_cli
+    from stagebox.cli import main
+
+    path = generate(
+        tmp_path / "ltc.wav",
+        "--fps",
+        "29.97",
+        "--drop-frame",
+        "--start",
+        "00:09:59;00",
+        "--seconds",
+        "3",
+    )
+    outputs = []
+    for block in (1 << 20, 4096, 1001):
+        monkeypatch.setattr(ltc_cli, "DECODE_BLOCK", block)
+        assert main(["ltc", "decode", str(path)]) == 0
+        outputs.append(capsys.readouterr())
+    assert outputs[0].out.count("\n") == 89  # 3 s at 29.97: frames 00:09:59;00 .. 00:10:02;00
+    assert all(o == outputs[0] for o in outputs)
+
+
+def test_label_checks_on_arrays_agree_with_timecode():
+    """The summary's label arithmetic on arrays is `Timecode`'s, label for label: which
+    labels exist (`label_problem`) and their frame counts, at every rate."""
+    from stagebox.cli.ltc import label_exists
+    from stagebox.timecode import RATES, label_frame_count, label_problem
+
+    grid = np.array(
+        np.meshgrid(
+            [0, 1, 9, 23, 24, 45], range(0, 62), [0, 1, 30, 59, 60], range(0, 33), indexing="ij"
+        )
+    ).reshape(4, -1)
+    h, m, s, f = grid
+    for rate in RATES:
+        exists = label_exists(h, m, s, f, rate)
+        counts = label_frame_count(h, m, s, f, rate)
+        for i in range(0, h.size, 7):
+            label = (int(h[i]), int(m[i]), int(s[i]), int(f[i]))
+            assert bool(exists[i]) == (label_problem(*label, rate) == ""), (label, rate)
+            if exists[i]:
+                assert counts[i] == Timecode(*label, rate).frame_count

@@ -358,3 +358,57 @@ def test_ltcsync_8_bit_odd_data_size(shared_samples):
     assert audio.bits == 8 and audio.frames == 2882883  # odd data size, no pad byte at the end
     expected = (np.frombuffer(raw, np.uint8, offset=44).astype(np.float64) - 128) / 128
     np.testing.assert_array_equal(audio.samples[:, 0], expected)
+
+
+@pytest.mark.parametrize(
+    ("bits", "tag", "dtype"),
+    [
+        (8, 1, np.uint8),
+        (16, 1, "<i2"),
+        (24, 1, None),
+        (32, 1, "<i4"),
+        (32, 3, "<f4"),
+        (64, 3, "<f8"),
+    ],
+)
+@pytest.mark.parametrize("channels", [1, 3])
+def test_samples_are_the_files_own_and_scale_to_what_read_gives(
+    tmp_path, bits, tag, dtype, channels
+):
+    """`samples()` hands out one channel as stored (no copy): scaled by its type's full scale,
+    as the LTC decoder does, it is exactly `read()`'s float32, in every range."""
+    from stagebox.ltc.decoder import to_float
+
+    rng = np.random.default_rng(bits + channels)
+    n = 1000
+    if tag == 3:
+        values = rng.uniform(-1, 1, size=(n, channels)).astype(dtype)
+        data = values.tobytes()
+    elif bits == 24:
+        values = rng.integers(-(2**23), 2**23, size=(n, channels))
+        data = int24(values.ravel())
+    else:
+        info = np.iinfo(dtype)
+        values = rng.integers(info.min, info.max, size=(n, channels), endpoint=True).astype(dtype)
+        data = values.tobytes()
+    path = write(
+        tmp_path, "a.wav", riff(fmt_pcm(channels, 48000, bits, tag) + chunk(b"data", data))
+    )
+    with WavReader(path) as reader:
+        for channel in range(channels):
+            for start, count in [(0, None), (0, n), (17, 500), (999, 5), (n, 3), (300, 0)]:
+                got = reader.samples(start, count, channel=channel)
+                if dtype is None:  # 24-bit: no numpy type, read()'s float32
+                    assert got.dtype == np.float32
+                else:
+                    assert got.dtype == np.dtype(dtype)
+                    if got.size:
+                        assert not got.flags.writeable
+                        assert np.shares_memory(got, np.frombuffer(reader._map, np.uint8))
+                want = reader.read(start, count, channels=[channel])[:, 0]
+                np.testing.assert_array_equal(to_float(got), want)
+                del got
+        with pytest.raises(WavError, match="channel 3 does not exist"):
+            reader.samples(channel=3)
+        with pytest.raises(WavError, match="negative"):
+            reader.samples(-1, channel=0)

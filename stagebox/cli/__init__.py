@@ -3,6 +3,11 @@
 Every command module defines `register(subparsers)`, which adds its parser and sets
 `func=run(args) -> int`. Errors the user can fix are raised as `CLIError` and printed as one
 line naming what is wrong, with exit status 2.
+
+Commands answer at once: `stagebox status` over SSH must not wait for numpy. So this package
+imports only the standard library's argparse, and `main` imports the one command module the
+command line names (all of them only for `stagebox --help` or a mistyped command); each
+command module imports what only some of its actions need inside those actions.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from collections.abc import Iterable
 
 from stagebox import __version__
 from stagebox.termtext import printable
@@ -41,7 +47,8 @@ class CLIError(Exception):
     """A problem with the user's input: printed as one line, exit status 2."""
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(commands: Iterable[str] = COMMANDS) -> argparse.ArgumentParser:
+    """The parser with `commands` (default: every command) registered."""
     parser = argparse.ArgumentParser(
         prog="stagebox",
         description="ADR stage controller: LTC-locked streamers, beeps, lights and takes.",
@@ -49,13 +56,24 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"stagebox {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for name in COMMANDS:
+    for name in commands:
         importlib.import_module(f"stagebox.cli.{name}").register(sub)
     return parser
 
 
+def named_command(argv: list[str]) -> str | None:
+    """The command `argv` names, when it is the first word and a known one; else None (help,
+    --version or a mistake: the full parser answers those, listing every command)."""
+    if argv and argv[0] in COMMANDS:
+        return argv[0]
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    if argv is None:
+        argv = sys.argv[1:]
+    command = named_command(argv)
+    parser = build_parser([command] if command else COMMANDS)
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)

@@ -14,10 +14,8 @@ import sys
 
 from stagebox.cli import CLIError, remote
 from stagebox.cli.show import cue_table
-from stagebox.cues import CueSheetError, load_cue_sheet
 from stagebox.safefile import show_path
 from stagebox.termtext import json_text, printable
-from stagebox.timecode import Rate, TimecodeError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -123,6 +121,10 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
+    # The sheet importers, here: `cues load` and `cues list` only talk to the service.
+    from stagebox.cues import CueSheetError, load_cue_sheet
+    from stagebox.timecode import Rate, TimecodeError
+
     rate = None
     if args.rate:
         try:

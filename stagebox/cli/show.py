@@ -2,15 +2,14 @@
 
 Aligned columns, times as timecode, lengths in seconds; every function returns lines so the
 commands print them and the tests read them. Text from notes and sheets is shown with its
-control characters escaped (stagebox.termtext).
+control characters escaped (stagebox.termtext). The cue and the take record are imported where
+they are read, so `stagebox status` loads neither the cue sheet importers nor the take path.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from stagebox.cues.cue import Cue
-from stagebox.takes.log import TakeRecord
 from stagebox.termtext import printable
 from stagebox.timecode import TimecodeError, format_span
 
@@ -48,6 +47,8 @@ def one_line(text: str) -> str:
 
 def cue_length(cue: dict) -> str:
     """Seconds from TC-in to TC-out, from the cue's own timecodes and rate."""
+    from stagebox.cues.cue import Cue
+
     try:
         parsed = Cue.from_dict(cue)
     except (KeyError, TimecodeError, ValueError):
@@ -93,6 +94,8 @@ def cue_table(
 def take_table(takes: list[dict]) -> list[str]:
     """The takes as the engineer reads them: `O` marks a circled take; STATE says what became
     of it (a failed take has no file, an interrupted one ended before TC-out: NOTE says why)."""
+    from stagebox.takes.log import TakeRecord
+
     rows = []
     for data in takes:
         take = TakeRecord.from_dict(data)
@@ -117,6 +120,8 @@ def take_table(takes: list[dict]) -> list[str]:
 
 def take_summary(data: dict) -> str:
     """`101 take 3: circled, note: director's pick  (101_T03.wav)`"""
+    from stagebox.takes.log import TakeRecord
+
     take = TakeRecord.from_dict(data)
     state = "circled" if take.circled else "not circled"
     note = f", note: {take.full_note}" if take.full_note else ""

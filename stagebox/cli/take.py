@@ -17,17 +17,10 @@ from pathlib import Path
 
 from stagebox.cli import CLIError, remote
 from stagebox.cli.show import take_summary
-from stagebox.takes.bwf import (
-    TakeError,
-    folder_in_use,
-    read_take_metadata,
-    repair_takes,
-    take_is_live,
-    update_take_metadata,
-)
 from stagebox.termtext import printable
-from stagebox.timecode import Timecode
-from stagebox.wavfile import WavError, read_wav_info
+
+# The take files' code (numpy underneath) is imported by the offline actions that read or edit
+# a file: `take circle CUE TAKE` only asks the service, and answers at once.
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -70,6 +63,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def describe(path: str) -> list[str]:
+    from stagebox.takes.bwf import read_take_metadata, take_is_live
+    from stagebox.timecode import Timecode
+    from stagebox.wavfile import read_wav_info
+
     info = read_wav_info(path)
     meta = read_take_metadata(path)
     lines = [
@@ -99,6 +96,8 @@ def describe(path: str) -> list[str]:
 
 
 def run_info(args: argparse.Namespace) -> int:
+    from stagebox.wavfile import WavError
+
     for path in args.files:
         try:
             print(printable("\n".join(describe(path))))
@@ -166,6 +165,9 @@ def run_note(args: argparse.Namespace) -> int:
 
 
 def _edit_file(path: str, circled: bool | None, note: str | None) -> int:
+    from stagebox.takes.bwf import TakeError, update_take_metadata
+    from stagebox.wavfile import WavError
+
     try:
         meta = update_take_metadata(path, circled=circled, note=note)
     except (WavError, TakeError, OSError) as exc:
@@ -178,6 +180,7 @@ def _edit_file(path: str, circled: bool | None, note: str | None) -> int:
 def run_repair(args: argparse.Namespace) -> int:
     """Finish the takes a crash left open (never a live one), then make the folder's take log
     agree with the folder, unless a running service owns the folder (it keeps its own log)."""
+    from stagebox.takes.bwf import folder_in_use, repair_takes
     from stagebox.takes.log import LOG_NAME, TakeLog
     from stagebox.takes.reconcile import reconcile
 

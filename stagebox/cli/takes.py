@@ -10,11 +10,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from stagebox.cli import CLIError, remote
 from stagebox.cli.show import take_table
-from stagebox.takes.log import LOG_NAME, TakeLog, TakeLogError
 from stagebox.termtext import printable
+
+if TYPE_CHECKING:
+    from stagebox.takes.log import TakeLog
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -56,6 +59,8 @@ def run_remote(args: argparse.Namespace) -> int:
 
 
 def _open(folder: str) -> TakeLog:
+    from stagebox.takes.log import LOG_NAME, TakeLog, TakeLogError
+
     path = Path(folder)
     if not path.is_dir():
         raise CLIError(f"{folder}: no such takes folder")

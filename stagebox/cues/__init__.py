@@ -2,11 +2,39 @@
 
 Other parts of stagebox call `load_cue_sheet(path, rate)` and work with the `CueSheet` it
 returns; a file that cannot be loaded raises `CueSheetError` with every problem and its line.
+
+The names below are imported on first use, so that `stagebox.cues.cue` (the one a status line
+needs) comes without the importers (CSV, VSLink, Pro Tools text) it does not.
 """
 
-from stagebox.cues.cue import Cue
-from stagebox.cues.errors import CueSheetError, Problem
-from stagebox.cues.loader import load_cue_sheet
-from stagebox.cues.sheet import CueSheet
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+# name -> the module that defines it
+_HOMES = {
+    "Cue": "stagebox.cues.cue",
+    "CueSheet": "stagebox.cues.sheet",
+    "CueSheetError": "stagebox.cues.errors",
+    "Problem": "stagebox.cues.errors",
+    "load_cue_sheet": "stagebox.cues.loader",
+}
 
 __all__ = ["Cue", "CueSheet", "CueSheetError", "Problem", "load_cue_sheet"]
+
+if TYPE_CHECKING:
+    from stagebox.cues.cue import Cue
+    from stagebox.cues.errors import CueSheetError, Problem
+    from stagebox.cues.loader import load_cue_sheet
+    from stagebox.cues.sheet import CueSheet
+
+
+def __getattr__(name: str) -> object:
+    """`from stagebox.cues import load_cue_sheet` imports the loader then, not before."""
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'stagebox.cues' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value

@@ -2,10 +2,38 @@
 
 A small signal core in the manner of libltc: numpy blocks in with their absolute sample
 position, frames out with theirs. Nothing here knows of ALSA, files or threads.
+
+The names below are imported on first use: `stagebox ltc decode` loads the decoder, not the
+encoder.
 """
 
-from stagebox.ltc.decoder import LTCDecoder, decode_all
-from stagebox.ltc.encoder import LTCEncoder, generate
-from stagebox.ltc.frame import LTCFrame
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+# name -> the module that defines it
+_HOMES = {
+    "LTCDecoder": "stagebox.ltc.decoder",
+    "decode_all": "stagebox.ltc.decoder",
+    "LTCEncoder": "stagebox.ltc.encoder",
+    "generate": "stagebox.ltc.encoder",
+    "LTCFrame": "stagebox.ltc.frame",
+}
 
 __all__ = ["LTCDecoder", "LTCEncoder", "LTCFrame", "decode_all", "generate"]
+
+if TYPE_CHECKING:
+    from stagebox.ltc.decoder import LTCDecoder, decode_all
+    from stagebox.ltc.encoder import LTCEncoder, generate
+    from stagebox.ltc.frame import LTCFrame
+
+
+def __getattr__(name: str) -> object:
+    """`from stagebox.ltc import LTCEncoder` imports the encoder then, not before."""
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'stagebox.ltc' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value

@@ -105,18 +105,18 @@ def _hop_size(sample_rate: int) -> int:
     return 1 << max(4, round(math.log2(sample_rate * HOP_SECONDS)))
 
 
-def to_float(block: np.ndarray) -> np.ndarray:
+def to_float(block: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """A block as float32 at full scale 1.0 (ints by their dtype's full scale; NaN and
-    infinite samples as 0).
+    infinite samples as 0), into `out` (float32, the block's length) when given.
 
     float32 holds 24 bits of mantissa, more than any converter delivers, and halves the
-    memory traffic of every pass over the samples."""
-    a = np.asarray(block)
-    if a.ndim == 2 and 1 in a.shape:
-        a = a.reshape(-1)
-    if a.ndim != 1:
-        raise ValueError(f"decode wants a mono block (1-D), not shape {a.shape}")
+    memory traffic of every pass over the samples. Integer samples (the usual 16-bit WAV or
+    capture) go straight into `out`: no block-sized temporary to allocate and copy."""
+    a = as_mono(block)
     kind = a.dtype.kind
+    if kind == "i":  # (one call: the cast and the scaling in one loop)
+        scale = np.float32(1.0 / (1 << (8 * a.dtype.itemsize - 1)))
+        return np.multiply(a, scale, dtype=np.float32, out=out)
     if kind == "f":
         a = a.astype(np.float32, copy=False)
         # NaN or infinity (a corrupt float file) would poison every sum near it: such
@@ -124,15 +124,29 @@ def to_float(block: np.ndarray) -> np.ndarray:
         # sample is; unlike a ufunc's sum, it raises no floating-point warning).
         if not math.isfinite(np.dot(a, a)):
             a = np.where(np.isfinite(a), a, np.float32(0.0))
-        return a
-    if kind == "i":  # (one call: the cast and the scaling in one loop)
-        return np.multiply(a, np.float32(1.0 / (1 << (8 * a.dtype.itemsize - 1))), dtype=np.float32)
-    if kind == "u":
+    elif kind == "u":
         mid = 1 << (8 * a.dtype.itemsize - 1)
-        return (a.astype(np.float32) - np.float32(mid)) * np.float32(1.0 / mid)
-    if kind == "b":
-        return a.astype(np.float32)
-    raise ValueError(f"decode wants numeric samples, not dtype {a.dtype}")
+        a = (a.astype(np.float32) - np.float32(mid)) * np.float32(1.0 / mid)
+    elif kind == "b":
+        a = a.astype(np.float32)
+    else:
+        raise ValueError(f"decode wants numeric samples, not dtype {a.dtype}")
+    if out is None:
+        return a
+    out[...] = a
+    return out
+
+
+def as_mono(block: np.ndarray) -> np.ndarray:
+    """`block` as a 1-D array (a (n, 1) or (1, n) block flattened); ValueError otherwise."""
+    a = np.asarray(block)
+    if a.ndim == 2 and 1 in a.shape:
+        a = a.reshape(-1)
+    if a.ndim != 1:
+        raise ValueError(f"decode wants a mono block (1-D), not shape {a.shape}")
+    if a.dtype.kind not in "iufb":
+        raise ValueError(f"decode wants numeric samples, not dtype {a.dtype}")
+    return a
 
 
 class LTCDecoder:
@@ -213,7 +227,7 @@ class LTCDecoder:
         """Feed a mono block starting at absolute sample `position` (None: right after the
         previous block; a jump starts a new stream after flushing the old one). Returns the
         frames completed by it, in stream order."""
-        x = to_float(block)
+        x = as_mono(block)
         out: list[LTCFrame] = []
         if self._origin is None:
             self._start(0 if position is None else int(position))
@@ -227,7 +241,7 @@ class LTCDecoder:
                 self._compact()
                 room = self._cap - self._buf_len
             take = min(room, x.size - done)
-            self._buf[self._buf_len : self._buf_len + take] = x[done : done + take]
+            to_float(x[done : done + take], out=self._buf[self._buf_len : self._buf_len + take])
             self._buf_len += take
             done += take
             self._run(out, final=False)

@@ -31,7 +31,6 @@ from typing import IO
 
 from stagebox.cues.sheet import cue_key
 from stagebox.safefile import TAKE_LOG_MAX_BYTES, FileRefused, read_bounded
-from stagebox.takes.bwf import fsync_dir
 from stagebox.takes.names import (
     DEFAULT_TEMPLATE,
     format_take_name,
@@ -382,6 +381,9 @@ class TakeLog:
             self.folder.mkdir(parents=True, exist_ok=True)
             self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
             if new:
+                # Here, not at the top: reading the log (`stagebox takes`) needs no numpy.
+                from stagebox.takes.bwf import fsync_dir
+
                 fsync_dir(self.folder)
         data = line.encode("utf-8")
         written = os.write(self._fd, data)
