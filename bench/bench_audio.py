@@ -8,8 +8,8 @@ import time
 import numpy as np
 
 from stagebox.audio import EndOfFeed, pcmformat
-from stagebox.audio.sim import SimBackend
-from stagebox.audio.stagefeed import StageFeed
+from stagebox.sim.audio import SimBackend
+from stagebox.sim.stagefeed import StageFeed
 from stagebox.timecode import RATE_2997DF, Timecode
 
 

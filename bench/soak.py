@@ -28,8 +28,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from servicerun import RunningService, StageDir, cue, write_sheet  # noqa: E402
 
-from stagebox.audio.stagefeed import StageFeed  # noqa: E402
 from stagebox.control.protocol import ControlError  # noqa: E402
+from stagebox.sim.stagefeed import StageFeed  # noqa: E402
 
 WARM_UP = 300.0  # simulated seconds before the baseline is taken
 PRINT_EVERY = 60.0  # simulated seconds between the samples printed

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from stagebox.audio.stagefeed import StageFeed
 from stagebox.events import PUNCH_IN, PUNCH_OUT, StageEvent
+from stagebox.sim.stagefeed import StageFeed
 
 EXAMPLE_CUES = Path(__file__).resolve().parent / "data" / "example_cues.csv"
 

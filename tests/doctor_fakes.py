@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from stagebox.audio.sim import SimBackend
 from stagebox.doctor.lineinfo import LineInfo
+from stagebox.sim.audio import SimBackend
 
 ROOT = Path(__file__).resolve().parent.parent
 STOCK_CONFIG_TXT = (

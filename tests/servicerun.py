@@ -19,10 +19,10 @@ import threading
 import time
 from pathlib import Path
 
-from stagebox.audio.stagefeed import StageFeed
 from stagebox.control.client import ControlClient
 from stagebox.control.protocol import ControlError
 from stagebox.cues.cue import Cue
+from stagebox.sim.stagefeed import StageFeed
 from stagebox.timecode import RATE_25, Timecode
 
 ROOT = Path(__file__).resolve().parent.parent

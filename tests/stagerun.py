@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from stagebox.audio.stagefeed import StageFeed
 from stagebox.engine import Engine, EngineSettings
 from stagebox.events import StageEvent
+from stagebox.sim.stagefeed import StageFeed
 
 
 class ListSink:

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from stagebox.audio import AudioError, EndOfFeed, open_backend
-from stagebox.audio.sim import SimBackend
-from stagebox.audio.stagefeed import StageFeed
+from stagebox.sim.audio import SimBackend
+from stagebox.sim.stagefeed import StageFeed
 from stagebox.timecode import RATE_25, Timecode
 from stagebox.wavfile import read_wav
 

@@ -432,9 +432,9 @@ def test_next_cue_button_mid_take_locates_the_daw_when_the_take_closes(tmp_path)
     import queue
     import time
 
-    from stagebox.audio.stagefeed import StageFeed
     from stagebox.config import config_from_dict
     from stagebox.service import StageService
+    from stagebox.sim.stagefeed import StageFeed
 
     sheet = write_sheet(tmp_path / "reel1.csv", [CUE_101, CUE_102])
     feed = StageFeed([CUE_101], passes=1, preroll=1.0, postroll=0.5, lead_in=0.3, tail=0.3)

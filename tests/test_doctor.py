@@ -25,7 +25,6 @@ from doctor_fakes import (
 from ssd1306_emulator import FakeSSD1306Bus
 
 from stagebox.audio import AudioError
-from stagebox.audio.sim import SimBackend
 from stagebox.config import config_from_dict, load_config
 from stagebox.doctor import audio, disk, display, gpio, hat, lineinfo, panel, sandbox, system
 from stagebox.doctor.context import Context
@@ -35,6 +34,7 @@ from stagebox.doctor.report import FAIL, PASS, SKIP, WARN, Result, render_table
 from stagebox.gpio import sim as gpio_sim
 from stagebox.ltc.encoder import generate
 from stagebox.panel.ssd1306 import OLED
+from stagebox.sim.audio import SimBackend
 from stagebox.timecode import Rate, Timecode
 
 

@@ -14,7 +14,7 @@ from stagebox.gpio import sim
 from stagebox.gpio.backend import GPIOError, open_backend
 from stagebox.gpio.lamps import SPIN_MARGIN, SPIN_STEP, LampDriver, LampError, Lamps, LightEvent
 from stagebox.gpio.pinmap import load_pinmap
-from stagebox.gpio.safety import sigterm_exits
+from stagebox.signals import sigterm_exits
 from stagebox.timemap import TimeFit
 
 RATE = 48000  # Hz
@@ -218,7 +218,7 @@ def _run_script(body: str) -> subprocess.CompletedProcess:
         from stagebox.gpio import sim
         from stagebox.gpio.lamps import LampDriver, Lamps
         from stagebox.gpio.pinmap import load_pinmap
-        from stagebox.gpio.safety import sigterm_exits
+        from stagebox.signals import sigterm_exits
         backend = sim.Backend()
         # Registered first, so it runs last: it reports what the lamps were left at.
         atexit.register(lambda: print("lit at exit:", [n for n in backend.pins

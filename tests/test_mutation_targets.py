@@ -19,12 +19,12 @@ import numpy as np
 import pytest
 from stagerun import ListSink
 
-from stagebox.audio.stagefeed import Dropout, StageFeed
 from stagebox.clock import FREEWHEEL, LOCKED
 from stagebox.cues.cue import Cue
 from stagebox.engine import Engine, EngineSettings
 from stagebox.ltc.decoder import decode_all
 from stagebox.ltc.encoder import LTCEncoder
+from stagebox.sim.stagefeed import Dropout, StageFeed
 from stagebox.timecode import RATE_25, RATE_2997DF, RATE_2997NDF, Rate, Timecode, TimecodeError
 
 SR = 48000

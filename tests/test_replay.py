@@ -8,8 +8,8 @@ import sys
 import numpy as np
 import pytest
 
-from stagebox.audio.stagefeed import StageFeed
 from stagebox.cues.cue import Cue
+from stagebox.sim.stagefeed import StageFeed
 from stagebox.takes.bwf import read_take_metadata
 from stagebox.timecode import RATE_25, Timecode
 from stagebox.wavfile import read_wav

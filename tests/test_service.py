@@ -320,13 +320,13 @@ def test_demo_runs_and_every_punch_is_exact(tmp_path):
 def test_replayed_lamps_match_the_engines_light_events_to_the_sample():
     from stagerun import ListSink
 
-    from stagebox.audio.stagefeed import StageFeed
     from stagebox.engine import Engine, EngineSettings
     from stagebox.events import LIGHT, MODE, PASS_END, StageEvent
     from stagebox.gpio.lamps import LampDriver, Lamps
     from stagebox.gpio.pinmap import load_pinmap
     from stagebox.gpio.sim import Backend
     from stagebox.lamps import carry_out
+    from stagebox.sim.stagefeed import StageFeed
     from stagebox.stage import StageSettings
 
     # Three passes, relocating with a gap between them; a mode change in the first.
@@ -384,10 +384,10 @@ def test_replayed_lamps_match_the_engines_light_events_to_the_sample():
 def test_buttons_circle_the_take_just_recorded_and_long_rec_stops_recording(tmp_path, monkeypatch):
     import queue
 
-    from stagebox.audio.stagefeed import StageFeed
     from stagebox.config import config_from_dict
     from stagebox.events import MODE, PASS_START, PUNCH_IN, PUNCH_OUT
     from stagebox.service import StageService
+    from stagebox.sim.stagefeed import StageFeed
     from stagebox.takes.bwf import OS_DISK
 
     sheet = write_sheet(tmp_path / "reel1.csv", [CUE_101, CUE_102])
@@ -498,9 +498,9 @@ def test_a_stopped_control_server_answers_no_open_connection(tmp_path):
 
 def _idle_service(tmp_path, **settings):
     """An in-process service on a short feed that has ended (it keeps serving), in a thread."""
-    from stagebox.audio.stagefeed import StageFeed
     from stagebox.config import config_from_dict
     from stagebox.service import StageService
+    from stagebox.sim.stagefeed import StageFeed
 
     feed = StageFeed([CUE_101], passes=1, preroll=0.5, postroll=0.2, lead_in=0.1, tail=0.1)
     overrides = {
@@ -603,9 +603,9 @@ class _CutFeed:
 
 
 def test_audio_ending_mid_take_closes_it_and_darkens_the_lamps_at_once(tmp_path):
-    from stagebox.audio.stagefeed import StageFeed
     from stagebox.config import config_from_dict
     from stagebox.service import StageService
+    from stagebox.sim.stagefeed import StageFeed
 
     feed = StageFeed([CUE_101], passes=1, preroll=1.0, postroll=0.5, lead_in=0.3, tail=0.3)
     tc_in = feed.passes[0].tc_in_sample("101")

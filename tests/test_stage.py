@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from stagerun import ListSink, run_feed
 
-from stagebox.audio.stagefeed import Dropout, StageFeed
 from stagebox.beeps import BeepSettings
 from stagebox.cues.cue import Cue
 from stagebox.engine import EngineSettings
+from stagebox.sim.stagefeed import Dropout, StageFeed
 from stagebox.stage import StageSettings
 from stagebox.timecode import RATE_25, RATE_2997DF, RATE_23976, Timecode
 

@@ -8,8 +8,8 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from stagebox.audio.stagefeed import Dropout, StageFeed
 from stagebox.cues.cue import Cue
+from stagebox.sim.stagefeed import Dropout, StageFeed
 from stagebox.timecode import RATE_25, RATE_30, RATE_2997DF, RATE_23976, Timecode
 from stagebox.wavfile import read_wav
 

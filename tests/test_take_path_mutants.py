@@ -21,9 +21,9 @@ import numpy as np
 import pytest
 from stagerun import ListSink, run_feed
 
-from stagebox.audio.stagefeed import StageFeed
 from stagebox.cues.cue import Cue
 from stagebox.engine import EngineSettings, TakeNumbers
+from stagebox.sim.stagefeed import StageFeed
 from stagebox.stage import StageSettings
 from stagebox.takes.bwf import TakeDisk, TakeFile, TakeFormat
 from stagebox.takes.meta import TakeMetadata

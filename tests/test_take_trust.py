@@ -375,8 +375,8 @@ def test_systemd_refusing_a_status_message_does_not_stop_the_service(monkeypatch
     [("23.976", "01:00:10:00", "01:00:12:13"), ("29.97df", "01:00:59;20", "01:01:01;04")],
 )
 def test_the_log_has_the_cues_tc_out_for_every_exact_take(tmp_path, rate_name, tc_in, tc_out):
-    from stagebox.audio.stagefeed import StageFeed
     from stagebox.replay import replay
+    from stagebox.sim.stagefeed import StageFeed
 
     rate = Rate.parse(rate_name)
     c = cue_at("101", tc_in, tc_out, rate)

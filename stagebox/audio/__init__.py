@@ -21,7 +21,7 @@ from stagebox.audio.base import (
 # imports pyalsaaudio only when opened).
 BACKENDS = {
     "alsa": "stagebox.audio.alsa:AlsaBackend",
-    "sim": "stagebox.audio.sim:SimBackend",
+    "sim": "stagebox.sim.audio:SimBackend",
 }
 
 __all__ = [

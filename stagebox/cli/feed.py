@@ -10,11 +10,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from stagebox.audio.stagefeed import WRAPS, Dropout, StageFeed
 from stagebox.cli import CLIError
 from stagebox.cli.argtypes import number, whole
 from stagebox.cli.ltc import rate_from_args
 from stagebox.cues.cue import Cue
+from stagebox.sim.stagefeed import WRAPS, Dropout, StageFeed
 from stagebox.timecode import Rate, Timecode, TimecodeError
 
 

@@ -25,7 +25,7 @@ from stagebox.control.protocol import ControlError
 from stagebox.gpio.backend import BACKENDS, GPIOBackend, GPIOError, open_backend
 from stagebox.gpio.lamps import Lamps
 from stagebox.gpio.pinmap import PinMap, PinMapError, load_pinmap
-from stagebox.gpio.safety import sigterm_exits
+from stagebox.signals import sigterm_exits
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -53,7 +53,7 @@ def bench_cue():
 
 def stage_feed(passes: int = 6):
     """(feed, audio) of one cue looped `passes` times with pre-roll, rendered in memory."""
-    from stagebox.audio.stagefeed import StageFeed
+    from stagebox.sim.stagefeed import StageFeed
 
     feed = StageFeed([bench_cue()], sample_rate=SR, passes=passes, preroll=4.0, postroll=2.0)
     return feed, feed.render_all()

@@ -15,7 +15,7 @@ switches each planned event at once, in sample order, and records its sample; a 
 compares lamp history with the engine's light events to the sample.
 
 Lamps go off when the driver stops, when its owner raises (context manager), at interpreter
-exit (atexit), and on SIGTERM once `stagebox.gpio.safety.sigterm_exits()` is in force. A
+exit (atexit), and on SIGTERM once `stagebox.signals.sigterm_exits()` is in force. A
 process killed outright (SIGKILL, OOM) cannot run any of that and its pins stay as last set,
 so the service unit also runs `stagebox lights off` as ExecStopPost. From boot until the
 service claims them, `firmware/config.txt` (`gpio=` lines) holds every lamp off.

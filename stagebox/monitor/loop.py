@@ -18,9 +18,9 @@ from typing import TextIO
 
 from stagebox.control.client import ControlClient
 from stagebox.control.protocol import ControlError
-from stagebox.gpio.safety import sigterm_exits
 from stagebox.monitor.meter import PeakHold
 from stagebox.monitor.render import render
+from stagebox.signals import sigterm_exits
 
 POLL_INTERVAL = 0.1  # seconds between `status` requests
 RETRY_INTERVAL = 1.0  # seconds between reconnection attempts

@@ -15,7 +15,7 @@ import signal
 import threading
 from collections.abc import Iterator
 
-log = logging.getLogger("stagebox.gpio")
+log = logging.getLogger("stagebox.signals")
 
 
 def _exit_on_sigterm(signum, frame) -> None:

@@ -34,8 +34,8 @@ from stagebox.audio.base import (
     EndOfFeed,
     check_playback_block,
 )
-from stagebox.audio.stagefeed import StageFeed
 from stagebox.audio.wavout import write_pcm_wav
+from stagebox.sim.stagefeed import StageFeed
 from stagebox.timemap import SampleTimeMap
 
 log = logging.getLogger("stagebox.audio")

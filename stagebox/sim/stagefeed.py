@@ -9,7 +9,7 @@ DAW, an actor or a sound card:
   instantly (the next frame is the loop start, as Pro Tools' loop playback does) or stops and
   relocates (LTC stops, `relocate_gap` seconds of silence, LTC restarts at the loop start).
   Optional LTC dropouts (a bad cable) and varispeed;
-- the mic channel: a synthetic line (`stagebox.audio.voice`) starting on each cue's TC-in in
+- the mic channel: a synthetic line (`stagebox.sim.voice`) starting on each cue's TC-in in
   every pass, over a quiet room-noise floor, so a take visibly contains the line.
 
 The feed knows its truth: for every pass, where each LTC frame starts (computed with the
@@ -26,10 +26,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from stagebox.audio.voice import synth_line
 from stagebox.audio.wavout import write_pcm_wav
 from stagebox.cues.cue import Cue
 from stagebox.ltc.encoder import DEFAULT_LEVEL_DBFS, LTCEncoder
+from stagebox.sim.voice import synth_line
 from stagebox.timecode import Timecode
 
 NOISE_CHUNK = 8192  # samples: room noise is drawn per chunk, so it does not depend on blocks
