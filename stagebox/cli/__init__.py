@@ -32,6 +32,7 @@ COMMANDS = [
     "mode",
     "report",
     "doctor",
+    "sync",
 ]
 
 
