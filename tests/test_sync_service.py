@@ -70,3 +70,54 @@ def test_service_scores_each_take_into_the_report_and_note(tmp_path):
         assert take["sync"] == row["sync"]
         note = read_take_metadata(stage.takes / row["file"]).note
         assert note == f"sync: {row['sync']}"
+
+
+def test_feed_with_the_same_line_late_on_a_pass():
+    from stagebox.audio.stagefeed import StageFeed
+
+    feed = StageFeed([CUE_101], passes=2, same_line=True, late=(0.0, 0.12), preroll=1.0)
+    audio = feed.render_all()[:, feed.mic_channel]
+    line = feed.guide_line("101")
+    late = round(0.12 * feed.sample_rate)
+    for p, shift in zip(feed.passes, (0, late), strict=True):
+        a = p.tc_in_sample("101") + shift
+        said = audio[a : a + len(line)]
+        # The line, to the sample, over the room noise (-70 dBFS RMS).
+        assert np.max(np.abs(said - line)) < 0.003
+        assert np.max(np.abs(line)) > 0.1
+
+
+def test_demo_shows_each_takes_sync(tmp_path):
+    import subprocess
+    import sys
+
+    sheet = tmp_path / "two.csv"
+    sheet.write_text(
+        "# rate: 25\nCue,Character,TC In,TC Out,Dialogue\n"
+        "201,JOHN,01:00:10:00,01:00:12:12,Mary? Are you in there?\n"
+        "202,MARY,01:00:20:00,01:00:22:00,Go away.\n"
+    )
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "stagebox",
+            "demo",
+            "--out",
+            str(tmp_path / "demo"),
+            "--passes",
+            "3",
+            "--cues",
+            str(sheet),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = {line.split()[0]: line for line in result.stdout.splitlines() if ".wav" in line}
+    assert "sync: in sync (100%, +0.0 fr)" in lines["201_T001.wav"]
+    assert "sync: out of sync (0%, +3.0 fr)" in lines["201_T002.wav"]  # three frames late
+    assert "sync: in sync" in lines["202_T002.wav"]
+    assert "sync: out of sync (0%, +2.0 fr)" in lines["202_T003.wav"]  # two frames late
+    assert "all exact" in result.stdout

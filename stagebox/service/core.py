@@ -198,6 +198,9 @@ class StageService(CommandTable, StatusReport, Reloader):
             keep, guide_folder=sync.guide_folder, max_offset_s=sync.max_offset_ms / 1000.0
         ).start()
         stack.callback(scorer.stop)
+        # At the end the take book stops first (then again, harmlessly, where it was set up),
+        # so the takes it logs last are still handed to the scorer, which finishes them.
+        stack.callback(self.book.stop)
 
         def submit(record) -> None:
             if record.state not in ON_DISK or not record.frames:
