@@ -103,7 +103,7 @@ class SyncReport:
     worst_word: str = ""
     checks: tuple[SyncPoint, ...] = ()  # onsets more than a frame off (or the worst one)
     points: tuple[SyncPoint, ...] = ()  # every onset
-    speech_s: float = 0.0  # s of speech in the guide
+    speech_s: float = 0.0  # s of the guide's speech compared (clear of both noise floors)
     match: float | None = None  # 0..1 mean similarity of matched speech frames
     frame_ms: float = 0.0  # one video frame in ms at the rate
     rate: str = ""  # timecode rate name
@@ -263,7 +263,7 @@ def score_take(
         worst_word=worst_point.word,
         checks=checks,
         points=points,
-        speech_s=g.active_s,
+        speech_s=float(speech.sum()) * hop_s,
         match=match,
         frame_ms=1000.0 * frame_s,
         rate=rate.name,
