@@ -202,3 +202,25 @@ def test_config_keys_for_the_guide(tmp_path):
         with pytest.raises(ConfigError) as err:
             config_from_text(text + f"[sync]\nguide_channel = {channel}\n")
         assert "sync.guide_channel" in str(err.value) and reason in str(err.value)
+
+
+def test_cue_sheet_words_name_the_late_word(tmp_path, line, capsys):
+    guide, take = line
+    take_path = write_bwf(tmp_path / "117_T003.wav", take, TC_10H)
+    write_bwf(guide_take_path(take_path), 0.5 * guide.audio, TC_10H)
+
+    def mark(k):
+        frames = int(guide.onsets[k] * 25)
+        return f"{{10:00:{frames // 25:02d}:{frames % 25:02d}}}"
+
+    words = " ".join(f"{mark(k)}{w}" for k, w in enumerate(corpus.LINE))
+    sheet = tmp_path / "reel2.csv"
+    sheet.write_text(
+        "# rate: 25\nCue,Character,TC In,TC Out,Dialogue\n"
+        f'117,JOHN,10:00:00:00,10:00:07:00,"{words}"\n'
+    )
+    assert main(["sync", str(take_path), "--cues", str(sheet), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["worst_word"] == "trust" and data["checks"][0]["word"] == "trust"
+    assert main(["sync", str(take_path), "--cues", str(tmp_path / "none.csv")]) == 2
+    assert "none.csv" in capsys.readouterr().err
