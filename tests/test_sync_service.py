@@ -63,6 +63,10 @@ def test_service_scores_each_take_into_the_report_and_note(tmp_path):
             "the sync verdicts",
         )
         takes = json.loads(svc.cli("takes", "--json").stdout)
+        last = svc.call("status")["last_take"]
+        shown = svc.cli("status").stdout
+    assert last["take"] == 2 and last["sync"] == rows[1]["sync"]
+    assert f"sync: {rows[1]['sync']}" in shown
     assert [r["file"] for r in rows] == ["101_T001.wav", "101_T002.wav"]
     assert rows[0]["sync"] == "in sync (100%, +0.0 fr)"
     assert not rows[1]["sync"].startswith(("in sync", "cannot judge")), rows[1]["sync"]

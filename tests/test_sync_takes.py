@@ -133,3 +133,35 @@ def test_sync_set_while_recording_is_kept_by_the_outcome(tmp_path, text):
     takes.set_sync("117", 3, text)
     takes.record_take(record())
     assert takes.get("117", 3).sync == text
+
+
+def test_latest_take_gets_its_verdict_but_an_older_one_does_not_become_latest(tmp_path):
+    takes = TakeLog(tmp_path)
+    takes.record_take(record(take=3))
+    takes.set_sync("117", 3, "in sync (97%, +0.1 fr)")
+    assert takes.latest.take == 3 and takes.latest.sync == "in sync (97%, +0.1 fr)"
+    takes.record_take(record(take=4, state="recording"))
+    takes.set_sync("117", 3, "out of sync (10%, +2.9 fr)")  # a late verdict for take 3
+    assert takes.latest.take == 4
+
+
+def test_monitor_and_status_show_the_last_takes_sync():
+    from stagebox.cli.show import status_lines
+    from stagebox.monitor.render import render
+
+    last = {
+        "cue": "117",
+        "take": 3,
+        "file": "117_T003.wav",
+        "state": "complete",
+        "reason": "",
+        "frames": 1,
+        "sync": "out of sync (12%, +3.0 fr)",
+    }
+    status = {"last_take": last, "mode": "record", "lock": "locked"}
+    lines = "\n".join(render(status, 140, 40))
+    assert "last take 117 T3 complete" in lines and "sync: out of sync (12%, +3.0 fr)" in lines
+    coloured = "\n".join(render(status, 140, 40, colour=True))
+    assert "\x1b[31m" in coloured.split("sync: out of sync")[0][-12:]  # red, like a fault
+    text = "\n".join(status_lines(status))
+    assert "cue 117 take 3 complete; sync: out of sync (12%, +3.0 fr)" in text

@@ -278,7 +278,9 @@ class TakeLog:
             )
             record = replace(record, sync=str(verdict))
             self._entry(cue).records[take] = record
-            self.latest = record
+            latest = self.latest
+            if latest is not None and (latest.cue, latest.take) == (cue, take):
+                self.latest = record  # the newest take, now with its verdict
         if self.on_change is not None:
             self.on_change(record)
         return record
