@@ -9,8 +9,8 @@ TC-in really fell in each pass, so the demo ends with each punch's error in samp
 
 The actor says the cue's one line on every pass, on time except on some passes (three frames
 late on the second pass of every other cue, two on the third of the others); the line as
-spoken on time is exported as each cue's guide BWF, so the stage scores every take's sync
-against it and the demo shows the verdicts.
+spoken on time is exported as each cue's guide BWF (in `guides/` beside the takes), so the
+stage scores every take's sync against it and the demo shows the verdicts.
 """
 
 from __future__ import annotations
@@ -177,7 +177,9 @@ def run_demo(
     }
     if display is not None:
         overrides["display.backend"] = display
-    overrides["sync.guide_folder"] = str(write_guides(feed, run_dir / "guides"))
+    # The guides beside the takes (a subfolder: the take log and reconciliation look only at
+    # the folder's own files), for `stagebox sync TAKE --guide-dir OUT/guides` afterwards.
+    overrides["sync.guide_folder"] = str(write_guides(feed, out / "guides"))
     cfg = config_from_dict({}, overrides=overrides)
     service = StageService(cfg, feed=feed, stop_at_end=True)
     events: list[StageEvent] = []
