@@ -271,13 +271,14 @@ class SyncConfig:
     guide_channel: int = setting(
         Integer(minimum=0, maximum=64),
         0,
-        "capture channel carrying the DAW's guide track (1-based; 0: none)",
+        "capture channel carrying the DAW's guide track (1-based; 0: none); checked against "
+        "the audio channels, not yet recorded by the service: set guide_folder for live scores",
     )
     guide_file: bool = setting(
         Boolean(),
         True,
-        "with guide_channel: the guide is kept as a second file beside each take "
-        "(<take>.guide.wav); false: it is scored and not kept",
+        "with guide_channel: keep the guide as a second file beside each take "
+        "(<take>.guide.wav, which stagebox sync reads); false: score it and keep nothing",
     )
     max_offset_ms: float = setting(
         Float(minimum=100.0, maximum=5000.0),
