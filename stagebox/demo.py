@@ -6,6 +6,11 @@ the mic channel in every pass. The real service runs on it (the same engine, tak
 take log, lamp driver and control socket as on the Pi; only the audio, GPIO and display
 backends are the simulated ones) and writes the takes. The feed knows where every cue's
 TC-in really fell in each pass, so the demo ends with each punch's error in samples.
+
+The actor says the cue's one line on every pass, on time except on some passes (three frames
+late on the second pass of every other cue, two on the third of the others); the line as
+spoken on time is exported as each cue's guide BWF (in `guides/` beside the takes), so the
+stage scores every take's sync against it and the demo shows the verdicts.
 """
 
 from __future__ import annotations
@@ -77,6 +82,13 @@ class DemoResult:
     seconds: float  # seconds of stage audio simulated
 
 
+def actor_lateness(cue_index: int, rate) -> tuple[float, ...]:
+    """Seconds the simulated actor is late on each pass of a cue: three frames on pass 2 of
+    every other cue, two frames on pass 3 of the rest, on time otherwise."""
+    frame = 1.0 / float(rate.fps)
+    return (0.0, 3 * frame, 0.0) if cue_index % 2 == 0 else (0.0, 0.0, 2 * frame)
+
+
 def build_feed(cues, passes: int = 3, sample_rate: int = 48000) -> CueByCueFeed:
     feeds = [
         StageFeed(
@@ -88,10 +100,46 @@ def build_feed(cues, passes: int = 3, sample_rate: int = 48000) -> CueByCueFeed:
             lead_in=0.5,
             tail=0.5,
             seed=i,
+            same_line=True,
+            late=actor_lateness(i, cue.tc_in.rate),
         )
         for i, cue in enumerate(cues)
     ]
     return CueByCueFeed(feeds)
+
+
+def write_guides(feed: CueByCueFeed, folder: Path) -> Path:
+    """Each cue's line as spoken on time, as a guide BWF stamped with the cue's TC-in (the
+    production dialogue a stage's guide folder holds)."""
+    from stagebox.takes.bwf import TakeFile, TakeFormat
+    from stagebox.takes.meta import TakeMetadata
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for f in feed.feeds:
+        for cue in f.cues:
+            meta = TakeMetadata(
+                project="stagebox demo", scene=cue.number, take="guide", rate=cue.tc_in.rate
+            )
+            stamp = cue.tc_in.samples_since_midnight(f.sample_rate)
+            guide = TakeFile(
+                folder / f"guide_{cue.number}.wav",
+                TakeFormat(f.sample_rate, 1),
+                meta.with_file_facts(time_reference=stamp),
+            )
+            guide.write(f.guide_line(cue.number).reshape(-1, 1))
+            guide.close()
+    return folder
+
+
+def _sync_of(folder: Path, cue: str, take: int) -> str:
+    """The sync verdict the stage logged for a take ("" when none was)."""
+    from stagebox.takes.log import TakeLog, TakeLogError
+
+    with TakeLog(folder) as log:
+        try:
+            return log.get(cue, take).sync
+        except (TakeLogError, KeyError):
+            return ""
 
 
 def run_demo(
@@ -129,6 +177,9 @@ def run_demo(
     }
     if display is not None:
         overrides["display.backend"] = display
+    # The guides beside the takes (a subfolder: the take log and reconciliation look only at
+    # the folder's own files), for `stagebox sync TAKE --guide-dir OUT/guides` afterwards.
+    overrides["sync.guide_folder"] = str(write_guides(feed, out / "guides"))
     cfg = config_from_dict({}, overrides=overrides)
     service = StageService(cfg, feed=feed, stop_at_end=True)
     events: list[StageEvent] = []
@@ -156,6 +207,7 @@ def run_demo(
                 "in_error": None if tin is None else start - tin,
                 "out_error": None if tout is None else e.sample - tout,
                 "note": e.data.get("note", ""),
+                "sync": _sync_of(out, cue, take),
             }
         )
     return DemoResult(takes, out, feed.length / feed.sample_rate)

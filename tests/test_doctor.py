@@ -469,6 +469,7 @@ def test_bench_measures_this_machine_with_the_bench_code(capsys):
     assert 0 < numbers["decoder_pct_of_core"] <= numbers["engine_pct_of_core"] * 2
     assert 0 < numbers["frame_ms_median"] <= numbers["frame_ms_p99"]
     assert numbers["full_frame_ms_median"] > 0
+    assert 0 < numbers["sync_10s_cue_s"] < 5
 
 
 # -- through the running service ------------------------------------------------------------------

@@ -40,6 +40,7 @@ COMMANDS = [
     "daw",
     "report",
     "doctor",
+    "sync",
 ]
 
 

@@ -56,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"{t['file']:<18} {t['cue']:>5} {t['take']:>4} {t['frames'] / 48000:7.2f}s"
             f"  {_err(t['in_error']):>8}  {_err(t['out_error']):>9}"
+            + (f"  sync: {t['sync']}" if t.get("sync") else "")
             + (f"  {t['note']}" if t["note"] else "")
         )
     print(

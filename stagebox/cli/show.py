@@ -167,6 +167,7 @@ def status_lines(status: dict) -> list[str]:
     if last:
         last_text = f"cue {last['cue']} take {last['take']} {last['state']}"
         last_text += f": {last['reason']}" if last.get("reason") else ""
+        last_text += f"; sync: {last['sync']}" if last.get("sync") else ""
     if status.get("pass_active"):
         take_text += ", pass in progress"
     lights = status.get("lights") or {}

@@ -273,6 +273,35 @@ class TakesConfig:
 
 
 @dataclass(frozen=True)
+class SyncConfig:
+    """The sync score: each take against its guide line (the production dialogue)."""
+
+    guide_folder: Path | None = setting(
+        PathValue(optional=True),
+        "",
+        "folder of guide BWFs (production dialogue with bext TimeReference), cut to each "
+        "take's span by timecode (empty: none)",
+    )
+    guide_channel: int = setting(
+        Integer(minimum=0, maximum=64),
+        0,
+        "capture channel carrying the DAW's guide track (1-based; 0: none); checked against "
+        "the audio channels, not yet recorded by the service: set guide_folder for live scores",
+    )
+    guide_file: bool = setting(
+        Boolean(),
+        True,
+        "with guide_channel: keep the guide as a second file beside each take "
+        "(<take>.guide.wav, which stagebox sync reads); false: score it and keep nothing",
+    )
+    max_offset_ms: float = setting(
+        Float(minimum=100.0, maximum=5000.0),
+        1000.0,
+        "how far the alignment may wander from the guide, in ms (beyond it: out of sync)",
+    )
+
+
+@dataclass(frozen=True)
 class DisplayConfig:
     """The actor's screen on HDMI: streamers, punch, cue text, take number."""
 
@@ -448,6 +477,7 @@ class Config:
     stage: StageConfig = field(default_factory=StageConfig)
     beeps: BeepsConfig = field(default_factory=BeepsConfig)
     takes: TakesConfig = field(default_factory=TakesConfig)
+    sync: SyncConfig = field(default_factory=SyncConfig)
     display: DisplayConfig = field(default_factory=DisplayConfig)
     lights: LightsConfig = field(default_factory=LightsConfig)
     buttons: ButtonsConfig = field(default_factory=ButtonsConfig)

@@ -1,6 +1,6 @@
 """`stagebox doctor --bench`: this Pi's own numbers for what docs/benchmarks.md states.
 
-Three measurements, the same code the benchmark scripts in bench/ run (they import it from
+Four measurements, the same code the benchmark scripts in bench/ run (they import it from
 here), so the numbers a user sees on the Pi are comparable with the documented ones:
 
 - engine share of a core: a simulated stage feed (2 channels at 48 kHz, one cue looped in
@@ -9,7 +9,9 @@ here), so the numbers a user sees on the Pi are comparable with the documented o
 - streamer frame time: the display process's render step at the display's size (the
   connected monitor's mode, or display.size), on an offscreen surface of that size: the CPU
   cost of a frame, which must stay well inside one refresh (the flip itself is measured by
-  the doctor's display check).
+  the doctor's display check);
+- sync score time: `score_take` on a 10 s cue (the simulated actor's line against itself one
+  frame late, with room noise), CPU seconds: it must be done while the DAW relocates.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import time
 SR = 48000
 ENGINE_TARGET_PCT = 2.0  # % of one core (DESIGN.md section 5)
 FRAME_TARGET_MS = 3.0  # ms per streamer frame at 1920x1080 on the development machine
+SYNC_TARGET_S = 1.0  # s of one core to score a 10 s cue on the development machine
 
 
 class DiscardSink:
@@ -116,6 +119,27 @@ def render_times(style, surface, frames: int, full: bool = False) -> list[float]
     return times
 
 
+def sync_cpu_seconds(seconds: float = 10.0) -> float:
+    """CPU seconds to score a `seconds` cue: the synthetic actor's line as the guide, the
+    take the same line 40 ms late under room noise."""
+    import numpy as np
+
+    from stagebox.sim.voice import synth_line
+    from stagebox.sync import score_take
+    from stagebox.timecode import RATE_25
+
+    rng = np.random.default_rng(15)
+    n = int(seconds * SR)
+    guide = synth_line(n, SR, rng)
+    take = np.zeros(n, dtype=np.float32)
+    late = int(0.040 * SR)
+    take[late:] = guide[: n - late]
+    take += (rng.normal(size=n) * 10 ** (-60 / 20)).astype(np.float32)
+    t0 = time.process_time()
+    score_take(take, guide, SR, RATE_25)
+    return time.process_time() - t0
+
+
 def display_size(cfg, sys_drm: str = "/sys/class/drm") -> tuple[int, int]:
     """The size frames are drawn at: display.size, else the connected monitor's mode."""
     if cfg.display.size:
@@ -134,7 +158,7 @@ def display_size(cfg, sys_drm: str = "/sys/class/drm") -> tuple[int, int]:
 
 
 def measure(cfg, seconds_scale: float = 1.0) -> dict:
-    """The three numbers (least of three runs each, as bench/ reports them)."""
+    """The four numbers (least of three runs each, as bench/ reports them)."""
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     from stagebox.display.renderer import import_pygame
     from stagebox.display.style import StreamerStyle
@@ -152,6 +176,7 @@ def measure(cfg, seconds_scale: float = 1.0) -> dict:
     frames = sorted(render_times(StreamerStyle(), surface, count))
     full = sorted(render_times(StreamerStyle(), surface, count, full=True))
     pg.quit()
+    sync = min(sync_cpu_seconds() for _ in range(3))
     return {
         "machine": platform.machine(),
         "python": platform.python_version(),
@@ -162,6 +187,7 @@ def measure(cfg, seconds_scale: float = 1.0) -> dict:
         "frame_ms_median": round(statistics.median(frames), 3),
         "frame_ms_p99": round(frames[min(len(frames) - 1, int(0.99 * len(frames)))], 3),
         "full_frame_ms_median": round(statistics.median(full), 3),
+        "sync_10s_cue_s": round(sync, 3),
     }
 
 
@@ -182,5 +208,10 @@ def run_bench(cfg, json_out: bool = False, seconds_scale: float = 1.0) -> int:
         f"{numbers['frame_ms_p99']:.2f} ms p99 at {numbers['frame_size']}; full redraw "
         f"{numbers['full_frame_ms_median']:.2f} ms median (a 60 Hz refresh is 16.7 ms; "
         f"target {FRAME_TARGET_MS:g} ms on the development machine)"
+    )
+    print(
+        f"sync:     {numbers['sync_10s_cue_s']:.3f} s of one core to score a 10 s cue (target "
+        f"under {SYNC_TARGET_S:g} s on the development machine; the DAW's relocate is the "
+        "budget)"
     )
     return 0

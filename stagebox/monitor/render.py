@@ -314,4 +314,7 @@ def _footer(status: dict, g: dict, s: Style) -> list[str]:
         text += f": {last['reason']}" if last.get("reason") else ""
         bad = last["state"] in ("failed", "interrupted", "missing")
         parts.append(s(text, "red") if bad else text)
+        if last.get("sync"):  # the take's sync verdict, once scored against its guide
+            sync = f"sync: {last['sync']}"
+            parts.append(s(sync, "red") if last["sync"].startswith("out of sync") else sync)
     return [" " + "   ".join(parts)]

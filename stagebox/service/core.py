@@ -169,6 +169,7 @@ class StageService(CommandTable, StatusReport, Reloader):
             log.error("take log: cannot reconcile with %s: %s", folder, exc)
         self.book = self._watch(TakeBook(self.takelog, project=cfg.stage.project))
         stack.callback(self.book.stop)
+        self._start_sync(stack)
         if cfg.stage.cue_sheet:
             try:
                 self.sheet = self._load_sheet(Path(cfg.stage.cue_sheet))
@@ -198,6 +199,42 @@ class StageService(CommandTable, StatusReport, Reloader):
         self._message = f"{worker.label} failed: {exc}"
         if worker is self.book or worker is self._disk:  # takes can no longer be trusted
             self.fault.writer_failed(f"{worker.label} failed: {exc}", for_good=True)
+
+    def _start_sync(self, stack: contextlib.ExitStack) -> None:
+        """With a guide folder configured, score each finished take against its guide on the
+        sync scorer's own thread; the verdict goes to the take log (the report's sync column)
+        and, through `_retag`, the take's iXML NOTE. The engine never waits on it."""
+        from stagebox.sync.takefile import SyncScorer
+        from stagebox.takes.log import ON_DISK
+
+        sync = self.cfg.sync
+        if sync.guide_folder is None:
+            return
+        folder = Path(self.cfg.takes.folder)
+
+        def keep(key, report) -> None:
+            cue, take = key
+            log.info("sync of cue %s take %s: %s", cue, take, report.message)
+            self.takelog.set_sync(cue, take, report.message)
+
+        scorer = SyncScorer(
+            keep, guide_folder=sync.guide_folder, max_offset_s=sync.max_offset_ms / 1000.0
+        ).start()
+        stack.callback(scorer.stop)
+        # At the end the take book stops first (then again, harmlessly, where it was set up),
+        # so the takes it logs last are still handed to the scorer, which finishes them.
+        stack.callback(self.book.stop)
+
+        def submit(record) -> None:
+            if record.state not in ON_DISK or not record.frames:
+                return
+            words = ()
+            if self.sheet is not None:
+                with contextlib.suppress(KeyError):
+                    words = self.sheet.get(record.cue).words
+            scorer.submit((record.cue, record.take), folder / record.file, words)
+
+        self.book.on_logged = submit
 
     def _start_lights(self, stack: contextlib.ExitStack) -> None:
         from stagebox.gpio import backend as gpio_backend

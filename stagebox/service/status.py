@@ -58,7 +58,7 @@ class StatusReport:
         record = self.takelog.latest if self.takelog else None
         if record is None:
             return None
-        keys = ("cue", "take", "file", "state", "reason", "frames")
+        keys = ("cue", "take", "file", "state", "reason", "frames", "sync")
         return {k: getattr(record, k) for k in keys}
 
     def _channel_names(self) -> list[str]:

@@ -10,7 +10,9 @@ DAW, an actor or a sound card:
   relocates (LTC stops, `relocate_gap` seconds of silence, LTC restarts at the loop start).
   Optional LTC dropouts (a bad cable) and varispeed;
 - the mic channel: a synthetic line (`stagebox.sim.voice`) starting on each cue's TC-in in
-  every pass, over a quiet room-noise floor, so a take visibly contains the line.
+  every pass, over a quiet room-noise floor, so a take visibly contains the line. By default
+  each pass is a new line; with `same_line` every pass says the cue's one line (the guide's,
+  `guide_line`), and `late` makes the actor start it late on given passes (sync tests, demo).
 
 The feed knows its truth: for every pass, where each LTC frame starts (computed with the
 encoder's own arithmetic, and equal to `encoder.emitted` once rendered) and the sample where
@@ -112,6 +114,8 @@ class StageFeed:
         voice_level_dbfs: float = -14.0,  # peak of the spoken line
         noise_level_dbfs: float = -70.0,  # RMS of the room noise on the mic
         seed: int = 0,
+        same_line: bool = False,  # every pass speaks the same line (the guide's)
+        late: Sequence[float] = (),  # s the actor is late on pass 1, 2, ... (0 if not given)
     ) -> None:
         self._args = dict(locals())
         del self._args["self"]
@@ -146,6 +150,9 @@ class StageFeed:
         self.passes_count = passes
         self.wrap = wrap
         self.seed = seed
+        self.same_line = same_line
+        self.late = tuple(float(x) for x in late)
+        self._line_length: dict[int, int] = {}  # samples of each cue's line (same_line)
         self._noise_rms = 10.0 ** (noise_level_dbfs / 20.0)
         self._voice_peak = 10.0 ** (voice_level_dbfs / 20.0)
         fps = float(self.rate.fps)
@@ -265,12 +272,32 @@ class StageFeed:
             self._noise_cache = {index: chunk}  # blocks move forward: keep only the newest
         return chunk
 
+    def guide_line(self, cue_number: str) -> np.ndarray:
+        """The line of a cue as spoken on time from its TC-in (with `same_line`: what every
+        pass says, so the guide a sync score compares against)."""
+        c_index = next(i for i, c in enumerate(self.cues) if c.number == cue_number)
+        return self._line(0, c_index, *self.passes[0].lines[cue_number])
+
+    def _line(self, pass_index: int, c_index: int, a: int, b: int) -> np.ndarray:
+        if self.same_line:
+            length = self._line_length.setdefault(c_index, b - a)
+            rng = np.random.default_rng([self.seed, 2, 0, c_index])
+        else:
+            length = b - a
+            rng = np.random.default_rng([self.seed, 2, pass_index, c_index])
+        return synth_line(length, self.sample_rate, rng, peak=self._voice_peak)
+
     def _add_lines(self, mic: np.ndarray, start: int, n: int) -> None:
         end = start + n
         for p in self.passes:
+            late = self.late[p.index] if p.index < len(self.late) else 0.0
+            shift = round(late * self.sample_rate)  # samples
             for c_index, cue in enumerate(self.cues):
                 a, b = p.lines[cue.number]
                 key = (p.index, cue.number)
+                length = self._line_length.get(c_index, b - a)
+                a += shift
+                b = a + length
                 if b <= start:
                     self._lines.pop(key, None)
                     continue
@@ -278,8 +305,7 @@ class StageFeed:
                     continue
                 line = self._lines.get(key)
                 if line is None:
-                    rng = np.random.default_rng([self.seed, 2, p.index, c_index])
-                    line = synth_line(b - a, self.sample_rate, rng, peak=self._voice_peak)
+                    line = self._line(p.index, c_index, a - shift, a - shift + (b - a))
                     self._lines[key] = line
                 lo, hi = max(a, start), min(b, end)
                 mic[lo - start : hi - start] += line[lo - a : hi - a]

@@ -37,6 +37,9 @@ class TakeBook(Worker):
         self._next: dict[str, int] = {}
         self._lock = threading.Lock()
         self._queue: queue.Queue = queue.Queue()
+        # Called on the log thread with each finished take's record, once it is logged (the
+        # service's sync scorer takes it from there). Set before takes are recorded.
+        self.on_logged = None
         self.start()
 
     # -- off the audio path -------------------------------------------------------------------
@@ -141,7 +144,10 @@ class TakeBook(Worker):
             if closed.cut_short:
                 reason = f"{reason}; {closed.cut_short}" if reason else closed.cut_short
         state = INTERRUPTED if reason else COMPLETE
-        self.log.record_take(self._record(info, state=state, reason=reason, frames=frames))
+        record = self._record(info, state=state, reason=reason, frames=frames)
+        self.log.record_take(record)
+        if self.on_logged is not None:
+            self.on_logged(record)
 
     @staticmethod
     def _record(info: dict, *, state: str, reason: str, frames: int):

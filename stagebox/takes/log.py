@@ -63,6 +63,7 @@ REPORT_COLUMNS = (
     "tc_out",
     "circled",
     "note",
+    "sync",
     "character",
     "date",
     "duration",
@@ -101,6 +102,7 @@ class TakeRecord:
     line: str = ""  # the line recorded, as the cue sheet gives it
     original_line: str = ""  # dubbing: the original-language line
     tags: str = ""  # the cue's other tags, in the tag grammar ("{R=Off mic} [EFF]")
+    sync: str = ""  # the sync verdict against the guide ("in sync (96%, +0.2 fr)"), "" unscored
 
     def __post_init__(self) -> None:
         rate = self.rate
@@ -122,8 +124,9 @@ class TakeRecord:
 
     @property
     def full_note(self) -> str:
-        """The flags and the note as one text: what the report and the iXML NOTE carry."""
-        return "; ".join([*self.flags, *([self.note] if self.note else [])])
+        """The flags, the sync verdict and the note as one text: what the iXML NOTE carries."""
+        sync = [f"sync: {self.sync}"] if self.sync else []
+        return "; ".join([*self.flags, *sync, *([self.note] if self.note else [])])
 
     def timecodes(self) -> tuple[Timecode, Timecode]:
         rate = Rate.parse(self.rate)
@@ -220,7 +223,13 @@ class TakeLog:
                 )
             was = entry.records.get(record.take)
             if was is not None:  # circled or noted while it was recording: that stays
-                record = replace(record, circled=was.circled, note=was.note, started=was.started)
+                record = replace(
+                    record,
+                    circled=was.circled,
+                    note=was.note,
+                    started=was.started,
+                    sync=record.sync or was.sync,
+                )
             self._append({"event": "take", **record.to_dict()})
             self._apply_take(record)
         if was is not None and (was.circled or was.note) and self.on_change is not None:
@@ -271,6 +280,23 @@ class TakeLog:
             event = {"event": "note", "cue": cue, "take": take, "text": text}
             self._append({**event, "at": _now(), **({"by": by} if by else {})})
             self._entry(cue).records[take] = record
+        if self.on_change is not None:
+            self.on_change(record)
+        return record
+
+    def set_sync(self, cue: str, take: int, verdict: str) -> TakeRecord:
+        """Keep a take's sync verdict (the scorer's one line); it goes into the report's sync
+        column and, through `on_change`, the take file's iXML NOTE."""
+        with self._lock:
+            record = self._record(cue, take)
+            self._append(
+                {"event": "sync", "cue": cue, "take": take, "verdict": verdict, "at": _now()}
+            )
+            record = replace(record, sync=str(verdict))
+            self._entry(cue).records[take] = record
+            latest = self.latest
+            if latest is not None and (latest.cue, latest.take) == (cue, take):
+                self.latest = record  # the newest take, now with its verdict
         if self.on_change is not None:
             self.on_change(record)
         return record
@@ -429,7 +455,7 @@ class TakeLog:
         entry = self._cues.setdefault(key, _CueTakes())
         if kind == "reserve":
             entry.highest = max(entry.highest, take)
-        elif kind in ("circle", "note", "state"):
+        elif kind in ("circle", "note", "state", "sync"):
             record = entry.records.get(take)
             if record is None:
                 raise KeyError(f"{kind} of take {take} of cue {cue}, which is not logged")
@@ -437,6 +463,8 @@ class TakeLog:
                 entry.records[take] = _with_state(record, event)
             elif kind == "circle":
                 entry.records[take] = replace(record, circled=bool(event["circled"]))
+            elif kind == "sync":
+                entry.records[take] = replace(record, sync=str(event["verdict"]))
             else:
                 entry.records[take] = replace(record, note=str(event["text"]))
         else:
@@ -465,7 +493,8 @@ def _write_report(f: IO[str], records: list[TakeRecord]) -> None:
                 r.tc_in,
                 r.tc_out,
                 "yes" if r.circled else "no",
-                r.full_note,
+                "; ".join([*r.flags, *([r.note] if r.note else [])]),
+                r.sync,
                 r.character,
                 r.started[:10],
                 f"{r.duration:.3f}",

@@ -1,0 +1,142 @@
+"""Score a take file as the stage does after the punch-out, and keep the verdict.
+
+`score_take_file` reads a finished take (its rate and first timecode from its bext/iXML),
+finds its guide (`guide.guide_for_take`: the `<take>.guide.wav` beside it, else the guide
+folder cut by timecode) and scores it. `SyncScorer` does that on its own thread, one take
+after another, and hands each verdict to a callback (the service's: the take log's
+`set_sync`, which puts it in the report's sync column and the take's iXML NOTE). The engine
+thread never waits on it: `submit` only puts a path on a queue.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from stagebox.sync.guide import GuideError, GuideFile, guide_for_take, scan_guide_folder
+from stagebox.sync.score import SyncReport, cannot_judge, score_take
+from stagebox.takes.bwf import read_take_metadata
+from stagebox.timecode import Rate, Timecode
+from stagebox.wavfile import WavError, read_wav, read_wav_info
+
+log = logging.getLogger(__name__)
+
+
+def score_take_file(
+    path: str | os.PathLike,
+    *,
+    guide_folder: str | os.PathLike | None = None,
+    files: list[GuideFile] | None = None,
+    rate: Rate | None = None,
+    words=(),
+    max_offset_s: float = 1.0,
+) -> SyncReport:
+    """The sync report of a take file against its guide ("cannot judge" with the reason when
+    the guide is missing or unusable). Raises WavError for a take that cannot be read."""
+    path = Path(path)
+    try:
+        meta = read_take_metadata(path)
+    except WavError:
+        read_wav_info(path)  # not a WAV at all: that error names the file and goes up
+        meta = None  # a plain WAV: no timecode, no rate of its own
+    rate = rate or (meta.rate if meta else None)
+    if rate is None:
+        return cannot_judge(f"{path.name} has no timecode rate in its iXML")
+    try:
+        guide = guide_for_take(path, guide_folder=guide_folder, files=files)
+    except GuideError as exc:
+        return cannot_judge(str(exc), rate)
+    if guide is None:
+        return cannot_judge("no guide", rate)
+    audio = read_wav(path)
+    start = Timecode.from_samples(meta.time_reference, audio.sample_rate, rate) if meta else None
+    return score_take(
+        audio.samples,
+        guide.samples,
+        audio.sample_rate,
+        rate,
+        start=start,
+        words=words,
+        max_offset_s=max_offset_s,
+    )
+
+
+class SyncScorer:
+    """Scores takes on its own thread, in the order they are submitted.
+
+    `on_report(key, report)` is called on the scorer's thread for each take (`key` is what
+    `submit` was given with the path: the service passes (cue, take)). The guide folder is
+    scanned once at start and again when a take finds no guide (new exports arrive during a
+    session). `stop()` finishes the take in hand and joins the thread.
+    """
+
+    def __init__(
+        self,
+        on_report: Callable[[object, SyncReport], None],
+        *,
+        guide_folder: str | os.PathLike | None = None,
+        max_offset_s: float = 1.0,
+    ) -> None:
+        self.on_report = on_report
+        self.guide_folder = Path(guide_folder) if guide_folder else None
+        self.max_offset_s = max_offset_s
+        self._queue: queue.Queue = queue.Queue()
+        self._files: list[GuideFile] | None = None
+        self._thread = threading.Thread(target=self._run, name="sync-scorer", daemon=True)
+
+    def start(self) -> SyncScorer:
+        self._thread.start()
+        return self
+
+    def submit(self, key: object, path: str | os.PathLike, words=()) -> None:
+        """Score the take at `path` when the thread gets to it (never blocks)."""
+        self._queue.put((key, Path(path), tuple(words)))
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._queue.put(None)
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            raise RuntimeError("the sync scorer did not stop")
+
+    def _guide_files(self, rescan: bool = False) -> list[GuideFile] | None:
+        if self.guide_folder is None:
+            return None
+        if self._files is None or rescan:
+            try:
+                self._files, notes = scan_guide_folder(self.guide_folder)
+            except GuideError as exc:
+                log.warning("sync: %s", exc)
+                self._files = []
+                return self._files
+            for note in notes:
+                log.info("sync: guide passed over: %s", note)
+        return self._files
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            key, path, words = item
+            try:
+                report = self._score(path, words)
+            except (WavError, OSError) as exc:
+                report = cannot_judge(str(exc))
+            except Exception:  # a bug must not end the thread the next takes need
+                log.exception("sync: scoring %s failed", path)
+                report = cannot_judge("the sync scorer failed (see the journal)")
+            try:
+                self.on_report(key, report)
+            except Exception:
+                log.exception("sync: handing on the report of %s failed", path)
+
+    def _score(self, path: Path, words) -> SyncReport:
+        kw = dict(words=words, max_offset_s=self.max_offset_s)
+        report = score_take_file(path, files=self._guide_files(), **kw)
+        if not report.judged and "no guide covers" in report.reason:
+            report = score_take_file(path, files=self._guide_files(rescan=True), **kw)
+        return report
