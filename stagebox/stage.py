@@ -119,7 +119,8 @@ class Stage:
         self.take_name = take_name
         self.current: Pass | None = None
         self.record_blocked = ""  # why no take may start now (set by the engine), "" if none
-        self._deferred: Callable[[int], object] | None = None  # a change held until punch-out
+        # Changes held until the take closes (a cue sheet, a cue), applied then in order.
+        self._deferred: list[Callable[[int], object]] = []
         self.lights: dict[str, bool] = {CUE_LIGHT: False, RECORD_LIGHT: False}
         self._lookahead = round(settings.lookahead_seconds * sample_rate)  # samples
         self._pending: list[StageEvent] = []  # from commands, emitted with the next update
@@ -160,7 +161,7 @@ class Stage:
         Mid-take the new list waits for the take to close (one pass, one take): returns
         False when it was deferred so, True when it applies now."""
         if self.take_open:
-            self._deferred = lambda at: self.set_cues(cues, at)
+            self._deferred.append(lambda at: self.set_cues(cues, at))
             return False
         self._set_list(cues)
         keep = self.find(self.cue.number) if self.cue else None
@@ -196,17 +197,18 @@ class Stage:
             cue = self.find(which)
             if cue is None:
                 raise KeyError(f"no cue {which!r} in the cue sheet")
-        if self.take_open and cue != self.cue:
-            self._deferred = lambda at: self._select(cue, at)
+        if self.take_open and (cue != self.cue or self._deferred):
+            # By number when it applies: a sheet loaded before it may have replaced the cue.
+            self._deferred.append(lambda at: self._select(self.find(cue.number) or cue, at))
             return cue
         self._select(cue, sample)
         return cue
 
     def _apply_deferred(self, sample: int) -> None:
-        """A cue change or cue list held back while a take recorded, now that it closed."""
-        if self._deferred is not None and not self.take_open:
-            apply, self._deferred = self._deferred, None
-            apply(sample)
+        """The cue changes and cue lists held back while a take recorded, now that it closed,
+        in the order they were asked for (each command said it was deferred: none is lost)."""
+        while self._deferred and not self.take_open:
+            self._deferred.pop(0)(sample)
 
     def _select(self, cue: Cue | None, sample: int) -> None:
         if cue == self.cue:
