@@ -174,4 +174,8 @@ def status_lines(status: dict) -> list[str]:
         ("uptime", format_span(status.get("uptime"), with_seconds=True)),
         ("message", status.get("message") or ""),
     ]
-    return [f"{label:<10} {value}".rstrip() for label, value in pairs]
+    # What the crew must not miss comes first: takes not being written, rates that disagree.
+    problems = [("FAULT", f"NOT RECORDING: {status['fault']}")] if status.get("fault") else []
+    if status.get("warning"):
+        problems.append(("WARNING", status["warning"]))
+    return [f"{label:<10} {value}".rstrip() for label, value in problems + pairs]
