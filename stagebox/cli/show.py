@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from stagebox.cues.cue import Cue
-from stagebox.takes.log import TakeRecord
+from stagebox.takes.log import FAILED, TakeRecord
 from stagebox.timecode import TimecodeError, format_span
 
 
@@ -89,25 +89,31 @@ def cue_table(
 
 
 def take_table(takes: list[dict]) -> list[str]:
-    """The takes as the engineer reads them: `O` marks a circled take."""
+    """The takes as the engineer reads them: `O` marks a circled take, STATE what became of
+    it (complete, interrupted, repaired, failed: no file, missing: its file is gone) and NOTE
+    why, before what the stage flagged and the engineer's note."""
     rows = []
     for data in takes:
         take = TakeRecord.from_dict(data)
+        note = take.full_note
+        if take.reason and take.reason not in note:
+            note = f"{take.reason}; {note}" if note else take.reason
         rows.append(
             [
                 take.cue,
                 str(take.take),
                 "O" if take.circled else "",
+                take.state,
                 str(take.tc_in),
                 str(take.tc_out),
                 f"{take.duration:.2f}s",
                 take.character,
-                take.file,
-                take.full_note,
+                "-" if take.state == FAILED else take.file,
+                note,
             ]
         )
-    header = ["CUE", "TAKE", "", "TC IN", "TC OUT", "LENGTH", "CHARACTER", "FILE", "NOTE"]
-    return table(header, rows, {0, 1, 5})
+    header = ["CUE", "TAKE", "", "STATE", "TC IN", "TC OUT", "LENGTH", "CHARACTER", "FILE", "NOTE"]
+    return table(header, rows, {0, 1, 6})
 
 
 def take_summary(data: dict) -> str:

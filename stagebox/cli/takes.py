@@ -69,11 +69,8 @@ def run_list(args: argparse.Namespace) -> int:
     records = takes.takes(args.cue)
     if args.circled:
         records = [r for r in records if r.circled]
-    for r in records:
-        mark = "O" if r.circled else " "
-        print(
-            f"{r.cue:>8} T{r.take:<3} {mark} {r.tc_in}  {r.duration:6.2f}s  {r.file}  {r.full_note}"
-        )
+    if records:
+        print("\n".join(take_table([r.to_dict() for r in records])))
     return 0
 
 
