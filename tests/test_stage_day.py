@@ -277,7 +277,10 @@ def test_a_stage_day(tmp_path):
             watch.wait(lambda s: s["recording"] and s["take"] == 5, 10, "take 5")
             out = svc.cli("take", "repair", str(stage.takes)).stdout
             assert "0 takes repaired" in out and "keeps its take log" in out
-            assert marker_path(stage.takes / "101_T005.wav").exists()  # untouched
+            marker = marker_path(stage.takes / "101_T005.wav").exists()
+            now = svc.call("status")
+            assert now["recording"] and now["take"] == 5, "take 5 closed first: a slow machine?"
+            assert marker, "take repair finished the live take 5"
             kill_at = p[3].tc_in_sample("101") + int(1.5 * sr)
             watch.wait(lambda s: s["take"] == 5 and s["sample"] >= kill_at, 10, "1.5 s of take 5")
             assert watch.last()["recording"], "take 5 ended before the kill: too slow a machine?"
@@ -310,7 +313,7 @@ def test_a_stage_day(tmp_path):
 
     # The killed take: left open (its marker), finished by `stagebox take repair`.
     killed = stage.takes / "101_T005.wav"
-    assert marker_path(killed).exists()
+    assert marker_path(killed).exists(), "the killed take was not left open"
     repair = stagebox("take", "repair", str(stage.takes))
     assert repair.returncode == 0, repair.stdout + repair.stderr
     assert f"repaired {killed}" in repair.stdout and "1 take repaired" in repair.stdout
@@ -369,11 +372,11 @@ def test_a_stage_day(tmp_path):
         assert text[0].startswith("FAULT      NOT RECORDING: ") and "reserve" in text[0]
         refused = svc.cli("mode", "record", check=False)
         assert refused.returncode != 0
-        assert re.search(r"record not armed: .*MB free.*reserve", refused.stderr)
+        assert re.search(r"record not armed: .*MB free.*reserve", refused.stderr), refused.stderr
         failed = take_in_state(svc, 8, "failed")  # the blocked pass took no number either
         assert "reserve" in failed["reason"] and "101_T008.wav" in failed["reason"]
         assert svc.stop() == 0
-    assert re.search(r"ERROR +stagebox.service: NOT RECORDING: .*reserve", svc.log)
+    assert re.search(r"ERROR +stagebox.service: NOT RECORDING: .*reserve", svc.log), svc.log
     script.append(Take(8, feed3, stage.feed_path, 0, "failed"))
 
     # -- 5. 29.97 DF with room again; circles, notes, takes and the report ------------------
