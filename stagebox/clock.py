@@ -85,6 +85,9 @@ class TimecodeClock:
         self._run = _Run()
         self._period = float(rate.samples_per_frame(sample_rate)) if rate else None
         self._fit: tuple[float, float, int] | None = None  # (a, b, k0): start = a + b*(k-k0)
+        # The LTC's own rate, from the newest run of 8+ frames; kept through a jump the clock
+        # stays locked across (the period carries over too), forgotten when LTC is lost.
+        self._measured: Rate | None = None
         self.generation = 0  # counts changes of the line: answers derived from it may be cached
 
     # -- feeding ------------------------------------------------------------------------------
@@ -176,6 +179,7 @@ class TimecodeClock:
             events.append(ClockEvent("unlock", at, self._tc_at(at), "LTC lost"))
             self._run = _Run()
             self._fit = None
+            self._measured = None
         return events
 
     # -- runs and the fitted line -------------------------------------------------------------
@@ -255,12 +259,18 @@ class TimecodeClock:
         return min(options, key=lambda r: abs(float(r.fps) - fps))
 
     def _update_rate(self, frame: LTCFrame) -> None:
-        if self.configured_rate or len(self._run.counts) < 8 or self._period is None:
+        if len(self._run.counts) < 8 or self._period is None:
+            return
+        if self.configured_rate:
+            fps = self.sample_rate / self._period
+            options = [r for r in RATES if r.drop_frame == frame.drop_frame] or list(RATES)
+            self._measured = min(options, key=lambda r: abs(math.log(float(r.fps) / fps)))
             return
         # With 8+ frames the fitted period is good to far better than 0.1 %.
         best = self._closest_rate(self.rate.nominal, frame.drop_frame, self._period)
         if best != self.rate:
             self.rate = best
+        self._measured = self.rate
 
     # -- answers ------------------------------------------------------------------------------
 
@@ -272,16 +282,12 @@ class TimecodeClock:
     @property
     def measured_rate(self) -> Rate | None:
         """The rate the LTC runs at by its own frame period and drop-frame bit, whatever
-        rate is configured (None until 8 frames of a run are in). With a configured rate
-        this is how a mismatch (24 fps LTC on a stage set to 25) is noticed."""
-        run = self._run
-        if run.last is None or len(run.counts) < 8 or self._period is None:
-            return None
-        if not self.configured_rate:
-            return self.rate
-        fps = self.sample_rate / self._period
-        options = [r for r in RATES if r.drop_frame == run.last.drop_frame] or list(RATES)
-        return min(options, key=lambda r: abs(math.log(float(r.fps) / fps)))
+        rate is configured (None until 8 frames of a run are in, and again once LTC is
+        lost). With a configured rate this is how a mismatch (24 fps LTC on a stage set to
+        25) is noticed. It is kept through a jump the clock stays locked across: 24 fps
+        labels read at 25 jump at every second (:23 is followed by :00, not :24), and each
+        new run must not open a window of 8 frames in which the mismatch is forgotten."""
+        return self._measured
 
     @property
     def period(self) -> float | None:

@@ -181,7 +181,6 @@ class Engine:
         self.xruns = 0
         self._mic = list(settings.mic_channels)
         self._take_info: dict | None = None
-        self.ltc_rate: Rate | None = None  # the LTC's rate by its own frame period (measured)
         # frames bridged inside a take (counted at 30 fps, the most frames a second)
         self._take_bridge = max(
             settings.freewheel_frames, math.ceil(settings.take_dropout_seconds * 30)
@@ -225,16 +224,11 @@ class Engine:
         )
         clock_events = self.clock.feed(frames, end)
         self.recorder.push(samples[:, self._mic], position)
-        # The LTC's rate as last measured: kept through short runs (a rate that disagrees
-        # with the configured one makes the clock see a jump every second) until LTC is lost.
-        measured = self.clock.measured_rate
-        if measured is not None:
-            self.ltc_rate = measured
-        elif not self.clock.locked:
-            self.ltc_rate = None
         # An explicit rate the LTC does not run at: the stage will not punch (it says why).
+        # (The clock keeps its measured rate through the jump every second such LTC makes.)
         configured = self.clock.configured_rate
-        blocked = configured is not None and self.ltc_rate not in (None, configured)
+        measured = self.clock.measured_rate
+        blocked = configured is not None and measured not in (None, configured)
         self.stage.record_blocked = self.rate_warning() if blocked else ""
         for event in self.stage.update(self.clock, clock_events, position, end):
             self._carry_out(event)
@@ -347,7 +341,7 @@ class Engine:
     def rate_warning(self, cue: Cue | None = None) -> str:
         """What the crew must see when the LTC runs at another rate than the cue sheet or the
         configured `timecode.rate` ("" when they agree or nothing is known yet)."""
-        ltc = self.ltc_rate
+        ltc = self.clock.measured_rate
         if ltc is None:
             return ""
         configured = self.clock.configured_rate

@@ -119,8 +119,8 @@ class Stage:
         self.take_name = take_name
         self.current: Pass | None = None
         self.record_blocked = ""  # why no take may start now (set by the engine), "" if none
-        self._deferred: list[Callable[[int], object]] = []  # changes held until punch-out
-        self._left_behind: str | None = None  # the cue the crew moved away from (see _follow)
+        # Changes held until the take closes (a cue sheet, a cue), applied then in order.
+        self._deferred: list[Callable[[int], object]] = []
         self.lights: dict[str, bool] = {CUE_LIGHT: False, RECORD_LIGHT: False}
         self._lookahead = round(settings.lookahead_seconds * sample_rate)  # samples
         self._pending: list[StageEvent] = []  # from commands, emitted with the next update
@@ -148,6 +148,11 @@ class Stage:
         self._pending.append(StageEvent(ev.MODE, sample, None, {"mode": mode}))
         if mode == "safe" and self.current:
             self._pending.extend(self._end_pass(sample, "stage made safe"))
+
+    @property
+    def deferred_changes(self) -> int:
+        """Cue changes and cue lists waiting for the recording take to close."""
+        return len(self._deferred)
 
     @property
     def take_open(self) -> bool:
@@ -197,22 +202,17 @@ class Stage:
             cue = self.find(which)
             if cue is None:
                 raise KeyError(f"no cue {which!r} in the cue sheet")
-        if self.take_open and cue != self.cue:
-            self._deferred.append(lambda at: self._choose(cue, at))
+        if self.take_open and (cue != self.cue or self._deferred):
+            # By number when it applies: a sheet loaded before it may have replaced the cue.
+            self._deferred.append(lambda at: self._select(self.find(cue.number) or cue, at))
             return cue
-        self._choose(cue, sample)
+        self._select(cue, sample)
         return cue
 
-    def _choose(self, cue: Cue, sample: int) -> None:
-        """The crew's own choice of cue. Following timecode must not take it back while the
-        LTC is still in the window of the cue they moved away from."""
-        if self.cue is not None and cue != self.cue:
-            self._left_behind = self.cue.number
-        self._select(cue, sample)
-
     def _apply_deferred(self, sample: int) -> None:
-        """A cue change or cue list held back while a take recorded, now that it closed."""
-        while self._deferred and not self.take_open:  # in the order they were asked for
+        """The cue changes and cue lists held back while a take recorded, now that it closed,
+        in the order they were asked for (each command said it was deferred: none is lost)."""
+        while self._deferred and not self.take_open:
             self._deferred.pop(0)(sample)
 
     def _select(self, cue: Cue | None, sample: int) -> None:
@@ -282,10 +282,6 @@ class Stage:
     def _follow(self, clock: TimecodeClock, end: int) -> list[StageEvent]:
         """Make current the cue whose window the LTC is in (the earliest TC-in ahead wins)."""
         inside = [c for c in self.cues if _contains(self._window(clock, c), end - 1)]
-        if self._left_behind is not None:
-            if all(c.number != self._left_behind for c in inside):
-                self._left_behind = None  # the LTC has left it: following resumes fully
-            inside = [c for c in inside if c.number != self._left_behind]
         if not inside:
             return []
         cue = min(inside, key=lambda c: clock.sample_of(c.tc_in))

@@ -186,8 +186,8 @@ def test_takes_table_filter_and_json(stage, capsys):
     assert code == 0 and lines[0].split()[:2] == ["CUE", "TAKE"]
     rows = [line.split() for line in lines[1:]]
     assert [(r[0], r[1]) for r in rows] == [("101", "1"), ("101", "2"), ("102", "1")]
-    assert rows[1][2] == "O" and rows[0][2] == "ok"  # only take 2 circled
-    assert rows[1][3] == "ok" and rows[0][3] == "01:00:10:00"  # the STATE column
+    assert rows[1][2] == "O" and rows[0][2] == "complete"  # only take 2 circled
+    assert rows[1][3] == "complete" and rows[0][3] == "01:00:10:00"  # STATE, then TC IN
     assert "3.00s" in lines[1] and "101_T001.wav" in lines[1]
 
     code, out, _ = run(stage, capsys, "takes", "--cue", "102", "--json")

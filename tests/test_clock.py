@@ -221,3 +221,21 @@ def test_midnight_wrap_continues_the_run():
     events = feed_all(clock, frames)
     assert [e.kind for e in events] == ["lock"]
     assert str(clock.last_timecode) == frames[-1].label
+
+
+def test_a_rate_mismatch_is_not_forgotten_at_the_jumps_it_causes():
+    # 24 fps LTC on a stage set to 25: read at 25, the labels jump at every second (:23 is
+    # followed by :00), and each jump starts a new run. The measured rate must hold through
+    # those jumps, or a punch on the first frames of a second (a TC-in on :00) slips through.
+    frames = sent_frames(RATE_24, start="01:00:09:00", n=72)  # three seconds
+    clock = TimecodeClock(SR, rate=RATE_25)
+    measured = []
+    for frame in frames:
+        clock.feed([frame], math.ceil(frame.end))
+        measured.append(clock.measured_rate)
+    assert clock.jumps == 2
+    assert measured[:7] == [None] * 7  # 8 frames before it is known
+    assert measured[7:] == [RATE_24] * (len(frames) - 7)
+    # Lost LTC forgets it: the next LTC may be another source.
+    clock.feed([], math.ceil(frames[-1].end) + 20 * 2000)
+    assert clock.state == LOST and clock.measured_rate is None

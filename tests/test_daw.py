@@ -466,16 +466,19 @@ def test_next_cue_button_mid_take_locates_the_daw_when_the_take_closes(tmp_path)
     submitted: queue.Queue[str] = queue.Queue()
     failures: list[str] = []
 
+    events: list = []
+
     def crew(event) -> None:
         seen.setdefault(event.event, time.monotonic())
+        events.append(event)
         if event.event != ev.PUNCH_IN:
             return
         send = service.buttons.submit
         service.buttons.submit = lambda command: (send(command), submitted.put(command))
+        service.submit("cue 101")  # the cue being recorded, chosen again: no locate
         service.gpio.press("next_cue")
         time.sleep(0.05)
         service.gpio.release("next_cue")
-        service.submit("cue 101")  # the cue being recorded, chosen again: no locate
         try:
             assert submitted.get(timeout=3) == "cue next"
         except (AssertionError, queue.Empty) as exc:  # the audio thread must not die of it
@@ -487,7 +490,10 @@ def test_next_cue_button_mid_take_locates_the_daw_when_the_take_closes(tmp_path)
     sent = service.daw.opener().sent  # the simulated port, history kept after the stop
     assert [m for _, m in sent] == [locate_25(1, 0, 17, 0)]  # 01:00:20:00 minus 3 s
     assert sent[0][0] >= seen[ev.PUNCH_OUT]  # not before the take closed
-    assert service.engine.stage.cue.number == "102"
+    # The stage took cue 102 once the take had closed (after that it follows the LTC, which
+    # the simulated DAW does not move: a real one, located to 102's pre-roll, would).
+    kinds = [(e.event, e.data.get("cue")) for e in events]
+    assert kinds.index((ev.CUE, "102")) > kinds.index((ev.PUNCH_OUT, "101"))
 
 
 # -- stagebox doctor --------------------------------------------------------------------------

@@ -360,3 +360,40 @@ def test_new_stage_settings_apply_to_the_plans_and_the_beeps_at_once():
     assert abs(float(np.abs(tone).max()) - 10 ** (-6 / 20)) < 0.01
     crossings = np.count_nonzero(np.diff(np.signbit(tone[100:4700])))
     assert abs(crossings - 2 * 2000 * 4600 / 48000) <= 2
+
+
+@pytest.mark.parametrize("sheet_first", [True, False])
+def test_a_sheet_and_a_cue_asked_for_in_one_take_both_apply_when_it_closes(sheet_first):
+    from stagebox.engine import Engine
+    from stagebox.events import CUE, PUNCH_OUT
+
+    c101 = cue("101", "01:00:10:00", "01:00:12:00", RATE_25)
+    c102 = cue("102", "01:00:30:00", "01:00:31:00", RATE_25)
+    reloaded = [Cue("101", c101.tc_in, c101.tc_out, "ANA", dialogue="new line"), c102]
+    feed = StageFeed([c101], passes=1, preroll=1.0, postroll=0.5)
+    audio = feed.render_all()
+    sink = ListSink()
+    events = []
+    engine = Engine(settings_for(feed), sink=sink, cues=[c101, c102], mode="record")
+    engine.listeners.append(events.append)
+    asked = None
+    for pos in range(0, len(audio), 256):
+        if asked is None and engine.recorder.recording:
+            asked = pos  # mid-take: both wait for the punch-out, neither is lost
+            if sheet_first:
+                assert engine.stage.set_cues(reloaded, pos) is False
+            assert engine.stage.select_cue("102", pos) == c102
+            if not sheet_first:
+                assert engine.stage.set_cues(reloaded, pos) is False
+            assert engine.stage.cue == c101 and engine.stage.cues == [c101, c102]
+        engine.process(audio[pos : pos + 256], pos)
+    engine.close()
+    assert asked is not None
+    [(take, recorded, _)] = sink.takes  # one pass, one take, whole
+    truth = feed.passes[0]
+    assert take.first_sample == truth.tc_in_sample("101")
+    assert len(recorded) == truth.tc_out_sample("101") - truth.tc_in_sample("101")
+    assert engine.stage.cues == reloaded  # the sheet applied
+    # Cue 102 was selected once the take had closed (then the stage followed the LTC back).
+    order = [(e.event, e.data.get("cue")) for e in events if e.event in (CUE, PUNCH_OUT)]
+    assert order[0] == (PUNCH_OUT, "101") and (CUE, "102") in order[1:3]

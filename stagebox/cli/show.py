@@ -92,25 +92,28 @@ def cue_table(
 
 
 def take_table(takes: list[dict]) -> list[str]:
-    """The takes as the engineer reads them: `O` marks a circled take; STATE says what became
-    of it (a failed take has no file, an interrupted one ended before TC-out: NOTE says why)."""
+    """The takes as the engineer reads them: `O` marks a circled take, STATE what became of
+    it (complete, interrupted, repaired, failed: no file, missing: its file is gone) and NOTE
+    why, before what the stage flagged and the engineer's note."""
     from stagebox.takes.log import TakeRecord
 
     rows = []
     for data in takes:
         take = TakeRecord.from_dict(data)
-        note = "; ".join(x for x in (take.reason, take.full_note) if x)
+        note = take.full_note
+        if take.reason and take.reason not in note:
+            note = f"{take.reason}; {note}" if note else take.reason
         rows.append(
             [
                 take.cue,
                 str(take.take),
                 "O" if take.circled else "",
-                take.state.upper() if take.state != "complete" else "ok",
+                take.state,
                 str(take.tc_in),
                 str(take.tc_out),
                 f"{take.duration:.2f}s",
                 take.character,
-                take.file if take.state != "failed" else f"({take.file}: not written)",
+                "-" if take.state == "failed" else take.file,
                 note,
             ]
         )
@@ -191,8 +194,10 @@ def status_lines(status: dict) -> list[str]:
         ("cue sheet", status.get("cue_sheet") or "none loaded"),
         ("takes", status.get("takes_folder") or "?"),
         ("uptime", format_span(status.get("uptime"), with_seconds=True)),
-        ("fault", status.get("fault") or ""),
-        ("warning", status.get("warning") or ""),
         ("message", status.get("message") or ""),
     ]
-    return [printable(f"{label:<10} {value}".rstrip()) for label, value in pairs]
+    # What the crew must not miss comes first: takes not being written, rates that disagree.
+    problems = [("FAULT", f"NOT RECORDING: {status['fault']}")] if status.get("fault") else []
+    if status.get("warning"):
+        problems.append(("WARNING", status["warning"]))
+    return [printable(f"{label:<10} {value}".rstrip()) for label, value in problems + pairs]

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 
 from stagebox.cli import CLIError, remote
 from stagebox.cli.show import take_table
-from stagebox.termtext import printable
 
 if TYPE_CHECKING:
     from stagebox.takes.log import TakeLog
@@ -80,10 +79,8 @@ def run_list(args: argparse.Namespace) -> int:
     records = takes.takes(args.cue)
     if args.circled:
         records = [r for r in records if r.circled]
-    for r in records:
-        mark = "O" if r.circled else " "
-        line = f"{r.cue:>8} T{r.take:<3} {mark} {r.tc_in}  {r.duration:6.2f}s  {r.file}  "
-        print(printable(line + r.full_note))
+    if records:
+        print("\n".join(take_table([r.to_dict() for r in records])))
     return 0
 
 

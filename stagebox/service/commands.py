@@ -138,13 +138,16 @@ class CommandTable:
             return {"mode": stage.mode}
         if name == "cue":
             recording = stage.current if stage.take_open else None
+            waiting = stage.deferred_changes
             cue = stage.select_cue(str(args["which"]), sample)
+            deferred = stage.deferred_changes > waiting  # held until the take closes
             # The DAW parks at the cue's pre-roll; mid-take only once the take has closed (the
-            # cue being recorded chosen again: nothing, a locate would cut the take).
-            if self.daw is not None and (recording is None or cue != recording.cue):
-                self.daw.cue_chosen(cue, deferred=recording is not None)
+            # cue being recorded chosen again, with nothing else waiting: nothing, a locate
+            # would cut the take).
+            if self.daw is not None and (recording is None or deferred):
+                self.daw.cue_chosen(cue, deferred=deferred)
             reply = cue.to_dict()
-            if recording is not None and cue != recording.cue:
+            if deferred:
                 reply["deferred"] = (
                     f"take {recording.take} of cue {recording.cue.number} is recording: "
                     f"cue {cue.number} is selected when it closes"
