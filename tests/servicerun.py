@@ -28,6 +28,17 @@ from stagebox.timecode import RATE_25, Timecode
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def wait_for(predicate, timeout: float, what: str):
+    """Poll `predicate()` until it returns something true (returned), or fail after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
 def cue(number: str, tc_in: str, tc_out: str, character: str = "JOHN") -> Cue:
     return Cue(number, Timecode.parse(tc_in, RATE_25), Timecode.parse(tc_out, RATE_25), character)
 

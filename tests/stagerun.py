@@ -6,9 +6,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from stagebox.cues.cue import Cue
 from stagebox.engine import Engine, EngineSettings
 from stagebox.events import StageEvent
 from stagebox.sim.stagefeed import StageFeed
+from stagebox.stage import StageSettings
+from stagebox.timecode import Timecode
 
 
 class ListSink:
@@ -72,3 +75,20 @@ def run_feed(
         phones.append(engine.process(audio[pos : pos + period], pos))
     engine.close()
     return Run(feed, audio, events, sink.takes, np.concatenate(phones), engine)
+
+
+def cue(number, tc_in, tc_out, rate):
+    """A cue at `rate` spoken by ANA (the engine tests' cast)."""
+    return Cue(number, Timecode.parse(tc_in, rate), Timecode.parse(tc_out, rate), character="ANA")
+
+
+def settings_for(feed, **stage):
+    """Engine settings for a feed: its LTC and mic channels, one headphone channel."""
+    return EngineSettings(
+        feed.sample_rate,
+        feed.ltc_channel,
+        (feed.mic_channel,),
+        headphone_channels=(0,),
+        playback_channels=1,
+        stage=StageSettings(**stage),
+    )

@@ -23,7 +23,7 @@ import time
 import numpy as np
 import pytest
 from conftest import DATA
-from servicerun import NotifyListener, RunningService, StageDir, cue, write_sheet
+from servicerun import NotifyListener, RunningService, StageDir, cue, wait_for, write_sheet
 
 from stagebox.control.protocol import ControlError
 from stagebox.takes.bwf import marker_path, read_take_metadata
@@ -37,16 +37,6 @@ CUE_102 = cue("102", "01:00:20:00", "01:00:21:00", "MARY")
 @pytest.fixture
 def stage(tmp_path):
     return StageDir(tmp_path)
-
-
-def wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 # -- 1. the control protocol, end to end ---------------------------------------------------------

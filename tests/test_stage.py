@@ -8,29 +8,13 @@ import math
 
 import numpy as np
 import pytest
-from stagerun import ListSink, run_feed
+from stagerun import ListSink, cue, run_feed, settings_for
 
 from stagebox.beeps import BeepSettings
 from stagebox.cues.cue import Cue
-from stagebox.engine import EngineSettings
 from stagebox.sim.stagefeed import Dropout, StageFeed
 from stagebox.stage import StageSettings
 from stagebox.timecode import RATE_25, RATE_2997DF, RATE_23976, Timecode
-
-
-def cue(number, tc_in, tc_out, rate):
-    return Cue(number, Timecode.parse(tc_in, rate), Timecode.parse(tc_out, rate), character="ANA")
-
-
-def settings_for(feed, **stage):
-    return EngineSettings(
-        feed.sample_rate,
-        feed.ltc_channel,
-        (feed.mic_channel,),
-        headphone_channels=(0,),
-        playback_channels=1,
-        stage=StageSettings(**stage),
-    )
 
 
 def assert_takes_exact(run, number):

@@ -40,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from servicerun import ROOT, RunningService, StageDir
+from servicerun import ROOT, RunningService, StageDir, wait_for
 
 from stagebox.cli import main as cli_main
 from stagebox.control.client import ControlClient
@@ -169,16 +169,6 @@ class StatusLog:
 def replace_rate(cue: Cue, rate: Rate) -> Cue:
     """The same cue, its labels read at another rate."""
     return make_cue(cue.number, str(cue.tc_in), str(cue.tc_out), rate, cue.character)
-
-
-def wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def takes_json(svc: RunningService) -> dict[int, dict]:

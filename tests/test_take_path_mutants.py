@@ -19,35 +19,18 @@ import time
 
 import numpy as np
 import pytest
-from stagerun import ListSink, run_feed
+from stagerun import ListSink, cue, run_feed, settings_for
 
-from stagebox.cues.cue import Cue
-from stagebox.engine import EngineSettings, TakeNumbers
+from stagebox.engine import TakeNumbers
 from stagebox.sim.stagefeed import StageFeed
-from stagebox.stage import StageSettings
 from stagebox.takes.bwf import TakeDisk, TakeFile, TakeFormat
 from stagebox.takes.meta import TakeMetadata
 from stagebox.takes.punch import PunchRecorder, RingBuffer, TakeStart
 from stagebox.takes.writer import TakeWriter
-from stagebox.timecode import RATE_25, RATE_2997DF, RATE_23976, Timecode
+from stagebox.timecode import RATE_25, RATE_2997DF, RATE_23976
 from stagebox.wavfile import read_wav, read_wav_info
 
 SR = 48000
-
-
-def cue(number, tc_in, tc_out, rate):
-    return Cue(number, Timecode.parse(tc_in, rate), Timecode.parse(tc_out, rate), character="ANA")
-
-
-def settings_for(feed, **stage):
-    return EngineSettings(
-        feed.sample_rate,
-        feed.ltc_channel,
-        (feed.mic_channel,),
-        headphone_channels=(0,),
-        playback_channels=1,
-        stage=StageSettings(**stage),
-    )
 
 
 class LoggedTakes(TakeNumbers):
