@@ -495,3 +495,18 @@ def test_a_take_cut_short_by_a_full_disk_is_listed_with_the_frames_on_disk(tmp_p
     [record] = TakeLog(tmp_path).takes()
     assert read_wav(tmp_path / "101_T001.wav").frames == record.frames == 10_001
     assert record.state == "interrupted" and "disk full" in record.reason
+
+
+def test_status_before_the_first_audio_period_has_every_key(tmp_path):
+    """A client asking at once (a monitor started with the service) gets the whole shape."""
+    from stagebox.config import load_config
+    from stagebox.service import StageService
+
+    stage = StageDir(tmp_path)
+    stage.write_feed([CUE_101], passes=1)
+    stage.write_config()
+    service = StageService(load_config(stage.config), config_path=stage.config)
+    early = service.status()
+    for key in ("sample", "mode", "lock", "fault", "warning", "message", "timecode", "take"):
+        assert key in early, key
+    assert early["sample"] == 0 and early["lock"] == "lost"

@@ -46,7 +46,14 @@ class StatusReport:
         cached = self._status_view
         if cached is not None and cached[0] is snap:
             return dict(cached[1]), cached[2]
-        data = snap.to_dict() if snap else {"timecode": None, "lock": "lost", "mode": None}
+        if snap is None:  # before the first period: the same keys, the stage as it starts
+            from stagebox.snapshot import StageSnapshot
+
+            if self.engine is not None:
+                snap = self.engine.snapshot(message=self._message)
+            else:
+                snap = StageSnapshot(sample=0, sample_rate=self.cfg.audio.sample_rate)
+        data = snap.to_dict()
         # peak per capture channel over the newest period (the engine keeps its block)
         levels = [float(x) for x in self.engine.levels] if self.engine else []
         self._status_view = (snap, data, levels)
