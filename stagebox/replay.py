@@ -105,7 +105,6 @@ def replay(
             out,
             sample_rate=info.sample_rate,
             mics=tuple(mics),
-            rate=sheet.rate,
             backpressure=True,
         )
         result = ReplayResult(info.sample_rate, 0, 0.0)

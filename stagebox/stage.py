@@ -230,8 +230,8 @@ class Stage:
         `update` emits them with the next period; a caller with no audio to update with (the
         service after its audio stopped) takes them here so they are still carried out.
         """
-        if self.current is not None:
-            self._apply_deferred(self.current.punch_out or 0)
+        p = self.current
+        self._apply_deferred(p.punch_out if p is not None and p.punch_out else self._ended_at)
         out, self._pending = self._pending, []
         return out
 

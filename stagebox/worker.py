@@ -17,6 +17,7 @@ sender each run one thread. They share one convention (after gpiozero's `threads
 
 from __future__ import annotations
 
+import abc
 import logging
 import threading
 from collections.abc import Callable
@@ -28,7 +29,7 @@ class WorkerError(RuntimeError):
     """A worker thread could not be started, would not stop, or failed."""
 
 
-class Worker:
+class Worker(abc.ABC):
     """A named worker thread; subclasses implement `run()` and may override `wake()` and
     `closed()`."""
 
@@ -44,18 +45,22 @@ class Worker:
 
     # -- what subclasses provide --------------------------------------------------------------
 
+    @abc.abstractmethod
     def run(self) -> None:
-        raise NotImplementedError
+        """The thread's work: loop until `stopping` is set."""
 
     def wake(self) -> None:
         """Interrupt whatever `run()` waits on, so it sees `stopping` (default: it waits on
         `stopping` itself)."""
+        return None  # an optional hook: nothing by default
 
     def closed(self) -> None:
         """After the thread ended (or would not): release what the worker holds."""
+        return None  # an optional hook: nothing by default
 
     def failed(self, exc: BaseException) -> None:
         """On the thread, right after `run()` raised `exc`: make things safe at once."""
+        return None  # an optional hook: nothing by default
 
     # -- the life cycle -----------------------------------------------------------------------
 

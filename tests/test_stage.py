@@ -381,3 +381,24 @@ def test_a_sheet_and_a_cue_asked_for_in_one_take_both_apply_when_it_closes(sheet
     # Cue 102 was selected once the take had closed (then the stage followed the LTC back).
     order = [(e.event, e.data.get("cue")) for e in events if e.event in (CUE, PUNCH_OUT)]
     assert order[0] == (PUNCH_OUT, "101") and (CUE, "102") in order[1:3]
+
+
+def test_a_cue_change_held_for_a_take_applies_when_the_audio_ends_mid_take():
+    """The audio stops mid-take (service stop, feed end): the take closes there, and the cue
+    the crew chose meanwhile is taken at once with no next period to carry it."""
+    from stagebox.engine import Engine
+
+    a = cue("1", "01:00:10:00", "01:00:14:00", RATE_25)
+    b = cue("2", "01:00:20:00", "01:00:21:00", RATE_25)
+    feed = StageFeed([a], passes=1, preroll=1.0)
+    audio = feed.render_all()
+    engine = Engine(settings_for(feed), sink=ListSink(), cues=[a, b], mode="record")
+    stop_at = feed.passes[0].tc_in_sample("1") + 48000  # a second into the take
+    for pos in range(0, stop_at, 256):
+        engine.process(audio[pos : pos + 256], pos)
+    assert engine.stage.take_open
+    engine.stage.select_cue("2", engine.position)
+    assert engine.stage.cue.number == "1" and engine.stage.deferred_changes == 1
+    engine.close()  # the audio ended: the take closes at the newest sample
+    engine.idle()  # the service's idle period
+    assert engine.stage.cue.number == "2" and engine.stage.deferred_changes == 0

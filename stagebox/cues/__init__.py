@@ -9,8 +9,9 @@ needs) comes without the importers (CSV, VSLink, Pro Tools text) it does not.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from stagebox.lazy import lazy_names
 
 # name -> the module that defines it
 _HOMES = {
@@ -30,11 +31,4 @@ if TYPE_CHECKING:
     from stagebox.cues.sheet import CueSheet
 
 
-def __getattr__(name: str) -> object:
-    """`from stagebox.cues import load_cue_sheet` imports the loader then, not before."""
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'stagebox.cues' has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names(globals(), _HOMES)

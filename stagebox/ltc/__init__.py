@@ -9,8 +9,9 @@ encoder.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from stagebox.lazy import lazy_names
 
 # name -> the module that defines it
 _HOMES = {
@@ -29,11 +30,4 @@ if TYPE_CHECKING:
     from stagebox.ltc.frame import LTCFrame
 
 
-def __getattr__(name: str) -> object:
-    """`from stagebox.ltc import LTCEncoder` imports the encoder then, not before."""
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'stagebox.ltc' has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names(globals(), _HOMES)

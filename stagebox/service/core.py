@@ -353,7 +353,6 @@ class StageService(CommandTable, StatusReport, Reloader):
             cfg.takes.folder,
             sample_rate=self.backend.sample_rate,
             mics=tuple(c + 1 for c in settings.mic_channels),
-            rate=self.sheet.rate if self.sheet else cfg.timecode.rate,
         )
         self.sink = sink
         cues = list(self.sheet) if self.sheet else []

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import time
-from pathlib import Path
 
 log = logging.getLogger("stagebox.service")
 
@@ -114,19 +113,19 @@ class StatusReport:
         all (the record fault's probe). The disk watch's thread calls this, never audio."""
         from stagebox.service.recordfault import probe_folder
         from stagebox.takes.bwf import OS_DISK
-        from stagebox.takes.writer import recording_seconds_left
+        from stagebox.takes.writer import seconds_above_reserve
 
         started = time.monotonic()
         folder, reserve = self.cfg.takes.folder, self.cfg.takes.disk_reserve_mb * 1_000_000
         try:
-            free = OS_DISK.free_bytes(str(folder))
+            free = OS_DISK.free_bytes(str(folder))  # one statvfs serves the probe and the time
         except OSError:
-            free = 0
-        self.fault.probed(probe_folder(folder, free, reserve), started)
-        if free == 0 and not Path(folder).is_dir():
+            free = None
+        self.fault.probed(probe_folder(folder, free or 0, reserve), started)
+        if free is None:
             return None
-        return recording_seconds_left(
-            folder,
+        return seconds_above_reserve(
+            free,
             self.backend.sample_rate,
             len(self.engine.settings.mic_channels),
             self.cfg.takes.bit_depth,

@@ -215,7 +215,7 @@ class WriterSink:
 
     @classmethod
     def for_config(
-        cls, cfg, writer, folder, *, sample_rate: int, mics: tuple[int, ...], rate, **options
+        cls, cfg, writer, folder, *, sample_rate: int, mics: tuple[int, ...], **options
     ) -> WriterSink:
         """The sink `stagebox run` and `stagebox replay` record through: format, project and
         track names from the config (`cfg.takes`, `cfg.stage`); `mics` count from 1."""
@@ -226,7 +226,6 @@ class WriterSink:
             channels=len(mics),
             bits=cfg.takes.bit_depth,
             project=cfg.stage.project,
-            rate=rate,
             track_names=tuple(f"Mic {m}" for m in mics),
             **options,
         )
@@ -240,7 +239,6 @@ class WriterSink:
         channels: int,
         bits: int = 24,
         project: str = "",
-        rate=None,  # stagebox.timecode.Rate for iXML SPEED when the take does not say
         track_names: tuple[str, ...] = (),
         backpressure: bool = False,
     ) -> None:
@@ -250,7 +248,6 @@ class WriterSink:
         self.channels = channels
         self.bits = bits
         self.project = project
-        self.rate = rate
         self.track_names = track_names
         self.backpressure = backpressure
         self._limit = sample_rate  # frames: replay keeps at most a second queued
@@ -268,7 +265,7 @@ class WriterSink:
                 scene=take.cue,
                 take=str(number),
                 note=take.note,
-                rate=take.rate or self.rate,
+                rate=take.rate,  # the LTC's, as the clock measured it at the punch
                 tracks=tuple(Track(name, TRACK_FUNCTION) for name in self.track_names),
                 user=take.details,
             ).with_file_facts(time_reference=take.time_reference)

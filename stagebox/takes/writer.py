@@ -133,8 +133,15 @@ def recording_seconds_left(
 ) -> float:
     """Seconds of audio of this format that fit in `folder` above the reserve."""
     free = disk.free_bytes(os.fspath(folder))
+    return seconds_above_reserve(free, sample_rate, channels, bits, reserve_bytes)
+
+
+def seconds_above_reserve(
+    free_bytes: int, sample_rate: int, channels: int, bits: int, reserve_bytes: int
+) -> float:
+    """Seconds of audio of this format that `free_bytes` hold above the reserve."""
     rate = sample_rate * channels * bits // 8  # bytes per second
-    return max(0, free - reserve_bytes) / rate
+    return max(0, free_bytes - reserve_bytes) / rate
 
 
 class DiskWatch(Worker):
