@@ -510,3 +510,26 @@ def test_status_before_the_first_audio_period_has_every_key(tmp_path):
     for key in ("sample", "mode", "lock", "fault", "warning", "message", "timecode", "take"):
         assert key in early, key
     assert early["sample"] == 0 and early["lock"] == "lost"
+
+
+def test_a_sheet_that_names_no_rate_takes_the_ltcs_once_it_is_locked(stage):
+    """The documented workflow with the plainest sheet (no `# rate:` line) on a stage set to
+    auto: `cues load` takes the rate the LTC runs at, says so, and the takes are recorded."""
+    feed = stage.write_feed([CUE_101], passes=2, lead_in=0.3, preroll=3.0)
+    sheet = stage.root / "plain.csv"
+    sheet.write_text(
+        "Cue,Character,TC In,TC Out,Dialogue\n101,JOHN,01:00:10:00,01:00:11:00,Mary?\n"
+    )
+    stage.write_config()
+    with RunningService(stage) as svc:
+        svc.wait_until(lambda s: s["lock"] == "locked" and s.get("rate"), 10, "LTC locked")
+        time.sleep(0.6)  # the rate is measured over 8 frames of the run (0.32 s at 25 fps)
+        loaded = svc.call("cues.load", path=str(sheet))
+        svc.cli("mode", "record")
+        svc.wait_until(lambda s: not s["audio"], 30, "the feed's end")
+        takes = json.loads(svc.cli("takes", "--json").stdout)
+        assert svc.stop() == 0
+    assert loaded["rate"] == "25" and any("using the LTC's, 25" in w for w in loaded["warnings"])
+    assert takes and all(t["state"] == "complete" and t["rate"] == "25" for t in takes)
+    first = feed.passes[-1].tc_in_sample("101")
+    assert_take_is_the_feed(stage, stage.takes / takes[-1]["file"], first)

@@ -13,8 +13,9 @@ Any other encoding is given by the caller: forced (`--encoding`), or as the enco
 that are not UTF-8 (`stage.cue_sheet_encoding`, which never garbles a UTF-8 sheet).
 
 The rate comes from, in order: the caller (the stage config), the file (Pro Tools' TIMECODE
-FORMAT, a `# rate:` comment or a Rate column), a drop-frame `;` in the timecodes (29.97df).
-Failing all three, loading fails with a message saying where to set the rate.
+FORMAT, a `# rate:` comment or a Rate column), the LTC's measured rate (`cues load` on a
+running stage, `replay`; said in a warning), a drop-frame `;` in the timecodes (29.97df).
+Failing all of them, loading fails with a message saying where to set the rate.
 """
 
 from __future__ import annotations
@@ -226,6 +227,7 @@ def _resolve_rate(
     if declared is not None:
         return declared
     if fallback is not None:
+        warnings.append(f"no rate in the sheet or the stage config: using the LTC's, {fallback}")
         return fallback
     if any(";" in text for text in timecode_texts(table.raws)):
         return RATE_2997DF

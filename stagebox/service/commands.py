@@ -223,6 +223,8 @@ class CommandTable:
                 encoding=encoding,
                 fallback_encoding=self.cfg.stage.cue_sheet_encoding,
                 language=self.cfg.stage.record_language,
+                # a sheet that names no rate, on a stage set to auto: the LTC's measured one
+                fallback_rate=self.engine.clock.measured_rate if self.engine else None,
             )
         except CueSheetError as exc:
             raise ControlError(str(exc)) from None
