@@ -495,8 +495,9 @@ class StageService(CommandTable, StatusReport, Reloader):
                 self._message = event.message
             if event.kind in ("open_failed", "disk_full"):
                 self.fault.writer_failed(event.message)
-        if not self.writer.status().alive:
-            self.fault.writer_failed(self.writer.status().error or "?", for_good=True)
+        status = self.writer.status()  # once a period: a snapshot of a few fields
+        if not status.alive:
+            self.fault.writer_failed(status.error or "?", for_good=True)
 
     def _flash_record_light(self) -> None:
         """While takes cannot be written in record mode the record light flashes: the booth
