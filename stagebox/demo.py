@@ -190,11 +190,11 @@ def run_demo(
     truth = {(cue, n): (tin, tout) for cue, n, tin, tout in feed.truth()}
     seen: dict[str, int] = {}
     takes = []
-    ins = {(e.data["cue"], e.data["take"]): e for e in events if e.event == PUNCH_IN}
+    ins = {(e.cue, e.take): e for e in events if e.event == PUNCH_IN}
     for e in events:
         if e.event != PUNCH_OUT:
             continue
-        cue, take = e.data["cue"], e.data["take"]
+        cue, take = e.cue, e.take
         seen[cue] = seen.get(cue, 0) + 1
         tin, tout = truth.get((cue, seen[cue]), (None, None))
         start = ins[(cue, take)].sample
@@ -202,11 +202,11 @@ def run_demo(
             {
                 "cue": cue,
                 "take": take,
-                "file": e.data["file"],
-                "frames": e.data.get("frames", 0),
+                "file": e.file,
+                "frames": e.frames or 0,
                 "in_error": None if tin is None else start - tin,
                 "out_error": None if tout is None else e.sample - tout,
-                "note": e.data.get("note", ""),
+                "note": e.note,
                 "sync": _sync_of(out, cue, take),
             }
         )

@@ -212,9 +212,7 @@ class Engine:
         end = position + n
         if lost:
             self.xruns += 1
-            self._emit(
-                StageEvent(ev.WARNING, position, None, {"detail": f"xrun: {lost} samples lost"})
-            )
+            self._emit(ev.StageWarning(sample=position, detail=f"xrun: {lost} samples lost"))
         frames = self.decoder.decode(samples[:, self.settings.ltc_channel], position)
         # One pass, one take: while a take records, the clock bridges a dropout of up to
         # `take_dropout_seconds` (the take goes on, sample-continuous, and its note says so);
@@ -250,13 +248,13 @@ class Engine:
         elif event.event == ev.PUNCH_OUT:
             event = self._close_take(event)
         elif event.event == ev.BEEP:
-            self.beeps.plan(Beep(event.data["n"], event.sample, event.data["length"]))
+            self.beeps.plan(Beep(event.n, event.sample, event.length))
         elif event.event in (ev.PASS_END, ev.JUMP, ev.UNLOCK):
             self.beeps.cancel_after(event.sample)
         self.lamps.add(event)
         self._emit(event)
 
-    def _open_take(self, event: StageEvent) -> None:
+    def _open_take(self, event: ev.PunchIn) -> None:
         cue = self.stage.current.cue
         at = event.sample
         # The take's first sample is the sound of the timecode `record_offset` samples earlier
@@ -264,7 +262,7 @@ class Engine:
         # moment's, so on an exact punch it is TC-in (minus handles) itself.
         sound = at - self.settings.stage.record_offset
         rate = self.clock.rate
-        label = _label(event.data.get("label"), rate) or self.clock.timecode_at(sound)
+        label = _label(event.label, rate) or self.clock.timecode_at(sound)
         frame_start = self.clock.punch_sample(label)
         # Samples since midnight of the take's first sample (on TC-in it is TC-in's own).
         time_reference = label.samples_since_midnight(self.settings.sample_rate) + (
@@ -272,14 +270,14 @@ class Engine:
         )
         takes = self.takes
         start = TakeStart(
-            file=event.data["file"],
+            file=event.file,
             cue=cue.number,
-            take=event.data["take"],
+            take=event.take,
             first_sample=at,
             time_reference=time_reference,
-            note=event.data.get("note", ""),
+            note=event.note,
             rate=rate,
-            rename=lambda n: (event.data["take"] + n, takes.name_for(cue, event.data["take"] + n)),
+            rename=lambda n: (event.take + n, takes.name_for(cue, event.take + n)),
             details=tuple(cue.details()),
         )
         note = self.recorder.punch_in(start)
@@ -297,28 +295,28 @@ class Engine:
             "first_sample": at,
             "time_reference": time_reference,
             # what the stage noticed, one flag each (kept apart, never joined and re-split)
-            "flags": tuple(x for x in (*event.data.get("notes", ()), note) if x),
+            "flags": tuple(x for x in (*event.notes, note) if x),
             "opened": self.recorder.opened,
         }
         self.takes.take_opened(self._take_info)
 
-    def _close_take(self, event: StageEvent) -> StageEvent:
+    def _close_take(self, event: ev.PunchOut) -> ev.PunchOut:
         """Punch out; the event as emitted carries the take's length (`frames`)."""
         if not self.recorder.recording:
             return event
         info = self._take_info or {}
-        flags = tuple(dict.fromkeys((*info.get("flags", ()), *event.data.get("notes", ()))))
+        flags = tuple(dict.fromkeys((*info.get("flags", ()), *event.notes)))
         length = self.recorder.punch_out(event.sample, "; ".join(flags))
         info.update(
             frames=length,
-            tc_out=event.data.get("label") or event.timecode,
+            tc_out=event.label or event.timecode,
             flags=flags,
-            interrupted=event.data.get("interrupted", ""),
+            interrupted=event.interrupted,
             closed=self.recorder.closed,
         )
         self.takes.take_closed(info)
         self._take_info = None
-        return dataclasses.replace(event, data={**event.data, "frames": length})
+        return dataclasses.replace(event, frames=length)
 
     def _emit(self, event: StageEvent) -> None:
         for listener in self.listeners:

@@ -3,14 +3,18 @@
 Events are the engine's output to everything else: the take recorder, the lamps, the beeps,
 the journal, the control socket and `stagebox replay --events-out`. Each is placed at the
 sample where it takes effect (not when it was decided, which for a punch is a frame later).
+
+One frozen dataclass per kind: a listener reads `event.take`, not `event.data["take"]`, and a
+misspelt field fails where it is written. `to_json` gives the events file's line (the same
+names, in the same order, as before the kinds had classes).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import enum
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
+from typing import ClassVar
 
 
 class EventKind(enum.StrEnum):
@@ -43,21 +47,134 @@ CUE = EventKind.CUE
 MODE = EventKind.MODE
 WARNING = EventKind.WARNING
 
+_OMIT_NONE = {"omit_none": True}  # a field left out of the events file while it is None
 
-@dataclass(frozen=True)
+
+def _optional() -> object:
+    return field(default=None, metadata=_OMIT_NONE)
+
+
+@dataclass(frozen=True, kw_only=True)
 class StageEvent:
-    """One decision of the engine. Frozen all through: its details are read-only, so an
-    event handed to several listeners is the same event for each."""
+    """One decision of the engine, read-only, so an event handed to several listeners is the
+    same event for each. Each kind below adds its own fields."""
 
-    event: EventKind  # what it is
+    kind: ClassVar[EventKind]
     sample: int  # samples: where it takes effect in the capture stream
     timecode: str | None = None  # the label at that sample, when known
-    data: Mapping = field(default_factory=dict)  # e.g. cue, take, file, name, state, note
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "event", EventKind(self.event))
-        object.__setattr__(self, "data", MappingProxyType(dict(self.data)))
+    @property
+    def event(self) -> EventKind:
+        """The kind (the name the events file and the journal use)."""
+        return self.kind
+
+    def details(self) -> dict:
+        """The kind's own fields, by name, in declaration order (for the journal and the
+        events file); optional fields that are unset are left out."""
+        out = {}
+        for f in dataclasses.fields(self):
+            if f.name in ("sample", "timecode"):
+                continue
+            value = getattr(self, f.name)
+            if value is None and f.metadata.get("omit_none"):
+                continue
+            out[f.name] = value
+        return out
 
     def to_json(self) -> dict:
         """One line of the events file: event, sample, timecode, then the details."""
-        return {"event": self.event, "sample": self.sample, "timecode": self.timecode, **self.data}
+        return {
+            "event": self.kind,
+            "sample": self.sample,
+            "timecode": self.timecode,
+            **self.details(),
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class Lock(StageEvent):
+    kind: ClassVar[EventKind] = LOCK
+    detail: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Unlock(StageEvent):
+    kind: ClassVar[EventKind] = UNLOCK
+    detail: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Jump(StageEvent):
+    kind: ClassVar[EventKind] = JUMP
+    detail: str = ""  # e.g. "loop wrap", "relocate"
+
+
+@dataclass(frozen=True, kw_only=True)
+class PassStart(StageEvent):
+    kind: ClassVar[EventKind] = PASS_START
+    cue: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class PassEnd(StageEvent):
+    kind: ClassVar[EventKind] = PASS_END
+    cue: str | None = None
+    reason: str = ""  # "post-roll ended", "loop wrap", "LTC lost", "cue changed" ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class PunchIn(StageEvent):
+    kind: ClassVar[EventKind] = PUNCH_IN
+    cue: str | None = None
+    take: int = 0
+    file: str = ""  # the take's file name (no folder)
+    note: str = ""  # the flags below, as one line for people
+    notes: tuple[str, ...] = ()  # what the stage noticed, one flag each
+    label: str | None = None  # the label whose sound is at `sample` (None: a late pickup)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PunchOut(StageEvent):
+    kind: ClassVar[EventKind] = PUNCH_OUT
+    cue: str | None = None
+    take: int = 0
+    file: str = ""
+    note: str = ""
+    notes: tuple[str, ...] = ()
+    label: str | None = None  # TC-out (plus handles) when the take ran to it, else None
+    interrupted: str = ""  # why the take was cut short ("" when it ran to TC-out)
+    frames: int | None = _optional()  # samples written (set by the engine on punch-out)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Beep(StageEvent):
+    kind: ClassVar[EventKind] = BEEP
+    cue: str | None = None
+    n: int = 0  # the beep's number, counting down to TC-in
+    length: int = 0  # samples
+
+
+@dataclass(frozen=True, kw_only=True)
+class Light(StageEvent):
+    kind: ClassVar[EventKind] = LIGHT
+    name: str = ""  # the stage's lamp name ("cue", "record")
+    state: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class CueChange(StageEvent):
+    kind: ClassVar[EventKind] = CUE
+    cue: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModeChange(StageEvent):
+    kind: ClassVar[EventKind] = MODE
+    mode: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class StageWarning(StageEvent):
+    kind: ClassVar[EventKind] = WARNING
+    cue: str | None = _optional()
+    detail: str = ""

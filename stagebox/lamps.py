@@ -66,11 +66,11 @@ class LampPlanner:
         plan = self._plan
         if event.event == ev.MODE:
             if self.standby_light:
-                on = event.data["mode"] == "record"
+                on = event.mode == "record"
                 plan.events.append(LightEvent(Lamp.STANDBY, on, event.sample))
         elif event.event == ev.LIGHT:
-            lamp = STAGE_LAMPS[event.data["name"]]
-            plan.events.append(LightEvent(lamp, event.data["state"], event.sample))
+            lamp = STAGE_LAMPS[event.name]
+            plan.events.append(LightEvent(lamp, event.state, event.sample))
         elif event.event in (ev.PASS_END, ev.JUMP, ev.UNLOCK):  # the pass ended at its sample
             plan.cancel = True
             plan.events = [e for e in plan.events if not (e.state and e.sample > event.sample)]

@@ -134,13 +134,9 @@ def replay(
     tc_in: dict[tuple, str | None] = {}  # (cue, take) -> the timecode of its punch-in
     for e in result.events:
         if e.event == PUNCH_IN:
-            tc_in.setdefault((e.data.get("cue"), e.data.get("take")), e.timecode)
+            tc_in.setdefault((e.cue, e.take), e.timecode)
     result.takes = [
-        {
-            **e.data,
-            "tc_out": e.timecode,
-            "tc_in": tc_in.get((e.data.get("cue"), e.data.get("take"))),
-        }
+        {**e.details(), "tc_out": e.timecode, "tc_in": tc_in.get((e.cue, e.take))}
         for e in result.events
         if e.event == PUNCH_OUT
     ]

@@ -145,7 +145,7 @@ class Stage:
         if self.current and self.current.take is not None and self.current.punch_out is None:
             self._pending.extend(self._close_take(sample, f"mode changed to {mode}"))
         self.mode = Mode(mode)
-        self._pending.append(StageEvent(ev.MODE, sample, None, {"mode": mode}))
+        self._pending.append(ev.ModeChange(sample=sample, mode=mode))
         if mode == "safe" and self.current:
             self._pending.extend(self._end_pass(sample, "stage made safe"))
 
@@ -222,7 +222,7 @@ class Stage:
             self._pending.extend(self._end_pass(sample, "cue changed"))
         self.cue = cue
         if cue:
-            self._pending.append(StageEvent(ev.CUE, sample, None, {"cue": cue.number}))
+            self._pending.append(ev.CueChange(sample=sample, cue=cue.number))
 
     def take_pending(self) -> list[StageEvent]:
         """The events commands decided since the last `update` (mode, cue), handed over now.
@@ -260,11 +260,11 @@ class Stage:
         tc = str(ce.timecode) if ce.timecode else None
         at = math.floor(ce.sample + 0.5)
         if ce.kind == "lock":
-            return [StageEvent(ev.LOCK, at, tc, {"detail": ce.detail})]
+            return [ev.Lock(sample=at, timecode=tc, detail=ce.detail)]
         if ce.kind == "jump":
             until = math.floor((ce.until if ce.until is not None else ce.sample) + 0.5)
             out = self._end_pass(until, ce.detail) if self.current else []
-            return [*out, StageEvent(ev.JUMP, at, tc, {"detail": ce.detail})]
+            return [*out, ev.Jump(sample=at, timecode=tc, detail=ce.detail)]
         if ce.kind in ("freewheel", "resume") and self.take_open:
             p = self.current
             if ce.kind == "freewheel":
@@ -276,7 +276,7 @@ class Stage:
             return []
         if ce.kind == "unlock":
             out = self._end_pass(at, "LTC lost") if self.current else []
-            return [*out, StageEvent(ev.UNLOCK, at, tc, {"detail": ce.detail})]
+            return [*out, ev.Unlock(sample=at, timecode=tc, detail=ce.detail)]
         return []
 
     def _follow(self, clock: TimecodeClock, end: int) -> list[StageEvent]:
@@ -287,7 +287,7 @@ class Stage:
         cue = min(inside, key=lambda c: clock.sample_of(c.tc_in))
         if cue != self.cue:
             self.cue = cue
-            return [StageEvent(ev.CUE, end, self._label(clock, end), {"cue": cue.number})]
+            return [ev.CueChange(sample=end, timecode=self._label(clock, end), cue=cue.number)]
         return []
 
     def _window(self, clock: TimecodeClock, cue: Cue) -> tuple[int, int]:
@@ -338,7 +338,11 @@ class Stage:
             first = max(win_start, run_start, self._ended_at)
             if first < end and end - 1 < win_end:
                 self.current = Pass(cue, first)
-                out.append(StageEvent(ev.PASS_START, first, self._label(clock, first), self._ids()))
+                out.append(
+                    ev.PassStart(
+                        sample=first, timecode=self._label(clock, first), cue=self._cue_id()
+                    )
+                )
             else:
                 return out
         p = self.current
@@ -359,7 +363,7 @@ class Stage:
             return []
         self.lights[name] = state
         return [
-            StageEvent(ev.LIGHT, sample, self._label(clock, sample), {"name": name, "state": state})
+            ev.Light(sample=sample, timecode=self._label(clock, sample), name=name, state=state)
         ]
 
     def _plan_cue_light(
@@ -393,12 +397,14 @@ class Stage:
                 p.missed_beeps.add(number)
                 detail = f"beep {number} at {label} missed: the pass started after it"
                 out.append(
-                    StageEvent(ev.WARNING, p.start, str(label), {**self._ids(), "detail": detail})
+                    ev.StageWarning(
+                        sample=p.start, timecode=str(label), cue=self._cue_id(), detail=detail
+                    )
                 )
                 continue
             p.beeps.add(number)
             out.append(
-                StageEvent(ev.BEEP, at, str(label), {**self._ids(), "n": number, "length": length})
+                ev.Beep(sample=at, timecode=str(label), cue=self._cue_id(), n=number, length=length)
             )
         return out
 
@@ -418,7 +424,7 @@ class Stage:
             if "blocked" not in p.light_plan:  # said once a pass, never recorded silently
                 p.light_plan.add("blocked")
                 detail = f"no take: {self.record_blocked}"
-                out.append(StageEvent(ev.WARNING, p.start, None, {**self._ids(), "detail": detail}))
+                out.append(ev.StageWarning(sample=p.start, cue=self._cue_id(), detail=detail))
             return out
         if p.take is None and p.punch_out is None:
             if s.record_light == "punch" and "record on" not in p.light_plan and in_at < horizon:
@@ -437,18 +443,15 @@ class Stage:
                     p.file = self.take_name(cue, p.take)
                     p.punch_in = at
                     out.append(
-                        StageEvent(
-                            ev.PUNCH_IN,
-                            at,
-                            self._label(clock, at),
-                            {
-                                **self._ids(),
-                                "take": p.take,
-                                "file": p.file,
-                                "note": "; ".join(p.note),
-                                "notes": tuple(p.note),
-                                "label": label,
-                            },
+                        ev.PunchIn(
+                            sample=at,
+                            timecode=self._label(clock, at),
+                            cue=self._cue_id(),
+                            take=p.take,
+                            file=p.file,
+                            note="; ".join(p.note),
+                            notes=tuple(p.note),
+                            label=label,
                         )
                     )
         if p.take is not None and p.punch_out is None:
@@ -478,18 +481,24 @@ class Stage:
         if why:
             p.note.append(why)
         p.punch_out = at
-        data = {**self._ids(), "take": p.take, "file": p.file, "note": "; ".join(p.note)}
-        data["notes"] = tuple(p.note)  # what the stage noticed, one flag each
-        interrupted = (why or "ended before TC-out") if label is None else ""
-        data.update(label=label, interrupted=interrupted)
-        out = [StageEvent(ev.PUNCH_OUT, at, label or self._old_label(at), data)]
+        out: list[StageEvent] = [
+            ev.PunchOut(
+                sample=at,
+                timecode=label or self._old_label(at),
+                cue=self._cue_id(),
+                take=p.take,
+                file=p.file,
+                note="; ".join(p.note),
+                notes=tuple(p.note),  # what the stage noticed, one flag each
+                label=label,
+                interrupted=(why or "ended before TC-out") if label is None else "",
+            )
+        ]
         if self.lights[RECORD_LIGHT] and self.settings.record_light == "punch":
             p.light_plan.add("record off")
             self.lights[RECORD_LIGHT] = False
             out.append(
-                StageEvent(
-                    ev.LIGHT, at, self._old_label(at), {"name": RECORD_LIGHT, "state": False}
-                )
+                ev.Light(sample=at, timecode=self._old_label(at), name=RECORD_LIGHT, state=False)
             )
         return out
 
@@ -504,18 +513,21 @@ class Stage:
             if self.lights[name]:
                 self.lights[name] = False
                 label = self._old_label(at)
-                out.append(StageEvent(ev.LIGHT, at, label, {"name": name, "state": False}))
-        out.append(StageEvent(ev.PASS_END, at, self._old_label(at), {**self._ids(), "reason": why}))
+                out.append(ev.Light(sample=at, timecode=label, name=name, state=False))
+        out.append(
+            ev.PassEnd(sample=at, timecode=self._old_label(at), cue=self._cue_id(), reason=why)
+        )
         self.current = None
         self._ended_at = at
         return out
 
     # -- helpers ------------------------------------------------------------------------------
 
-    def _ids(self) -> dict:
+    def _cue_id(self) -> str | None:
+        """The number of the cue the events are about: the pass's, else the current one."""
         p = self.current
         cue = p.cue if p else self.cue
-        return {"cue": cue.number if cue else None}
+        return cue.number if cue else None
 
     @staticmethod
     def _label(clock: TimecodeClock, sample: int) -> str | None:

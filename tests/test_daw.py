@@ -213,16 +213,16 @@ def test_a_burst_of_cue_changes_locates_only_to_the_last():
 def test_a_cue_chosen_mid_take_locates_when_the_take_closes():
     daw, out = make()
     daw.cue_chosen(CUE_102, deferred=True)
-    daw.on_event(StageEvent(ev.CUE, 100, "01:00:11:00", {"cue": "101"}))  # not the one chosen
-    daw.on_event(StageEvent(ev.CUE, 200, None, {"cue": "102"}))  # the take closed: it applies
-    daw.on_event(StageEvent(ev.CUE, 300, None, {"cue": "102"}))  # once only
+    daw.on_event(ev.CueChange(sample=100, timecode="01:00:11:00", cue="101"))  # not the one chosen
+    daw.on_event(ev.CueChange(sample=200, cue="102"))  # the take closed: it applies
+    daw.on_event(ev.CueChange(sample=300, cue="102"))  # once only
     assert settle(daw, out, 1) == [locate_25(1, 0, 18, 0)]
     assert out.messages() == [locate_25(1, 0, 18, 0)]
 
 
 def test_a_cue_followed_from_timecode_never_moves_the_daw():
     daw, out = make()
-    daw.on_event(StageEvent(ev.CUE, 100, "01:00:08:00", {"cue": "101"}))
+    daw.on_event(ev.CueChange(sample=100, timecode="01:00:08:00", cue="101"))
     daw.cue_chosen(CUE_102)  # a later message proves the queue ran past the event
     assert settle(daw, out, 1) == [locate_25(1, 0, 18, 0)]
 
@@ -256,12 +256,12 @@ def test_without_roll_on_record_modes_only_stop():
 
 
 def postroll_end(number: str = "101") -> StageEvent:
-    return StageEvent(ev.PASS_END, 500, None, {"cue": number, "reason": "post-roll ended"})
+    return ev.PassEnd(sample=500, cue=number, reason="post-roll ended")
 
 
 def test_loop_locates_back_and_rolls_again_after_the_postroll():
     daw, out = make(DawSettings(loop=True), mode="rehearse")
-    daw.on_event(StageEvent(ev.PASS_END, 400, None, {"cue": "101", "reason": "loop wrap"}))
+    daw.on_event(ev.PassEnd(sample=400, cue="101", reason="loop wrap"))
     daw.on_event(postroll_end())
     assert settle(daw, out, 2) == [locate_25(1, 0, 8, 0), DEFERRED_PLAY]
 
@@ -274,7 +274,7 @@ def test_stop_after_postroll_stops_and_parks():
 
 def test_nothing_after_the_postroll_in_safe_mode_or_by_default():
     daw, out = make(DawSettings(loop=True), mode="record")
-    daw.on_event(StageEvent(ev.MODE, 10, None, {"mode": "safe"}))
+    daw.on_event(ev.ModeChange(sample=10, mode="safe"))
     daw.on_event(postroll_end())
     quiet, quiet_out = make(mode="record")
     quiet.on_event(postroll_end())
@@ -492,7 +492,7 @@ def test_next_cue_button_mid_take_locates_the_daw_when_the_take_closes(tmp_path)
     assert sent[0][0] >= seen[ev.PUNCH_OUT]  # not before the take closed
     # The stage took cue 102 once the take had closed (after that it follows the LTC, which
     # the simulated DAW does not move: a real one, located to 102's pre-roll, would).
-    kinds = [(e.event, e.data.get("cue")) for e in events]
+    kinds = [(e.event, getattr(e, "cue", None)) for e in events]
     assert kinds.index((ev.CUE, "102")) > kinds.index((ev.PUNCH_OUT, "101"))
 
 

@@ -354,14 +354,10 @@ def test_replayed_lamps_match_the_engines_light_events_to_the_sample():
     carry_out(driver, engine.take_lamp_plan())
     assert len([e for e in events if e.event == PASS_END]) == 3
     for stage_name, pin in (("cue", "cue_light"), ("record", "record_light")):
-        lights = [
-            (e.sample, e.data["state"])
-            for e in events
-            if e.event == LIGHT and e.data["name"] == stage_name
-        ]
+        lights = [(e.sample, e.state) for e in events if e.event == LIGHT and e.name == stage_name]
         assert len(lights) >= 6, (stage_name, lights)  # on and off in each of three passes
         assert [(s, on) for s, _, on in gpio.lamp_history(pin)] == [(None, False), *lights]
-    modes = [(e.sample, e.data["mode"] == "record") for e in events if e.event == MODE]
+    modes = [(e.sample, e.mode == "record") for e in events if e.event == MODE]
     assert len(modes) == 2
     assert [(s, on) for s, _, on in gpio.lamp_history("standby_light")] == [(None, False), *modes]
     driver.stop()
@@ -439,7 +435,7 @@ def test_buttons_circle_the_take_just_recorded_and_long_rec_stops_recording(tmp_
     service.add_listener(crew)
     assert service.run() == 0
     assert failures == []
-    assert [e.data["mode"] for e in events if e.event == MODE] == ["rehearse"]
+    assert [e.mode for e in events if e.event == MODE] == ["rehearse"]
     assert len([e for e in events if e.event == PASS_START]) == 3
     assert len([e for e in events if e.event == PUNCH_IN]) == 1  # passes 2 and 3 rehearsed
     [record] = TakeLog(tmp_path / "takes").takes()

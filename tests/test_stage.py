@@ -72,7 +72,7 @@ def test_rehearse_records_nothing_but_beeps_and_cue_light():
     run = run_feed(StageFeed([c], passes=1, preroll=4.0), [c], mode="rehearse")
     assert run.takes == [] and run.of("punch_in") == []
     assert len(run.of("beep")) == 3
-    lights = [(e.data["name"], e.data["state"]) for e in run.of("light")]
+    lights = [(e.name, e.state) for e in run.of("light")]
     assert lights == [("cue", True), ("cue", False)]
 
 
@@ -120,11 +120,11 @@ def test_preroll_shorter_than_streamer_and_beeps():
     feed = StageFeed([c], passes=1, preroll=1.2)  # LTC starts 1.2 s before TC-in
     run = run_feed(feed, [c])
     # Two-second streamer: the cue light comes on as soon as the pass starts.
-    on = [e for e in run.of("light") if e.data["name"] == "cue" and e.data["state"]]
+    on = [e for e in run.of("light") if e.name == "cue" and e.state]
     assert on[0].sample == run.of("pass_start")[0].sample
     # Only the beep at TC-in minus one second could still be played; the others are reported.
-    assert [e.data["n"] for e in run.of("beep")] == [3]
-    missed = [e.data["detail"] for e in run.of("warning")]
+    assert [e.n for e in run.of("beep")] == [3]
+    missed = [e.detail for e in run.of("warning")]
     assert missed == [
         "beep 1 at 01:00:07:00 missed: the pass started after it",
         "beep 2 at 01:00:08:00 missed: the pass started after it",
@@ -142,7 +142,7 @@ def test_late_pickup_records_from_first_locked_sample():
     truth = feed.passes[0]
     first = math.floor(truth.frame_starts[0] + 0.5)
     assert take.first_sample == first
-    assert "late pickup" in run.of("punch_in")[0].data["note"]
+    assert "late pickup" in run.of("punch_in")[0].note
     assert len(audio) == truth.tc_out_sample("9") - first
 
 
@@ -182,7 +182,7 @@ def test_lights_follow_punch_and_streamer():
     feed = StageFeed([c], passes=1, preroll=4.0)
     run = run_feed(feed, [c])
     t = feed.passes[0]
-    lights = [(e.data["name"], e.data["state"], e.sample) for e in run.of("light")]
+    lights = [(e.name, e.state, e.sample) for e in run.of("light")]
     assert lights == [
         ("cue", True, t.tc_in_sample("2") - 2 * 25 * 1920),
         ("cue", False, t.tc_in_sample("2")),
@@ -197,7 +197,7 @@ def test_record_light_for_whole_pass_and_cue_light_on_the_line():
     settings = settings_for(feed, record_light="pass", cue_light="line")
     run = run_feed(feed, [c], settings=settings)
     t = feed.passes[0]
-    lights = {(e.data["name"], e.data["state"]): e.sample for e in run.of("light")}
+    lights = {(e.name, e.state): e.sample for e in run.of("light")}
     assert lights[("cue", True)] == t.tc_in_sample("2")
     assert lights[("cue", False)] == t.tc_out_sample("2")
     assert lights[("record", True)] == run.of("pass_start")[0].sample
@@ -223,15 +223,15 @@ def test_overlapping_windows_pass_to_the_next_cue_after_post_roll():
     feed = StageFeed([a, b], passes=1, preroll=2.0, postroll=1.0)
     run = run_feed(feed, [a, b], settings=settings_for(feed, preroll_seconds=2.0))
     starts, ends = run.of("pass_start"), run.of("pass_end")
-    assert [e.data["cue"] for e in starts] == ["1", "2"]
+    assert [e.cue for e in starts] == ["1", "2"]
     assert starts[1].sample == ends[0].sample
-    assert ends[0].data["reason"] == "post-roll ended"
+    assert ends[0].reason == "post-roll ended"
     assert_takes_exact(run, "1")
     assert_takes_exact(run, "2")
     # Cue 2's beeps at 01:00:03 and :04 fall inside cue 1's pass: they are not played late;
     # the one at 01:00:05:00 is, on the sample where cue 2's pass starts.
-    beeps = [e for e in run.of("beep") if e.data["cue"] == "2"]
-    assert [e.data["n"] for e in beeps] == [3]
+    beeps = [e for e in run.of("beep") if e.cue == "2"]
+    assert [e.n for e in beeps] == [3]
     assert beeps[0].sample == starts[1].sample
 
 
@@ -307,7 +307,7 @@ def test_cue_light_and_streamer_start_on_the_same_frame():
     c = cue("2", "01:00:10:00", "01:00:11:00", RATE_25)
     feed = StageFeed([c], passes=1, preroll=4.0)
     run = run_feed(feed, [c], settings=settings_for(feed, streamer_seconds=2.5))
-    on = [e.sample for e in run.of("light") if e.data["name"] == "cue" and e.data["state"]]
+    on = [e.sample for e in run.of("light") if e.name == "cue" and e.state]
     assert on == [feed.passes[0].tc_in_sample("2") - frames * 1920]
 
 
@@ -379,7 +379,7 @@ def test_a_sheet_and_a_cue_asked_for_in_one_take_both_apply_when_it_closes(sheet
     assert len(recorded) == truth.tc_out_sample("101") - truth.tc_in_sample("101")
     assert engine.stage.cues == reloaded  # the sheet applied
     # Cue 102 was selected once the take had closed (then the stage followed the LTC back).
-    order = [(e.event, e.data.get("cue")) for e in events if e.event in (CUE, PUNCH_OUT)]
+    order = [(e.event, e.cue) for e in events if e.event in (CUE, PUNCH_OUT)]
     assert order[0] == (PUNCH_OUT, "101") and (CUE, "102") in order[1:3]
 
 

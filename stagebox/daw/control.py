@@ -160,15 +160,15 @@ class DawControl(Worker):
     def on_event(self, event: ev.StageEvent) -> None:
         """A stage listener: deferred cue changes, passes ending, the mode."""
         if event.event == ev.MODE:
-            self.mode = event.data.get("mode", self.mode)
+            self.mode = event.mode
         elif event.event == ev.CUE and self._pending_cue is not None:
-            if event.data.get("cue") == self._pending_cue:
+            if event.cue == self._pending_cue:
                 self._pending_cue = None
-                cue = self.find_cue(event.data["cue"])
+                cue = self.find_cue(event.cue)
                 if cue is not None:
                     self._locate_cue(cue, f"cue {cue.number} chosen (after the take)")
-        elif event.event == ev.PASS_END and event.data.get("reason") == "post-roll ended":
-            self._after_postroll(event.data.get("cue"))
+        elif event.event == ev.PASS_END and event.reason == "post-roll ended":
+            self._after_postroll(event.cue)
 
     def _after_postroll(self, number: str | None) -> None:
         s = self.settings

@@ -529,15 +529,16 @@ class StageService(CommandTable, StatusReport, Reloader):
     def _on_event(self, event: StageEvent) -> None:
         """Every stage event: the journal, the lamps (collected), listeners."""
         if event.event == ev.PUNCH_OUT:
-            self._last_take = (event.data["cue"], event.data["take"])
+            self._last_take = (event.cue, event.take)
         if event.event not in (ev.LIGHT, ev.BEEP):
             extra = {"TIMECODE": event.timecode or ""}
-            if "cue" in event.data:
-                extra["CUE"] = event.data.get("cue") or ""
-            if "take" in event.data:
-                extra["TAKE"] = str(event.data["take"])
+            details = event.details()
+            if "cue" in details:
+                extra["CUE"] = details["cue"] or ""
+            if "take" in details:
+                extra["TAKE"] = str(details["take"])
             detail = " ".join(
-                f"{k}={v}" for k, v in event.data.items() if v not in (None, "") and k != "length"
+                f"{k}={v}" for k, v in details.items() if v not in (None, "", ()) and k != "notes"
             )
             level = logging.WARNING if event.event == ev.WARNING else logging.INFO
             log.log(level, "%s at %s %s", event.event, event.timecode or "-", detail, extra=extra)
