@@ -23,17 +23,15 @@ from hypothesis import strategies as st
 
 from stagebox.takes.bwf import (
     RF64_THRESHOLD,
-    TakeError,
-    TakeExistsError,
     TakeFile,
     TakeFormat,
-    marker_path,
     read_take_metadata,
-    repair_takes,
     size_patches,
     update_take_metadata,
 )
+from stagebox.takes.disk import TakeError, TakeExistsError, marker_path
 from stagebox.takes.meta import TakeMetadata, Track, build_ixml, metadata_from_chunks
+from stagebox.takes.repair import repair_takes
 from stagebox.timecode import RATE_25, RATE_2997DF, RATE_23976
 from stagebox.wavfile import WavError, read_wav, read_wav_info
 

@@ -7,7 +7,8 @@ import shutil
 import numpy as np
 
 from stagebox.cli import main
-from stagebox.takes.bwf import TakeFile, TakeFormat, marker_path, read_take_metadata
+from stagebox.takes.bwf import TakeFile, TakeFormat, read_take_metadata
+from stagebox.takes.disk import marker_path
 from stagebox.takes.meta import TakeMetadata
 from stagebox.timecode import RATE_25
 from stagebox.wavfile import read_wav

@@ -26,7 +26,8 @@ from conftest import DATA
 from servicerun import NotifyListener, RunningService, StageDir, cue, wait_for, write_sheet
 
 from stagebox.control.protocol import ControlError
-from stagebox.takes.bwf import marker_path, read_take_metadata
+from stagebox.takes.bwf import read_take_metadata
+from stagebox.takes.disk import marker_path
 from stagebox.takes.log import TakeLog
 from stagebox.wavfile import read_wav
 
@@ -374,7 +375,7 @@ def test_buttons_circle_the_take_just_recorded_and_long_rec_stops_recording(tmp_
     from stagebox.events import MODE, PASS_START, PUNCH_IN, PUNCH_OUT
     from stagebox.service import StageService
     from stagebox.sim.stagefeed import StageFeed
-    from stagebox.takes.bwf import OS_DISK
+    from stagebox.takes.disk import OS_DISK
 
     sheet = write_sheet(tmp_path / "reel1.csv", [CUE_101, CUE_102])
     feed = StageFeed([CUE_101], passes=3, preroll=1.0, postroll=0.5, lead_in=0.3, tail=0.3)

@@ -47,7 +47,8 @@ from stagebox.control.client import ControlClient
 from stagebox.control.protocol import ControlError
 from stagebox.cues.cue import Cue
 from stagebox.sim.stagefeed import StageFeed
-from stagebox.takes.bwf import marker_path, read_take_metadata
+from stagebox.takes.bwf import read_take_metadata
+from stagebox.takes.disk import marker_path
 from stagebox.timecode import Rate, Timecode
 from stagebox.wavfile import read_wav, read_wav_info
 

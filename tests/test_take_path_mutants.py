@@ -23,7 +23,8 @@ from stagerun import ListSink, cue, run_feed, settings_for
 
 from stagebox.engine import TakeNumbers
 from stagebox.sim.stagefeed import StageFeed
-from stagebox.takes.bwf import TakeDisk, TakeFile, TakeFormat
+from stagebox.takes.bwf import TakeFile, TakeFormat
+from stagebox.takes.disk import TakeDisk
 from stagebox.takes.meta import TakeMetadata
 from stagebox.takes.punch import PunchRecorder, RingBuffer, TakeStart
 from stagebox.takes.writer import TakeWriter

@@ -22,13 +22,8 @@ import pytest
 from servicerun import ROOT, RunningService, StageDir, cue
 
 from stagebox.cues.cue import Cue
-from stagebox.takes.bwf import (
-    FolderInUseError,
-    FolderLock,
-    marker_path,
-    read_take_metadata,
-    take_is_live,
-)
+from stagebox.takes.bwf import read_take_metadata
+from stagebox.takes.disk import FolderInUseError, FolderLock, marker_path, take_is_live
 from stagebox.takes.log import TakeLog
 from stagebox.timecode import Rate, Timecode
 from stagebox.wavfile import read_wav
@@ -450,7 +445,7 @@ def test_a_take_cut_short_by_a_full_disk_is_listed_with_the_frames_on_disk(tmp_p
     import os
 
     from stagebox.takes.book import TakeBook
-    from stagebox.takes.bwf import TakeDisk
+    from stagebox.takes.disk import TakeDisk
     from stagebox.takes.punch import TakeStart, WriterSink
     from stagebox.takes.writer import TakeWriter
 

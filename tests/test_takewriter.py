@@ -20,8 +20,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from stagebox.takes.bwf import DiskFullError, TakeDisk, TakeExistsError, marker_path, repair_takes
+from stagebox.takes.disk import DiskFullError, TakeDisk, TakeExistsError, marker_path
 from stagebox.takes.meta import TakeMetadata
+from stagebox.takes.repair import repair_takes
 from stagebox.takes.writer import TakeWriter, TakeWriterError, recording_seconds_left
 from stagebox.timecode import RATE_25
 from stagebox.wavfile import read_wav, read_wav_info

@@ -63,7 +63,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def describe(path: str) -> list[str]:
-    from stagebox.takes.bwf import read_take_metadata, take_is_live
+    from stagebox.takes.bwf import read_take_metadata
+    from stagebox.takes.disk import take_is_live
     from stagebox.timecode import Timecode
     from stagebox.wavfile import read_wav_info
 
@@ -165,7 +166,8 @@ def run_note(args: argparse.Namespace) -> int:
 
 
 def _edit_file(path: str, circled: bool | None, note: str | None) -> int:
-    from stagebox.takes.bwf import TakeError, update_take_metadata
+    from stagebox.takes.bwf import update_take_metadata
+    from stagebox.takes.disk import TakeError
     from stagebox.wavfile import WavError
 
     try:
@@ -180,9 +182,10 @@ def _edit_file(path: str, circled: bool | None, note: str | None) -> int:
 def run_repair(args: argparse.Namespace) -> int:
     """Finish the takes a crash left open (never a live one), then make the folder's take log
     agree with the folder, unless a running service owns the folder (it keeps its own log)."""
-    from stagebox.takes.bwf import folder_in_use, repair_takes
+    from stagebox.takes.disk import folder_in_use
     from stagebox.takes.log import LOG_NAME, TakeLog
     from stagebox.takes.reconcile import reconcile
+    from stagebox.takes.repair import repair_takes
 
     logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(message)s")
     folder = Path(args.folder)

@@ -297,7 +297,8 @@ class CommandTable:
         """A note goes into the take file's iXML as well as the log: refuse, before logging,
         one the file's iXML chunk cannot hold (so the log and the file never disagree). A
         take still recording is checked when it closes (its writer reports a note too long)."""
-        from stagebox.takes.bwf import TakeError, update_take_metadata
+        from stagebox.takes.bwf import update_take_metadata
+        from stagebox.takes.disk import TakeError
         from stagebox.takes.log import COMPLETE, INTERRUPTED, REPAIRED, TakeLogError
         from stagebox.wavfile import WavError
 
@@ -317,7 +318,7 @@ class CommandTable:
     def _wait_for_writer(self, path: Path) -> None:
         """A take punched out a moment ago may still be being finished by the take writer (a
         disk stall can hold seconds of audio in its queue): wait, bounded, until it is."""
-        from stagebox.takes.bwf import marker_path
+        from stagebox.takes.disk import marker_path
 
         closing = self.sink.last_close if self.sink is not None else None
         if closing is None or not marker_path(path).exists():

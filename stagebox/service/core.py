@@ -139,9 +139,10 @@ class StageService(CommandTable, StatusReport, Reloader):
 
     def _start(self, stack: contextlib.ExitStack) -> None:
         from stagebox.takes.book import TakeBook
-        from stagebox.takes.bwf import FolderLock, repair_takes
+        from stagebox.takes.disk import FolderLock
         from stagebox.takes.log import TakeLog, TakeLogError
         from stagebox.takes.reconcile import reconcile
+        from stagebox.takes.repair import repair_takes
         from stagebox.takes.writer import DiskWatch, TakeWriter
 
         cfg = self.cfg

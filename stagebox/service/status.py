@@ -112,7 +112,7 @@ class StatusReport:
         """Recording time left on the takes disk, and whether a take can be created there at
         all (the record fault's probe). The disk watch's thread calls this, never audio."""
         from stagebox.service.recordfault import probe_folder
-        from stagebox.takes.bwf import OS_DISK
+        from stagebox.takes.disk import OS_DISK
         from stagebox.takes.writer import seconds_above_reserve
 
         started = time.monotonic()

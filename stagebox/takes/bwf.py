@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import json
 import logging
 import os
@@ -36,7 +35,15 @@ import numpy as np
 
 from stagebox import __version__
 from stagebox.audio.pcmformat import FORMATS, encode
-from stagebox.safefile import SIDECAR_MAX_BYTES, read_bounded
+from stagebox.takes.disk import (
+    OS_DISK,
+    DiskFullError,
+    TakeDisk,
+    TakeError,
+    TakeExistsError,
+    fsync_dir,
+    marker_path,
+)
 from stagebox.takes.meta import (
     TakeMetadata,
     TakeMetadataError,
@@ -62,99 +69,7 @@ DS64_OFFSET = 12  # the reserved JUNK chunk that becomes ds64
 DS64_BODY = 28  # riffSize u64, dataSize u64, sampleCount u64, tableLength u32
 FMT_OFFSET = DS64_OFFSET + 8 + DS64_BODY  # 48
 SUPPORTED_SAMPLES = {(16, "int"), (24, "int"), (32, "int"), (32, "float")}
-MARKER_SUFFIX = ".open"
 _GUID_TAIL = b"\x00\x00\x00\x00\x10\x00\x80\x00\x00\xaa\x00\x38\x9b\x71"
-
-
-class TakeError(OSError):
-    """A take that cannot be opened, written or repaired; the message names the file."""
-
-
-class TakeExistsError(TakeError, FileExistsError):
-    """The take file already exists: takes are never overwritten."""
-
-
-class DiskFullError(TakeError):
-    """The disk filled up (ENOSPC) or free space is below the reserve."""
-
-
-def take_is_live(path: str | os.PathLike) -> bool:
-    """Whether a take is being recorded right now: its writer holds an exclusive lock on it
-    (`TakeDisk.create_exclusive`). A crashed writer's lock is gone with its process, so a take
-    left open by a crash is not live: it is one to repair."""
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
-    except OSError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    except OSError:
-        return False
-    finally:
-        os.close(fd)  # closing drops the probe's own lock
-    return False
-
-
-def marker_path(path: str | os.PathLike) -> Path:
-    """The marker that says `path` is open: `.<name>.open` in the same folder."""
-    p = Path(path)
-    return p.with_name(f".{p.name}{MARKER_SUFFIX}")
-
-
-# ---------------------------------------------------------------------------------------------
-# The disk seam: every byte a take writes goes through one of these (tests inject failures).
-
-
-class TakeDisk:
-    """The file-system calls a take makes, as thin wrappers over `os` (a seam for tests)."""
-
-    def create_exclusive(self, path: str) -> int:
-        """Create the take (never an existing file) and hold an exclusive lock on it while it
-        is open: `take_is_live` (take info, take repair, a second service) sees the lock."""
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
-        fd = os.open(path, flags, 0o644)  # audio, not a program: rw-r--r-- (less umask)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(fd)
-            raise
-        return fd
-
-    def write(self, fd: int, data: memoryview) -> int:
-        return os.write(fd, data)
-
-    def pwrite(self, fd: int, data: bytes, offset: int) -> None:
-        view = memoryview(data)
-        while view:
-            n = os.pwrite(fd, view, offset)
-            view, offset = view[n:], offset + n
-
-    def fdatasync(self, fd: int) -> None:
-        os.fdatasync(fd)
-
-    def ftruncate(self, fd: int, size: int) -> None:
-        os.ftruncate(fd, size)
-
-    def close(self, fd: int) -> None:
-        os.close(fd)
-
-    def free_bytes(self, folder: str) -> int:
-        st = os.statvfs(folder)
-        return st.f_bavail * st.f_frsize
-
-
-OS_DISK = TakeDisk()
-
-
-def fsync_dir(folder: str | os.PathLike) -> None:
-    """Make a file's creation or removal in `folder` durable."""
-    fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -589,125 +504,3 @@ def update_take_metadata(
     finally:
         os.close(fd)
     return read_take_metadata(path)
-
-
-# ---------------------------------------------------------------------------------------------
-# Repair after a crash
-
-
-def repair_takes(folder: str | os.PathLike) -> list[Path]:
-    """Finish every take in `folder` that a crash left open; returns the takes repaired.
-
-    For each `.<name>.open` marker: the take's sizes are set to the whole frames on disk (a
-    partial last frame, less than one sample period, is cut), RF64 if they need it, and the
-    marker is removed. A marker without its take is removed. A take whose header does not
-    match its marker is left alone and logged. Finished takes (no marker) are never touched,
-    and neither is a live take (one a running writer holds locked: `take_is_live`).
-    """
-    folder = Path(folder)
-    repaired: list[Path] = []
-    for marker in sorted(folder.glob(f".*{MARKER_SUFFIX}")):
-        take = folder / marker.name[1 : -len(MARKER_SUFFIX)]
-        if take_is_live(take):
-            log.info("take %s is being recorded: left alone", take.name)
-            continue
-        if not marker.exists():  # finished while we looked
-            continue
-        try:
-            record = json.loads(read_bounded(marker, SIDECAR_MAX_BYTES, "take marker"))
-            data_offset = int(record["data_offset"])
-            block_align = int(record["block_align"])
-            threshold = int(record.get("rf64_threshold", RF64_THRESHOLD))
-        except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
-            log.error("take marker %s is unreadable (%s); leaving %s as it is", marker, exc, take)
-            continue
-        if not take.exists():
-            log.warning("take marker %s has no take beside it; removing the marker", marker)
-            marker.unlink(missing_ok=True)
-            continue
-        try:
-            _repair_one(take, data_offset, block_align, threshold)
-        except (OSError, WavError) as exc:
-            log.error("cannot repair take %s: %s", take, exc)
-            continue
-        marker.unlink(missing_ok=True)
-        fsync_dir(folder)
-        repaired.append(take)
-        log.info("repaired take %s", take)
-    return repaired
-
-
-def _repair_one(take: Path, data_offset: int, block_align: int, threshold: int) -> None:
-    fd = os.open(take, os.O_RDWR)
-    try:
-        size = os.fstat(fd).st_size
-        head = os.pread(fd, 12, 0)
-        data_hdr = os.pread(fd, 4, data_offset - 8)
-        if head[:4] not in (b"RIFF", b"RF64") or head[8:12] != b"WAVE" or data_hdr != b"data":
-            raise WavError(
-                take, f"header does not match its marker (no data chunk at {data_offset})"
-            )
-        whole = max(0, size - data_offset) // block_align * block_align
-        os.ftruncate(fd, data_offset + whole + (whole & 1))
-        os.fdatasync(fd)
-        for offset, patch in size_patches(data_offset, block_align, whole, threshold):
-            OS_DISK.pwrite(fd, patch, offset)
-        os.fdatasync(fd)
-    finally:
-        os.close(fd)
-
-
-# ---------------------------------------------------------------------------------------------
-# One service per takes folder
-
-INSTANCE_LOCK = ".stagebox.lock"
-
-
-class FolderInUseError(TakeError):
-    """Another stagebox service records into this takes folder."""
-
-
-class FolderLock:
-    """An exclusive lock on a takes folder, held for as long as a service runs on it.
-
-    Taken before anything in the folder is touched (repair, the take log), so a second
-    `stagebox run` on the same folder stops at once instead of "repairing" the running
-    service's live take. The lock dies with its process: a crashed service leaves none.
-    """
-
-    def __init__(self, folder: str | os.PathLike) -> None:
-        self.path = Path(folder) / INSTANCE_LOCK
-        self._fd: int | None = None
-
-    def acquire(self) -> FolderLock:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 64, 0).decode("ascii", "replace").strip() or "?"
-            os.close(fd)
-            raise FolderInUseError(
-                errno.EBUSY,
-                f"{self.path.parent}: another stagebox service (pid {holder}) records here",
-            ) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-        self._fd = fd
-        return self
-
-    def release(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
-
-
-def folder_in_use(folder: str | os.PathLike) -> bool:
-    """Whether a running service holds `folder`'s lock (`take repair` then leaves the log
-    to that service)."""
-    try:
-        FolderLock(folder).acquire().release()
-    except FolderInUseError:
-        return True
-    except OSError:
-        return False
-    return False

@@ -408,7 +408,7 @@ class TakeLog:
             self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
             if new:
                 # Here, not at the top: reading the log (`stagebox takes`) needs no numpy.
-                from stagebox.takes.bwf import fsync_dir
+                from stagebox.takes.disk import fsync_dir
 
                 fsync_dir(self.folder)
         data = line.encode("utf-8")

@@ -23,7 +23,8 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from stagebox.takes.bwf import read_take_metadata, take_is_live
+from stagebox.takes.bwf import read_take_metadata
+from stagebox.takes.disk import take_is_live
 from stagebox.takes.log import (
     COMPLETE,
     FAILED,

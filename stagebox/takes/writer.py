@@ -41,15 +41,11 @@ import numpy as np
 from stagebox.takes.bwf import (
     DEFAULT_ALIGN,
     DEFAULT_IXML_RESERVE,
-    OS_DISK,
     RF64_THRESHOLD,
-    DiskFullError,
-    TakeDisk,
-    TakeError,
-    TakeExistsError,
     TakeFile,
     TakeFormat,
 )
+from stagebox.takes.disk import OS_DISK, DiskFullError, TakeDisk, TakeError, TakeExistsError
 from stagebox.takes.meta import TakeMetadata, TakeMetadataError
 from stagebox.worker import Worker
 
