@@ -23,7 +23,8 @@ import pytest
 from stagebox.takes.disk import DiskFullError, TakeDisk, TakeExistsError, marker_path
 from stagebox.takes.meta import TakeMetadata
 from stagebox.takes.repair import repair_takes
-from stagebox.takes.writer import TakeWriter, TakeWriterError, recording_seconds_left
+from stagebox.takes.space import recording_seconds_left
+from stagebox.takes.writer import TakeWriter, TakeWriterError
 from stagebox.timecode import RATE_25
 from stagebox.wavfile import read_wav, read_wav_info
 
@@ -416,7 +417,7 @@ def test_a_note_too_long_still_closes_the_take(tmp_path, writer):
 
 
 def test_disk_watch_measures_on_its_own_thread_and_survives_a_failing_disk():
-    from stagebox.takes.writer import DiskWatch
+    from stagebox.takes.space import DiskWatch
 
     threads, values = [], [120.0, OSError("stalled"), 60.0]
 

@@ -143,7 +143,8 @@ class StageService(CommandTable, StatusReport, Reloader):
         from stagebox.takes.log import TakeLog, TakeLogError
         from stagebox.takes.reconcile import reconcile
         from stagebox.takes.repair import repair_takes
-        from stagebox.takes.writer import DiskWatch, TakeWriter
+        from stagebox.takes.space import DiskWatch
+        from stagebox.takes.writer import TakeWriter
 
         cfg = self.cfg
         folder = Path(cfg.takes.folder)
@@ -178,7 +179,7 @@ class StageService(CommandTable, StatusReport, Reloader):
                 # The stage still runs (lights test, status, loading a good sheet later).
                 log.error("cue sheet not loaded: %s", exc)
                 self._message = "cue sheet not loaded"
-        self.writer = TakeWriter.for_config(cfg.takes).start()
+        self.writer = self._watch(TakeWriter.for_config(cfg.takes)).start()
         stack.callback(self._stop_writer)
         self._start_lights(stack)
         self._start_panel(stack)
@@ -198,7 +199,7 @@ class StageService(CommandTable, StatusReport, Reloader):
 
     def _worker_failed(self, worker, exc: BaseException) -> None:
         self._message = f"{worker.label} failed: {exc}"
-        if worker is self.book or worker is self._disk:  # takes can no longer be trusted
+        if worker in (self.book, self._disk, self.writer):  # takes can no longer be trusted
             self.fault.writer_failed(f"{worker.label} failed: {exc}", for_good=True)
 
     def _start_sync(self, stack: contextlib.ExitStack) -> None:

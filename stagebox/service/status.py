@@ -113,7 +113,7 @@ class StatusReport:
         all (the record fault's probe). The disk watch's thread calls this, never audio."""
         from stagebox.service.recordfault import probe_folder
         from stagebox.takes.disk import OS_DISK
-        from stagebox.takes.writer import seconds_above_reserve
+        from stagebox.takes.space import seconds_above_reserve
 
         started = time.monotonic()
         folder, reserve = self.cfg.takes.folder, self.cfg.takes.disk_reserve_mb * 1_000_000

@@ -18,7 +18,6 @@ are thread-safe.
 
 from __future__ import annotations
 
-import csv
 import datetime as _dt
 import json
 import logging
@@ -52,28 +51,6 @@ FAILED = "failed"  # no file: it could not be opened (the reason says why)
 MISSING = "missing"  # logged, but its file is no longer in the takes folder
 STATES = (RECORDING, COMPLETE, INTERRUPTED, REPAIRED, FAILED, MISSING)
 ON_DISK = (RECORDING, COMPLETE, INTERRUPTED, REPAIRED)  # states whose file exists
-
-REPORT_COLUMNS = (
-    "cue",
-    "take",
-    "state",
-    "reason",
-    "file",
-    "tc_in",
-    "tc_out",
-    "circled",
-    "note",
-    "sync",
-    "character",
-    "date",
-    "duration",
-    "flags",
-    "rate",
-    "sample_rate",
-    "line",
-    "original_line",
-    "tags",
-)
 
 
 class TakeLogError(ValueError):
@@ -319,26 +296,11 @@ class TakeLog:
             return self._record(cue, take)
 
     def report_csv(self, out: str | Path | IO[str]) -> int:
-        """Write the take report (REPORT_COLUMNS); returns the number of takes written.
+        """Write the take report (`report.REPORT_COLUMNS`) of the takes on disk; returns
+        the number of takes written (see `report.write_report`)."""
+        from stagebox.takes.report import write_report
 
-        The editor's report has one row per take file in the folder: a take that could not be
-        opened, or whose file is gone, has no file to report (`stagebox takes` lists those).
-
-        A path is written whole to a temporary file and renamed into place, so a reader never
-        sees half a report.
-        """
-        records = [r for r in self.takes() if r.state in ON_DISK]
-        if hasattr(out, "write"):
-            _write_report(out, records)
-            return len(records)
-        target = Path(out)
-        tmp = target.with_name(f".{target.name}.tmp")
-        with open(tmp, "w", newline="", encoding="utf-8") as f:
-            _write_report(f, records)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-        return len(records)
+        return write_report(out, [r for r in self.takes() if r.state in ON_DISK])
 
     # -- internals ----------------------------------------------------------------------------
 
@@ -477,35 +439,6 @@ def _with_state(record: TakeRecord, event: dict) -> TakeRecord:
         raise ValueError(f"unknown take state {state!r}")
     frames = int(event["frames"]) if event.get("frames") is not None else record.frames
     return replace(record, state=state, reason=str(event.get("reason", "")), frames=frames)
-
-
-def _write_report(f: IO[str], records: list[TakeRecord]) -> None:
-    writer = csv.writer(f, lineterminator="\r\n")
-    writer.writerow(REPORT_COLUMNS)
-    for r in records:
-        writer.writerow(
-            [
-                r.cue,
-                r.take,
-                r.state,
-                r.reason,
-                r.file,
-                r.tc_in,
-                r.tc_out,
-                "yes" if r.circled else "no",
-                "; ".join([*r.flags, *([r.note] if r.note else [])]),
-                r.sync,
-                r.character,
-                r.started[:10],
-                f"{r.duration:.3f}",
-                "; ".join(r.flags),
-                r.rate,
-                r.sample_rate,
-                r.line,
-                r.original_line,
-                r.tags,
-            ]
-        )
 
 
 def _now() -> str:

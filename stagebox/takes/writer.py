@@ -47,13 +47,13 @@ from stagebox.takes.bwf import (
 )
 from stagebox.takes.disk import OS_DISK, DiskFullError, TakeDisk, TakeError, TakeExistsError
 from stagebox.takes.meta import TakeMetadata, TakeMetadataError
+from stagebox.takes.space import DEFAULT_DISK_RESERVE
 from stagebox.worker import Worker
 
 log = logging.getLogger(__name__)
 
 DEFAULT_QUEUE_SECONDS = 10.0  # seconds of audio the queue holds through an SSD stall
 DEFAULT_SYNC_INTERVAL = 0.25  # seconds between header updates (at least twice a second)
-DEFAULT_DISK_RESERVE = 256 * 1024 * 1024  # bytes kept free: refuse to open a take below this
 MAX_RESTARTS = 5  # unexpected writer failures in RESTART_WINDOW before it gives up for good
 RESTART_WINDOW = 60.0  # seconds
 MAX_FALLBACKS = 100  # take numbers tried past one whose file already exists
@@ -118,54 +118,16 @@ class TakeRequest:
         return self.path
 
 
-def recording_seconds_left(
-    folder: str | os.PathLike,
-    sample_rate: int,
-    channels: int,
-    bits: int,
-    reserve_bytes: int = DEFAULT_DISK_RESERVE,
-    *,
-    disk: TakeDisk = OS_DISK,
-) -> float:
-    """Seconds of audio of this format that fit in `folder` above the reserve."""
-    free = disk.free_bytes(os.fspath(folder))
-    return seconds_above_reserve(free, sample_rate, channels, bits, reserve_bytes)
+class TakeWriter(Worker):
+    """One writer thread and its queue. `start()`, then open/write/close takes, then `stop()`.
 
+    A `Worker` like every thread of the service; its stop is a request in the queue (behind
+    the audio already queued: nothing queued is lost) and its failure for good reaches the
+    service's `on_failure` report."""
 
-def seconds_above_reserve(
-    free_bytes: int, sample_rate: int, channels: int, bits: int, reserve_bytes: int
-) -> float:
-    """Seconds of audio of this format that `free_bytes` hold above the reserve."""
-    rate = sample_rate * channels * bits // 8  # bytes per second
-    return max(0, free_bytes - reserve_bytes) / rate
-
-
-class DiskWatch(Worker):
-    """`measure()` (free recording time, say) every `interval` seconds on a thread of its
-    own, its last value in `left`: a stalled disk (a USB stick, a network share) then holds
-    up this thread, never the audio loop that reads `left`."""
-
-    name = "stagebox-disk-watch"
-    label = "the disk watch"
-
-    def __init__(self, measure: Callable[[], float | None], interval: float) -> None:
-        super().__init__()
-        self.measure = measure
-        self.interval = interval  # seconds
-        self.left: float | None = None  # the last measurement (None: none yet, or it failed)
-
-    def run(self) -> None:
-        while True:
-            try:
-                self.left = self.measure()
-            except OSError:
-                self.left = None
-            if self.stopping.wait(self.interval):
-                return
-
-
-class TakeWriter:
-    """One writer thread and its queue. `start()`, then open/write/close takes, then `stop()`."""
+    name = "take-writer"
+    label = "the take writer"
+    error_class = TakeWriterError
 
     @classmethod
     def for_config(cls, takes) -> TakeWriter:
@@ -187,6 +149,7 @@ class TakeWriter:
         disk: TakeDisk = OS_DISK,
         max_events: int = 1000,
     ) -> None:
+        super().__init__()
         if queue_seconds <= 0:
             raise ValueError(f"queue_seconds must be positive, not {queue_seconds}")
         if not 0 < sync_interval <= 0.5:
@@ -206,7 +169,6 @@ class TakeWriter:
         self._capacity = 0  # frames the queue may hold for the current take
         self._channels = 0  # engine side: channels of the take being fed, 0 = none
         self._events: collections.deque[TakeEvent] = collections.deque(maxlen=max_events)
-        self._thread: threading.Thread | None = None
         self._failure: BaseException | None = None
         self._in_overflow = False
         self._pending: list = []  # items taken from the queue, not yet done (writer thread)
@@ -221,13 +183,6 @@ class TakeWriter:
         self._cut_short: str | None = None  # why the current/last take ended early
 
     # --- engine side: never blocks, never touches the disk --------------------------------
-
-    def start(self) -> TakeWriter:
-        if self._thread is not None:
-            raise TakeWriterError("take writer already started")
-        self._thread = threading.Thread(target=self._run, name="take-writer", daemon=True)
-        self._thread.start()
-        return self
 
     def open_take(
         self,
@@ -318,7 +273,7 @@ class TakeWriter:
             dropped_frames=self._dropped,
             discarded_frames=self._discarded,
             error=self._error,
-            alive=self._thread is not None and self._thread.is_alive(),
+            alive=self.alive,
             open_error=self._open_error,
         )
 
@@ -331,28 +286,24 @@ class TakeWriter:
             except IndexError:
                 return out
 
-    def stop(self, timeout: float = 10.0) -> None:
+    def stop(self, timeout: float = 10.0, raise_error: bool = True) -> None:
         """Write what is queued, close any open take, join the thread; raise if it failed."""
-        thread = self._thread
-        if thread is None:
+        if self._thread is None and self.error is None:
             return
+        super().stop(timeout, raise_error)
+
+    def wake(self) -> None:
+        """The stop, queued behind the audio already queued (which is written first)."""
         with self._cond:
             self._channels = 0
             self._queue.append(("stop",))
             self._cond.notify()
-        thread.join(timeout)
-        if thread.is_alive():
-            raise TakeWriterError(
-                f"take writer did not stop within {timeout} s "
-                f"({self._queued_frames} frames still queued)"
-            )
-        self._thread = None
-        if self._failure is not None:
-            raise TakeWriterError(f"take writer failed: {self._failure}") from self._failure
 
     # --- the writer thread ------------------------------------------------------------------
 
-    def _run(self) -> None:
+    def run(self) -> None:
+        """Drain the queue; after an unexpected failure start again, unless it keeps failing
+        (then the failure ends the thread and `Worker` reports it)."""
         failures: list[float] = []  # monotonic times of unexpected failures
         while True:
             try:
@@ -364,7 +315,7 @@ class TakeWriter:
                 fatal = len(failures) >= MAX_RESTARTS or not isinstance(exc, Exception)
                 self._fail(exc, fatal)
                 if fatal:
-                    return
+                    raise
 
     def _fail(self, exc: BaseException, fatal: bool) -> None:
         """An unexpected failure: report it, close the open take with what it had, answer
@@ -379,7 +330,8 @@ class TakeWriter:
         what = "failed for good" if fatal else "failed and started again"
         self._error = f"take writer {what}: {exc!r}"
         self._events.append(TakeEvent("writer_failed", self._path, self._error))
-        log.error("%s", self._error, exc_info=exc)
+        if not fatal:  # a failure for good ends the thread: `Worker` logs and reports it
+            log.error("%s", self._error, exc_info=exc)
         self._abandon_take()
         for item in pending:
             # Nobody waiting on an open/close may hang: they get the failure.

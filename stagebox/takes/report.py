@@ -1,0 +1,81 @@
+"""The take report: one CSV row per take file in the folder, for the editor.
+
+A take that could not be opened, or whose file is gone, has no file to report (`stagebox
+takes` lists those). Written whole to a temporary file and renamed into place, so a reader
+never sees half a report.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+from typing import IO
+
+from stagebox.takes.log import TakeRecord
+
+REPORT_COLUMNS = (
+    "cue",
+    "take",
+    "state",
+    "reason",
+    "file",
+    "tc_in",
+    "tc_out",
+    "circled",
+    "note",
+    "sync",
+    "character",
+    "date",
+    "duration",
+    "flags",
+    "rate",
+    "sample_rate",
+    "line",
+    "original_line",
+    "tags",
+)
+
+
+def write_report(out: str | Path | IO[str], records: list[TakeRecord]) -> int:
+    """Write `records` as the report to a path or an open text file; returns the count."""
+    if hasattr(out, "write"):
+        _write_rows(out, records)
+        return len(records)
+    target = Path(out)
+    tmp = target.with_name(f".{target.name}.tmp")
+    with open(tmp, "w", newline="", encoding="utf-8") as f:
+        _write_rows(f, records)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, target)
+    return len(records)
+
+
+def _write_rows(f: IO[str], records: list[TakeRecord]) -> None:
+    writer = csv.writer(f, lineterminator="\r\n")
+    writer.writerow(REPORT_COLUMNS)
+    for r in records:
+        writer.writerow(
+            [
+                r.cue,
+                r.take,
+                r.state,
+                r.reason,
+                r.file,
+                r.tc_in,
+                r.tc_out,
+                "yes" if r.circled else "no",
+                "; ".join([*r.flags, *([r.note] if r.note else [])]),
+                r.sync,
+                r.character,
+                r.started[:10],
+                f"{r.duration:.3f}",
+                "; ".join(r.flags),
+                r.rate,
+                r.sample_rate,
+                r.line,
+                r.original_line,
+                r.tags,
+            ]
+        )
