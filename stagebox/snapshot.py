@@ -8,6 +8,7 @@ each reader extrapolates to its own moment, the display to the next vsync.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from dataclasses import asdict, dataclass, field
 
@@ -104,3 +105,38 @@ class StageSnapshot:
         else:
             data["timecode"] = None
         return data
+
+
+# -- what changed (the display link sends only that) ------------------------------------------
+
+_FIELDS = tuple(f.name for f in dataclasses.fields(StageSnapshot))
+
+
+@dataclass(frozen=True)
+class SnapshotChange:
+    """The fields of a snapshot that differ from the one sent before it (all of them for the
+    first): the display link pickles this instead of the whole snapshot, so the cue (with its
+    line, tags and word timing) crosses the pipe only when it changes."""
+
+    changes: dict
+    full: bool = False  # True: `changes` holds every field (a new receiver starts from it)
+
+    @classmethod
+    def between(cls, old: StageSnapshot | None, new: StageSnapshot) -> SnapshotChange:
+        if old is None:
+            return cls({name: getattr(new, name) for name in _FIELDS}, full=True)
+        changed = {}
+        for name in _FIELDS:
+            value = getattr(new, name)
+            before = getattr(old, name)
+            if value is not before and value != before:
+                changed[name] = value
+        return cls(changed)
+
+    def apply(self, old: StageSnapshot | None) -> StageSnapshot | None:
+        """The snapshot this change makes of `old` (None: a change needs a full one first)."""
+        if self.full:
+            return StageSnapshot(**self.changes)
+        if old is None:
+            return None
+        return dataclasses.replace(old, **self.changes) if self.changes else old

@@ -6,9 +6,11 @@ it happens on a Pi: `pygame.display.set_mode` raising `pygame.error`.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import os
+import pickle
 import signal
 import time
 
@@ -265,15 +267,16 @@ def test_snapshots_are_sent_at_the_displays_rate_and_the_newest_always_arrives()
     import time as _time
 
     from stagebox.display.link import _Sender
+    from stagebox.snapshot import StageSnapshot
 
     class Pipe:
         def __init__(self) -> None:
-            self.items: list[int] = []
+            self.items: list = []
             self.lock = _threading.Lock()
 
         def send(self, item) -> None:
             with self.lock:
-                self.items.append(item)
+                self.items.append(pickle.loads(pickle.dumps(item)))  # as the pipe would
 
         def close(self) -> None:
             pass
@@ -284,12 +287,48 @@ def test_snapshots_are_sent_at_the_displays_rate_and_the_newest_always_arrives()
     t0 = _time.monotonic()
     n = 0
     while _time.monotonic() - t0 < 0.5:  # about 190 publishes a second, as the engine does
-        sender.put(n)
+        sender.put(StageSnapshot(sample=n * 256, sample_rate=48000))
         n += 1
         _time.sleep(1 / 190)
     _time.sleep(0.1)
     sender.close()
-    sent = list(pipe.items)
-    assert n > 60 and len(sent) <= 0.6 * 50 + 2  # at most a display frame's worth
-    assert sent[-1] == n - 1  # the newest reached the display
-    assert sent == sorted(sent)
+    assert n > 60 and len(pipe.items) <= 0.6 * 50 + 2  # at most a display frame's worth
+    seen, current = [], None
+    for change in pipe.items:
+        current = change.apply(current)
+        seen.append(current.sample)
+    assert seen[-1] == (n - 1) * 256  # the newest reached the display
+    assert seen == sorted(seen)
+
+
+def test_only_what_changed_crosses_the_pipe():
+    """The cue (line, tags, word timing) is pickled once, not every display frame; what the
+    display rebuilds from the changes is the engine's snapshot, field for field."""
+    from stagebox.cues.cue import Cue
+    from stagebox.snapshot import Mode, SnapshotChange, StageSnapshot
+    from stagebox.timecode import Rate, Timecode
+
+    r = Rate.parse("25")
+    cue = Cue(
+        number="101",
+        tc_in=Timecode.parse("01:00:10:00", r),
+        tc_out=Timecode.parse("01:00:14:00", r),
+        character="ANNA",
+        dialogue="I never said that, not once, not to anyone in this house. " * 4,
+    )
+    first = StageSnapshot(sample=0, sample_rate=48000, mode=Mode.RECORD, cue=cue, take=3)
+    later = [dataclasses.replace(first, sample=256 * i, xruns=i // 50) for i in range(1, 200)]
+    full = SnapshotChange.between(None, first)
+    assert full.full and SnapshotChange.between(first, first).changes == {}
+    changes = [SnapshotChange.between(a, b) for a, b in zip([first, *later], later, strict=False)]
+    assert all("cue" not in c.changes for c in changes)
+    assert {k for c in changes for k in c.changes} == {"sample", "xruns"}
+    # rebuilt through pickling, as the pipe carries them
+    current = pickle.loads(pickle.dumps(full)).apply(None)
+    for c in changes:
+        current = pickle.loads(pickle.dumps(c)).apply(current)
+    assert current == later[-1]
+    whole = len(pickle.dumps(later[-1]))
+    assert max(len(pickle.dumps(c)) for c in changes) < whole / 3
+    # a change before any whole snapshot cannot be applied (a new display waits for one)
+    assert changes[0].apply(None) is None

@@ -28,7 +28,8 @@ from typing import Any
 
 from stagebox.display.config import DisplayConfig
 from stagebox.display.process import DisplayStatus, run_process
-from stagebox.snapshot import StageSnapshot
+from stagebox.snapshot import SnapshotChange, StageSnapshot
+from stagebox.worker import Worker, WorkerError
 
 log = logging.getLogger(__name__)
 
@@ -36,11 +37,15 @@ CHECK_INTERVAL = 0.5  # seconds between liveness checks made by publish()
 JOIN_TIMEOUT = 2.0  # seconds to wait for the sender thread at stop
 
 
-class _Sender(threading.Thread):
-    """Writes the newest snapshot from the mailbox to the display's pipe."""
+class _Sender(Worker):
+    """Writes the newest snapshot from the mailbox to the display's pipe, as what changed
+    since the one sent before (`SnapshotChange`): the first send to a process is whole."""
+
+    name = "stagebox-display-sender"
+    label = "the display sender"
 
     def __init__(self, conn: Any, min_interval: float = 0.0) -> None:
-        super().__init__(name="stagebox-display-sender", daemon=True)
+        super().__init__()
         self.conn = conn
         # seconds between sends: the display's own frame period. The engine publishes every
         # audio period (~190 a second at 256 samples, 48 kHz); pickling each costs a core's
@@ -48,9 +53,9 @@ class _Sender(threading.Thread):
         self.min_interval = min_interval
         self.sent = 0
         self.lock = threading.Lock()
-        self.wake = threading.Event()
+        self._ready = threading.Event()  # a snapshot waits in the mailbox (or a stop)
         self.pending: StageSnapshot | None = None
-        self.closing = False
+        self.last: StageSnapshot | None = None  # the snapshot the display has now
         self.broken = False  # the display's end is gone
 
     def put(self, snapshot: StageSnapshot) -> bool:
@@ -58,35 +63,42 @@ class _Sender(threading.Thread):
         with self.lock:
             replaced = self.pending is not None
             self.pending = snapshot
-        self.wake.set()
+        self.wake()
         return replaced
+
+    def wake(self) -> None:
+        self._ready.set()
 
     def run(self) -> None:
         last = 0.0
-        while not self.closing:
-            self.wake.wait(0.5)
+        while not self.stopping.is_set():
+            self._ready.wait(0.5)
             wait = last + self.min_interval - time.monotonic()
-            if wait > 0:  # newer snapshots replace each other in the mailbox meanwhile
-                time.sleep(wait)
-            self.wake.clear()
+            if wait > 0 and self.stopping.wait(wait):  # newer ones replace each other meanwhile
+                return
+            self._ready.clear()
             with self.lock:
                 snapshot, self.pending = self.pending, None
-            if snapshot is None or self.closing:
+            if snapshot is None or self.stopping.is_set():
                 continue
             try:
-                self.conn.send(snapshot)  # may wait while the display is stalled
+                # may wait while the display is stalled
+                self.conn.send(SnapshotChange.between(self.last, snapshot))
             except (OSError, ValueError, EOFError):
                 self.broken = True  # the process died; DisplayLink.check restarts it
                 return
+            self.last = snapshot
             last = time.monotonic()
             self.sent += 1
 
     def close(self) -> None:
-        self.closing = True
-        self.wake.set()
+        """Stop sending: the pipe is closed first, which unblocks a send waiting on a
+        stalled display, then the thread is joined."""
+        self.stopping.set()
         with contextlib.suppress(OSError):
             self.conn.close()
-        self.join(JOIN_TIMEOUT)
+        with contextlib.suppress(WorkerError):  # a thread that will not end is left behind
+            self.stop(JOIN_TIMEOUT, raise_error=False)
 
 
 class DisplayLink:

@@ -211,13 +211,14 @@ def display_main(config: DisplayConfig, inbox: Any, outbox: Any, stop: Any) -> i
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(name)s: %(levelname)s: %(message)s")
     engine_gone = False
+    current: StageSnapshot | None = None  # the engine's stage, as the changes so far make it
 
     def latest() -> StageSnapshot | None:
-        nonlocal engine_gone
+        nonlocal engine_gone, current
         newest = None
         try:
-            while inbox.poll(0):
-                newest = inbox.recv()
+            while inbox.poll(0):  # every change in order: each holds only what changed
+                current = newest = inbox.recv().apply(current)
         except (EOFError, OSError):
             if not engine_gone:
                 log.warning("display: the engine's end of the snapshot pipe closed; stopping")
