@@ -85,3 +85,24 @@ def test_stale_socket_replaced_but_live_one_refused(tmp_path, server):
         srv.stop()
     with pytest.raises(ControlError, match="already serving"):
         ControlServer(server.path, lambda c, a: None).start()
+
+
+def test_a_dead_socket_thread_is_reported_not_silent(tmp_path):
+    """The control socket is a Worker: if its loop dies the service hears of it (its
+    `on_failure`, the stage's message) and stop() raises with the cause; the socket goes."""
+    from stagebox.control.server import ControlServerError
+
+    srv = ControlServer(str(tmp_path / "control.sock"), lambda c, a: None)
+    reports = []
+    srv.on_failure = lambda worker, exc: reports.append((worker.label, str(exc)))
+
+    def broken() -> None:
+        raise OSError("selector gone")
+
+    srv._collect = broken  # the loop's own step fails on its next turn
+    srv.start()
+    srv._thread.join(5)
+    assert reports == [("the control socket", "selector gone")]
+    with pytest.raises(ControlServerError, match="the control socket failed: selector gone"):
+        srv.stop()
+    assert not os.path.exists(srv.path)

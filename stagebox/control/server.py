@@ -36,6 +36,7 @@ from stagebox.control.protocol import (
     reply_error,
     reply_ok,
 )
+from stagebox.worker import Worker
 
 log = logging.getLogger("stagebox.control")
 
@@ -104,6 +105,10 @@ def _short(value: object) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
+class ControlServerError(RuntimeError):
+    """The control socket's thread failed or would not stop."""
+
+
 class _Connection:
     """One client: its socket, the bytes read but not yet a whole line, the replies not yet
     sent, and whether a request of it is with a worker (its later lines wait: replies go
@@ -118,7 +123,7 @@ class _Connection:
         self.closing = False  # close once the outbox is sent
 
 
-class ControlServer:
+class ControlServer(Worker):
     """Serves the control socket at `path` until `stop()`.
 
     One thread runs a selector loop over the listening socket and every connection: it
@@ -129,7 +134,13 @@ class ControlServer:
     wait (on the engine's next period, the disk, a lights test) go to a small pool of worker
     threads; the loop goes on serving everyone else meanwhile. A client that sends a line
     longer than MAX_LINE, or stops reading its replies, is hung up on.
+
+    A `Worker`: its loop thread's failure is logged and reaches the service's report.
     """
+
+    name = "control"
+    label = "the control socket"
+    error_class = ControlServerError
 
     def __init__(
         self,
@@ -148,11 +159,12 @@ class ControlServer:
         an audit line in the journal with the peer's user (SO_PEERCRED); `inline(cmd)` which
         are answered on the loop thread (quick, never blocking); the rest go to `workers`
         worker threads."""
+        super().__init__()
         self.path = path
         self.dispatch = dispatch
         self.mode = mode
         self.group = group
-        self.check = check
+        self.check_args = check
         self.audited = audited or (lambda cmd: False)
         self.inline = inline or (lambda cmd: False)
         self._workers = workers
@@ -162,14 +174,13 @@ class ControlServer:
         self._done: queue.SimpleQueue = queue.SimpleQueue()  # (connection, reply) from workers
         self._wake_r: socket.socket | None = None
         self._wake_w: socket.socket | None = None
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
         self._connections: dict[int, _Connection] = {}
         self._paused_until = 0.0  # monotonic seconds: accepting again then (0: accepting)
 
     # -- life ---------------------------------------------------------------------------------
 
-    def start(self) -> None:
+    def start(self) -> ControlServer:
+        """Bind the socket and start serving (a socket that cannot be bound raises here)."""
         _remove_stale_socket(self.path)
         os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -198,21 +209,17 @@ class ControlServer:
         self._selector.register(listener, selectors.EVENT_READ, "listen")
         self._selector.register(self._wake_r, selectors.EVENT_READ, "wake")
         self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="control-worker")
-        self._stopping.clear()
-        self._thread = threading.Thread(target=self._serve, name="control")
-        self._thread.start()
+        super().start()
         log.info("control socket listening at %s", self.path)
+        return self
 
-    def stop(self, timeout: float = 5.0) -> None:
+    def stop(self, timeout: float = 5.0, raise_error: bool = True) -> None:
         """Stop accepting, hang up every open connection, remove the socket."""
         if self._listener is None:
             return
-        self._stopping.set()
-        self._wake()
-        if self._thread:
-            self._thread.join(timeout)
-            if self._thread.is_alive():
-                raise RuntimeError("control socket thread did not stop")
+        super().stop(timeout, raise_error)
+
+    def closed(self) -> None:
         # Requests with a worker finish on their own (each is bounded: the engine's
         # COMMAND_TIMEOUT, one lights test step); their replies go nowhere.
         self._pool.shutdown(wait=False, cancel_futures=True)
@@ -220,16 +227,16 @@ class ControlServer:
             os.unlink(self.path)
         self._listener = None
 
-    def _wake(self) -> None:
+    def wake(self) -> None:
         with contextlib.suppress(OSError):
             self._wake_w.send(b"\0")
 
     # -- the loop -----------------------------------------------------------------------------
 
-    def _serve(self) -> None:
+    def run(self) -> None:
         selector = self._selector
         try:
-            while not self._stopping.is_set():
+            while not self.stopping.is_set():
                 for key, events in selector.select(timeout=0.1 if self._paused_until else 1.0):
                     if key.data == "listen":
                         self._accept()
@@ -243,7 +250,7 @@ class ControlServer:
                             self._read(conn)
                         if events & selectors.EVENT_WRITE and conn.sock.fileno() >= 0:
                             self._flush(conn)
-                    if self._stopping.is_set():
+                    if self.stopping.is_set():
                         break
                 self._collect()
                 if self._paused_until and time.monotonic() >= self._paused_until:
@@ -320,8 +327,8 @@ class ControlServer:
                 self._send(conn, reply_error(str(exc)))
                 continue
             try:
-                if self.check is not None:
-                    args = self.check(cmd, args)
+                if self.check_args is not None:
+                    args = self.check_args(cmd, args)
             except ControlError as exc:
                 self._send(conn, reply_error(str(exc)))
                 if self.audited(cmd):
@@ -337,7 +344,7 @@ class ControlServer:
     def _work(self, conn: _Connection, cmd: str, args: dict) -> None:
         """On a worker thread: answer, and hand the reply back to the loop."""
         self._done.put((conn, self._answer(conn.peer, cmd, args)))
-        self._wake()
+        self.wake()
 
     def _collect(self) -> None:
         """Replies the workers finished: send them, then the connection's next requests."""

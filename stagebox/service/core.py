@@ -387,14 +387,16 @@ class StageService(CommandTable, StatusReport, Reloader):
         from stagebox.control.server import ControlServer
 
         c = self.cfg.control
-        server = ControlServer(
-            str(c.socket),
-            self.dispatch,
-            mode=c.socket_mode,
-            group=c.socket_group or None,
-            check=check_args,  # every argument's type checked before dispatch
-            audited=changes_state,  # who changed the stage: an audit line in the journal
-            inline=answered_inline,  # status and cues.list: on the socket's own thread
+        server = self._watch(
+            ControlServer(
+                str(c.socket),
+                self.dispatch,
+                mode=c.socket_mode,
+                group=c.socket_group or None,
+                check=check_args,  # every argument's type checked before dispatch
+                audited=changes_state,  # who changed the stage: an audit line in the journal
+                inline=answered_inline,  # status and cues.list: on the socket's own thread
+            )
         )
         try:
             server.start()
