@@ -98,8 +98,8 @@ def replay(
             raise ReplayError(f"{out}: cannot create the takes folder: {exc.strerror}") from None
         takes = TakeBook(TakeLog(out, template=cfg.takes.name_template), project=cfg.stage.project)
         takes.prime(sheet)
-        writer = TakeWriter.for_config(cfg.takes).start()
-        sink = WriterSink.for_config(
+        writer = TakeWriter.from_config(cfg.takes).start()
+        sink = WriterSink.from_config(
             cfg,
             writer,
             out,

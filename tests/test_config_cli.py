@@ -62,3 +62,47 @@ def test_reference_lists_every_key():
         assert f"## `[{name}]`" in text
         for f in keys(cls):
             assert f"| `{f.name}` |" in text, f"{name}.{f.name}"
+
+
+OLD_GUIDE = '[audio]\nhat = "usb"\ncapture_channels = 4\n\n[sync]\nguide_channel = 3\n'
+
+
+def test_a_renamed_key_keeps_working_with_a_warning_naming_its_line(tmp_path, capsys):
+    """An upgraded stage still starts: sync.guide_channel (renamed audio.guide_channel) is
+    read as the new key, and `config check` says which line to change."""
+    path = tmp_path / "old.toml"
+    path.write_text(OLD_GUIDE)
+    cfg = load_config(path)
+    assert cfg.audio.guide_channel == 3
+    assert [(w.key, w.line) for w in cfg.warnings] == [("sync.guide_channel", 6)]
+    assert main(["config", "check", str(path)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith(f"warning: {path}:6: sync.guide_channel: deprecated: renamed ")
+    assert "audio.guide_channel" in out[0]
+    assert out[-1] == f"{path}: ok (1 warning)"
+
+
+def test_a_renamed_key_given_with_its_new_name_is_refused(tmp_path, capsys):
+    path = tmp_path / "both.toml"
+    path.write_text(OLD_GUIDE.replace("[sync]", "guide_channel = 4\n\n[sync]"))
+    assert main(["config", "check", str(path)]) == 2
+    out = capsys.readouterr().out
+    assert f"{path}:8: sync.guide_channel:" in out and "both are set: remove" in out
+
+
+def test_a_renamed_key_works_as_an_override_too():
+    from stagebox.config import config_from_dict
+
+    cfg = config_from_dict(
+        {"audio": {"hat": "usb", "capture_channels": 4}}, overrides={"sync.guide_channel": 3}
+    )
+    assert cfg.audio.guide_channel == 3 and cfg.warnings[0].file is None
+
+
+def test_every_rename_points_at_a_key_that_exists_and_away_from_one_that_does_not():
+    from stagebox.config.schema import DEPRECATED
+
+    assert DEPRECATED  # the mechanism is in use
+    known = {f"{name}.{f.name}" for name, cls in sections().items() for f in keys(cls)}
+    for old, d in DEPRECATED.items():
+        assert old == d.key and d.replacement in known and old not in known

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from stagebox.display.config import DisplayConfig, from_settings
+from stagebox.display.config import DisplayConfig
 from stagebox.display.kmsdrm import KMSDRMScreen, connected_problem, connector_states
 from stagebox.display.screen import BACKENDS, ScreenUnavailable, make_screen
 from stagebox.display.style import StreamerStyle
@@ -105,7 +105,7 @@ def test_config_section_maps_onto_the_display():
         show_original=False,
         latency_trim_ms=42.0,
     )
-    config = from_settings(section, StreamerStyle(record_colour=(255, 0, 0)))
+    config = DisplayConfig.from_config(section, StreamerStyle(record_colour=(255, 0, 0)))
     assert config.backend == "window" and config.size == (1280, 720)
     assert config.latency_ms == 42.0
     style = config.style
@@ -113,5 +113,5 @@ def test_config_section_maps_onto_the_display():
     assert (style.punch_frames, style.flutter, style.show_engineer_info) == (4, True, False)
     assert style.show_original is False
     assert style.record_colour == (255, 0, 0)  # the look the section does not cover is kept
-    auto = from_settings(SimpleNamespace(**{**vars(section), "size": None}))
+    auto = DisplayConfig.from_config(SimpleNamespace(**{**vars(section), "size": None}))
     assert auto.size is None

@@ -190,9 +190,10 @@ def test_capture_channel_is_the_guide():
 def test_config_keys_for_the_guide(tmp_path):
     text = '[audio]\nhat = "usb"\ncapture_channels = 4\nltc_channel = 2\nmic_channels = [1]\n'
     cfg = config_from_text(
-        text + f'[sync]\nguide_channel = 3\nguide_file = false\nguide_folder = "{tmp_path}"\n'
+        text.replace("mic_channels = [1]\n", "mic_channels = [1]\nguide_channel = 3\n")
+        + f'[sync]\nguide_file = false\nguide_folder = "{tmp_path}"\n'
     )
-    assert cfg.sync.guide_channel == 3 and cfg.sync.guide_file is False
+    assert cfg.audio.guide_channel == 3 and cfg.sync.guide_file is False
     assert cfg.sync.guide_folder == tmp_path and cfg.sync.max_offset_ms == 1000.0
     for channel, reason in [
         (5, "does not exist"),
@@ -200,8 +201,8 @@ def test_config_keys_for_the_guide(tmp_path):
         (1, "audio.mic_channels"),
     ]:
         with pytest.raises(ConfigError) as err:
-            config_from_text(text + f"[sync]\nguide_channel = {channel}\n")
-        assert "sync.guide_channel" in str(err.value) and reason in str(err.value)
+            config_from_text(text + f"guide_channel = {channel}\n")
+        assert "audio.guide_channel" in str(err.value) and reason in str(err.value)
 
 
 def test_cue_sheet_words_name_the_late_word(tmp_path, line, capsys):

@@ -54,8 +54,11 @@ def run_check(args: argparse.Namespace) -> int:
         count = len(exc.problems)
         print(f"{show_path(file)}: {count} problem{'s' if count != 1 else ''}", file=sys.stderr)
         return 2  # like every refusal of bad input (docs/cli.md)
+    for warning in cfg.warnings:
+        print(f"warning: {printable(warning, newlines=False)}")
     origin = cfg.source or f"{file} not found: built-in defaults"
-    print(f"{origin}: ok")
+    note = f" ({len(cfg.warnings)} warning{'s' if len(cfg.warnings) != 1 else ''})"
+    print(f"{origin}: ok{note if cfg.warnings else ''}")
     return 0
 
 
@@ -66,6 +69,8 @@ def run_show(args: argparse.Namespace) -> int:
         for problem in exc.problems:
             print(printable(problem, newlines=False), file=sys.stderr)
         raise CLIError("the configuration has problems: see `stagebox config check`") from None
+    for warning in cfg.warnings:
+        print(f"warning: {printable(warning, newlines=False)}", file=sys.stderr)
     sys.stdout.write(effective_config_text(cfg))
     return 0
 

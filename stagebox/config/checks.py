@@ -66,22 +66,22 @@ def cross_checks(cfg: Config) -> Iterator[tuple[tuple[str, ...], str]]:
             "audio.mic_channels: timecode would be recorded as dialogue",
         )
     yield from _missing(audio.mic_channels, "mic_channels", audio.capture_channels, "capture")
-    guide = cfg.sync.guide_channel
+    guide = audio.guide_channel
     if guide:
         if guide > audio.capture_channels:
             yield (
-                ("sync.guide_channel", "audio.capture_channels"),
+                ("audio.guide_channel", "audio.capture_channels"),
                 f"channel {guide} does not exist: only {audio.capture_channels} capture "
                 "channels are opened (audio.capture_channels)",
             )
         if guide == audio.ltc_channel:
             yield (
-                ("sync.guide_channel", "audio.ltc_channel"),
+                ("audio.guide_channel", "audio.ltc_channel"),
                 f"channel {guide} is the LTC input: the guide needs its own channel",
             )
         if guide in audio.mic_channels:
             yield (
-                ("sync.guide_channel", "audio.mic_channels"),
+                ("audio.guide_channel", "audio.mic_channels"),
                 f"channel {guide} is also listed in audio.mic_channels: the guide would be "
                 "recorded as the actor's dialogue",
             )

@@ -22,7 +22,7 @@ from typing import Any
 from stagebox.config.checks import cross_checks
 from stagebox.config.errors import ConfigError, Problem
 from stagebox.config.opens import service_checks
-from stagebox.config.schema import DEFAULT_PATH, Config, keys, sections
+from stagebox.config.schema import DEFAULT_PATH, DEPRECATED, Config, keys, sections
 from stagebox.safefile import (
     CONFIG_MAX_BYTES,
     FileRefused,
@@ -124,6 +124,7 @@ def config_from_dict(
     for dotted, value in (overrides or {}).items():
         name, _, key = dotted.partition(".")
         raw.setdefault(name, {})[key] = (value, True)
+    warnings = _renamed_keys(raw, problem, lambda key: Problem(key, "", file, lines.get(key)))
 
     built: dict[str, Any] = {}
     for name, section_cls in sections().items():
@@ -142,7 +143,7 @@ def config_from_dict(
     for name in raw:
         if name not in sections():  # only overrides get here: the file's were refused above
             problem(name, f"unknown section [{name}]" + _suggest_section(name), True)
-    config = Config(**built, source=file)
+    config = Config(**built, source=file, warnings=tuple(warnings))
     for keys_involved, reason in cross_checks(config):
         problem(keys_involved[0], reason)
     if check_opens and not problems:  # paths are only worth opening once their values are good
@@ -153,6 +154,41 @@ def config_from_dict(
         problems.sort(key=lambda p: (p.line is None, p.line or 0))
         raise ConfigError(problems)
     return config
+
+
+def _renamed_keys(raw: dict, problem, where) -> list[Problem]:
+    """Move the values of renamed keys (`schema.DEPRECATED`) to their new keys in `raw`;
+    returns one warning for each, at the old key's line. Both keys given is a problem."""
+    warnings: list[Problem] = []
+    for name in list(raw):
+        for key in list(raw[name]):
+            old = f"{name}.{key}"
+            renamed = DEPRECATED.get(old)
+            if renamed is None:
+                continue
+            value, from_override = raw[name].pop(key)
+            new_section, _, new_key = renamed.replacement.partition(".")
+            target = raw.setdefault(new_section, {})
+            if new_key in target:
+                problem(
+                    old,
+                    f"{old} was renamed {renamed.replacement} in stagebox {renamed.since} and "
+                    f"both are set: remove {old}",
+                    from_override,
+                )
+                continue
+            target[new_key] = (value, from_override)
+            w = where(old)
+            warnings.append(
+                Problem(
+                    old,
+                    f"deprecated: renamed {renamed.replacement} in stagebox {renamed.since}; "
+                    f"read as {renamed.replacement} = {value!r} (rename it in the file)",
+                    w.file if not from_override else None,
+                    w.line if not from_override else None,
+                )
+            )
+    return warnings
 
 
 def _suggest_section(name: str) -> str:

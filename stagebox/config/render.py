@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from stagebox.config.schema import DEFAULT_PATH, Config, sections
+from stagebox.config.schema import DEFAULT_PATH, DEPRECATED, Config, sections
 
 _DEFAULT_HEADER = f"""\
 # stagebox configuration ({DEFAULT_PATH})
@@ -115,9 +115,21 @@ Besides each key's own range, the file is refused when:
 - a beep (`beeps.length_frames`) is as long as the gap between beeps, or its frequency is above
   half the sample rate;
 - `buttons.long_press_ms` is not longer than `buttons.debounce_ms`;
+- `audio.guide_channel` exceeds `audio.capture_channels`, or is the LTC or a mic channel;
 - the control socket lies in the takes folder.
 """
     out.append(checks)
+    out.append("## Renamed keys\n")
+    out.append(
+        "A config that still uses an old name keeps working: the value is read as the new key's,"
+        " and `stagebox config check` and the service's journal say which line to change. Giving"
+        " both the old and the new key is refused.\n"
+    )
+    out.append("| old key | new key | renamed in |")
+    out.append("|---|---|---|")
+    for d in DEPRECATED.values():
+        out.append(f"| `{d.key}` | `{d.replacement}` | {d.since} |")
+    out.append("")
     return "\n".join(out)
 
 

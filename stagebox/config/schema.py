@@ -103,6 +103,12 @@ class AudioConfig:
     mic_channels: tuple[int, ...] = setting(
         ChannelList(), [1], "capture channels recorded into each take (1-based)"
     )
+    guide_channel: int = setting(
+        Integer(minimum=0, maximum=64),
+        0,
+        "capture channel carrying the DAW's guide track, the production line (1-based; "
+        "0: none): the sync score's guide",
+    )
     playback_channels: int = setting(
         Integer(minimum=1, maximum=64), 2, "channels opened on the playback device"
     )
@@ -281,12 +287,6 @@ class SyncConfig:
         "",
         "folder of guide BWFs (production dialogue with bext TimeReference), cut to each "
         "take's span by timecode (empty: none)",
-    )
-    guide_channel: int = setting(
-        Integer(minimum=0, maximum=64),
-        0,
-        "capture channel carrying the DAW's guide track (1-based; 0: none); checked against "
-        "the audio channels, not yet recorded by the service: set guide_folder for live scores",
     )
     guide_file: bool = setting(
         Boolean(),
@@ -486,11 +486,40 @@ class Config:
     control: ControlConfig = field(default_factory=ControlConfig)
     log: LogConfig = field(default_factory=LogConfig)
     source: Path | None = field(default=None, compare=False)
+    # What the engineer should change but the stage runs with (a renamed key): each names the
+    # file, line and key. `config check` prints them; the service logs them when it starts.
+    warnings: tuple = field(default=(), compare=False)
+
+
+@dataclass(frozen=True)
+class Deprecated:
+    """A key that was renamed or moved: a config that still says `key` keeps working (its
+    value is read as `replacement`'s), with a warning naming the file, the line and the new
+    key, so an upgraded stage still starts. Both given at once is an error."""
+
+    key: str  # the old dotted key, e.g. "sync.guide_channel"
+    replacement: str  # the dotted key that holds the value now
+    since: str  # the stagebox version that renamed it
+
+
+# Old key -> what it became. Keep entries for at least a year of releases.
+DEPRECATED: dict[str, Deprecated] = {
+    d.key: d
+    for d in (
+        # The guide input is a capture channel like the LTC and the mics (and feeds the
+        # headphones as well as the sync score): one key, in [audio].
+        Deprecated("sync.guide_channel", "audio.guide_channel", "0.2"),
+    )
+}
 
 
 def sections() -> dict[str, type]:
     """Section name -> its dataclass, in file order."""
-    return {f.name: f.default_factory for f in dataclasses.fields(Config) if f.name != "source"}
+    return {
+        f.name: f.default_factory
+        for f in dataclasses.fields(Config)
+        if f.name not in ("source", "warnings")
+    }
 
 
 def keys(section_cls: type) -> list[dataclasses.Field]:

@@ -70,6 +70,34 @@ class DisplayConfig:
         return ""
 
     @classmethod
+    def from_config(cls, section: Any, style: StreamerStyle | None = None) -> DisplayConfig:
+        """The display's configuration from the `[display]` section of stagebox.toml.
+
+        `section` is the config loader's display section (attributes backend, size, style,
+        streamer_seconds, wipe, punch_frames, flutter, show_timecode, show_original,
+        latency_trim_ms; all already validated there). `style` supplies the look the section does
+        not cover (colours, fonts).
+        """
+        base = style or StreamerStyle()
+        look = replace(
+            base,
+            style=section.style,
+            length_seconds=float(section.streamer_seconds),
+            wipe=section.wipe,
+            punch_frames=int(section.punch_frames),
+            flutter=bool(section.flutter),
+            show_engineer_info=bool(section.show_timecode),
+            show_original=bool(section.show_original),
+        )
+        size = tuple(section.size) if section.size else None
+        return cls(
+            backend=section.backend,
+            size=size,
+            style=look,
+            latency_ms=float(section.latency_trim_ms),
+        )
+
+    @classmethod
     def from_dict(cls, data: dict[str, Any], where: str = "display") -> DisplayConfig:
         """Build from the `[display]` table; errors name `where.key`."""
         known = {f.name for f in fields(cls)}
@@ -93,31 +121,3 @@ class DisplayConfig:
             return cls(**values)
         except DisplayConfigError as exc:
             raise DisplayConfigError(f"{where}.{exc}") from None
-
-
-def from_settings(section: Any, style: StreamerStyle | None = None) -> DisplayConfig:
-    """The display's configuration from the `[display]` section of stagebox.toml.
-
-    `section` is the config loader's display section (attributes backend, size, style,
-    streamer_seconds, wipe, punch_frames, flutter, show_timecode, show_original,
-    latency_trim_ms; all already validated there). `style` supplies the look the section does
-    not cover (colours, fonts).
-    """
-    base = style or StreamerStyle()
-    look = replace(
-        base,
-        style=section.style,
-        length_seconds=float(section.streamer_seconds),
-        wipe=section.wipe,
-        punch_frames=int(section.punch_frames),
-        flutter=bool(section.flutter),
-        show_engineer_info=bool(section.show_timecode),
-        show_original=bool(section.show_original),
-    )
-    size = tuple(section.size) if section.size else None
-    return DisplayConfig(
-        backend=section.backend,
-        size=size,
-        style=look,
-        latency_ms=float(section.latency_trim_ms),
-    )

@@ -14,10 +14,10 @@ FLIP_FRAMES = 120  # page flips measured (2 s at 60 Hz)
 
 def measure_flips(cfg, frames: int = FLIP_FRAMES) -> list[float]:
     """Seconds between `frames` page flips on the real screen (KMS/DRM, vsync)."""
-    from stagebox.display.config import from_settings
+    from stagebox.display.config import DisplayConfig
     from stagebox.display.screen import make_screen
 
-    screen = make_screen(from_settings(cfg.display))
+    screen = make_screen(DisplayConfig.from_config(cfg.display))
     surface = screen.open()
     try:
         stamps = []

@@ -147,6 +147,8 @@ class StageService(CommandTable, StatusReport, Reloader):
         from stagebox.takes.writer import TakeWriter
 
         cfg = self.cfg
+        for warning in cfg.warnings:  # a renamed key: the stage runs, the engineer is told
+            log.warning("config: %s", warning)
         folder = Path(cfg.takes.folder)
         try:
             folder.mkdir(parents=True, exist_ok=True)
@@ -179,7 +181,7 @@ class StageService(CommandTable, StatusReport, Reloader):
                 # The stage still runs (lights test, status, loading a good sheet later).
                 log.error("cue sheet not loaded: %s", exc)
                 self._message = "cue sheet not loaded"
-        self.writer = self._watch(TakeWriter.for_config(cfg.takes)).start()
+        self.writer = self._watch(TakeWriter.from_config(cfg.takes)).start()
         stack.callback(self._stop_writer)
         self._start_lights(stack)
         self._start_panel(stack)
@@ -294,10 +296,10 @@ class StageService(CommandTable, StatusReport, Reloader):
         self.display = None
         if not self.cfg.display.enabled:
             return
-        from stagebox.display.config import from_settings
+        from stagebox.display.config import DisplayConfig
         from stagebox.display.link import DisplayLink
 
-        self.display = DisplayLink(from_settings(self.cfg.display))
+        self.display = DisplayLink(DisplayConfig.from_config(self.cfg.display))
         self.display.start()
         stack.callback(self.display.stop)
 
@@ -349,7 +351,7 @@ class StageService(CommandTable, StatusReport, Reloader):
                 f"audio.ltc_channel {settings.ltc_channel + 1} but the capture device has "
                 f"{self.backend.capture_channels} channels"
             )
-        sink = WriterSink.for_config(
+        sink = WriterSink.from_config(
             cfg,
             self.writer,
             cfg.takes.folder,

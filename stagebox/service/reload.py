@@ -41,6 +41,8 @@ class Reloader:
         log.info("reloading the config (SIGHUP)")
         try:
             cfg = load_config(self.config_path, overrides=self.overrides)
+            for warning in cfg.warnings:
+                log.warning("config: %s", warning)
             # Sections built at start-up keep their running values (a restart applies them),
             # so the stage is set from what will actually run.
             restart_needed = [

@@ -214,7 +214,7 @@ class WriterSink:
     """
 
     @classmethod
-    def for_config(
+    def from_config(
         cls, cfg, writer, folder, *, sample_rate: int, mics: tuple[int, ...], **options
     ) -> WriterSink:
         """The sink `stagebox run` and `stagebox replay` record through: format, project and

@@ -130,7 +130,7 @@ class TakeWriter(Worker):
     error_class = TakeWriterError
 
     @classmethod
-    def for_config(cls, takes) -> TakeWriter:
+    def from_config(cls, takes) -> TakeWriter:
         """A writer set up as `[takes]` of the config says (queue, disk reserve); not started."""
         return cls(
             queue_seconds=takes.writer_queue_seconds,
