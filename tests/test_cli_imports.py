@@ -89,10 +89,14 @@ def run_probe(stage, *argv: str) -> tuple[str, list[str]]:
         (["report"], "cue,take"),
         (["cues", "list"], "106  01:01:12:04  01:01:15:00"),
         (["cues", "load", EXAMPLE_SHEET], "cues loaded at 25 fps"),
+        (["monitor", "--once", "--width", "80", "--height", "24"], "101"),
+        (["lights", "test"], "the service cycles its lamps"),
     ],
     ids=lambda value: " ".join(value) if isinstance(value, list) else "",
 )
 def test_commands_that_ask_the_service_import_nothing_heavy(stage, argv, expect):
+    if argv[0] == "lights":
+        stage.mode = "safe"  # the service cycles its lamps only in safe mode
     out, heavy = run_probe(stage, *argv)
     assert expect in out  # the command did its work...
     assert heavy == [], f"`stagebox {' '.join(argv)}` imported {', '.join(heavy)}"  # ...lightly
@@ -148,3 +152,11 @@ def test_a_command_still_gets_its_own_help(capsys):
         main(["status", "--help"])
     assert exit_info.value.code == 0
     assert "--socket PATH" in capsys.readouterr().out
+
+
+def test_the_lights_cli_names_every_gpio_backend():
+    """`lights` names the backends without importing GPIO code: the names must agree."""
+    from stagebox.cli.lights import BACKEND_NAMES
+    from stagebox.gpio.backend import BACKENDS
+
+    assert sorted(BACKEND_NAMES) == sorted(BACKENDS)

@@ -16,16 +16,22 @@ import argparse
 import sys
 import time
 from collections.abc import Callable
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from stagebox.cli import CLIError, remote
 from stagebox.cli.argtypes import number
 from stagebox.control.client import ControlClient, NotRunning
 from stagebox.control.protocol import ControlError
-from stagebox.gpio.backend import BACKENDS, GPIOBackend, GPIOError, open_backend
-from stagebox.gpio.lamps import Lamps
-from stagebox.gpio.pinmap import PinMap, PinMapError, load_pinmap
 from stagebox.signals import sigterm_exits
+
+if TYPE_CHECKING:
+    from stagebox.gpio.backend import GPIOBackend
+    from stagebox.gpio.lamps import Lamps
+    from stagebox.gpio.pinmap import PinMap
+
+# The GPIO backends by name (gpio.backend.BACKENDS; a test checks they agree). Named here so
+# that `lights test` answered by the running service imports no GPIO code at all.
+BACKEND_NAMES = ("rpigpio", "sim")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -37,7 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         p.add_argument(
             "--backend",
             default=default,
-            choices=sorted(BACKENDS),
+            choices=BACKEND_NAMES,
             help="GPIO backend to drive directly (default rpigpio; sim runs anywhere)",
         )
         p.add_argument(
@@ -105,6 +111,9 @@ def _hat_named_in(path) -> str | None:
 
 
 def _open(args: argparse.Namespace) -> tuple[PinMap, GPIOBackend]:
+    from stagebox.gpio.backend import GPIOError, open_backend
+    from stagebox.gpio.pinmap import PinMapError, load_pinmap
+
     try:
         pinmap = load_pinmap(_configured_pinmap(args))
     except PinMapError as exc:
@@ -155,6 +164,9 @@ def run_test(args: argparse.Namespace) -> int:
         return 0
     if args.backend is None:
         args.backend = "rpigpio"
+    from stagebox.gpio.backend import GPIOError
+    from stagebox.gpio.lamps import Lamps
+
     pinmap, backend = _open(args)
     with backend, sigterm_exits():
         try:
@@ -199,6 +211,9 @@ def _service_ran_test(args: argparse.Namespace) -> bool:
 
 
 def run_off(args: argparse.Namespace) -> int:
+    from stagebox.gpio.backend import GPIOError
+    from stagebox.gpio.lamps import Lamps
+
     pinmap, backend = _open(args)
     with backend:
         try:
