@@ -5,7 +5,9 @@
   audio thread;
 - `status`: `status`, the systemd status line and the snapshot the display and panel draw;
 - `reload`: SIGHUP, all or nothing;
-- `recordfault`: why takes cannot be written now, loud everywhere.
+- `recordfault`: why takes cannot be written now, loud everywhere;
+- `lampwork`: the GPIO lamps and buttons, and the record light flashing in a record fault;
+- `errors`: why the service cannot start.
 
 The lamps are planned by the engine (`stagebox.lamps`) and carried out by the GPIO package's
 lamp driver; the service only hands one to the other.
