@@ -106,3 +106,23 @@ def test_every_rename_points_at_a_key_that_exists_and_away_from_one_that_does_no
     known = {f"{name}.{f.name}" for name, cls in sections().items() for f in keys(cls)}
     for old, d in DEPRECATED.items():
         assert old == d.key and d.replacement in known and old not in known
+
+
+def test_the_service_starts_on_a_renamed_key_and_says_so_in_its_journal(tmp_path):
+    """An upgraded stage whose config still says sync.guide_channel starts and records as
+    before; its log names the line to change."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from servicerun import RunningService, StageDir, cue
+
+    stage = StageDir(tmp_path)
+    stage.write_feed([cue("101", "01:00:02:00", "01:00:03:00")])
+    stage.write_config(sync__guide_channel=0)
+    with RunningService(stage) as svc:
+        svc.wait_ready(60)  # a slow start on a busy machine is not what this test is about
+        status = svc.call("status")
+        log = svc.log()
+    assert status["audio"] is not None
+    line = next(x for x in log.splitlines() if "sync.guide_channel" in x)
+    assert f"{stage.config}:" in line and "deprecated: renamed audio.guide_channel" in line
