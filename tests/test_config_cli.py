@@ -122,7 +122,7 @@ def test_the_service_starts_on_a_renamed_key_and_says_so_in_its_journal(tmp_path
     with RunningService(stage) as svc:
         svc.wait_ready(60)  # a slow start on a busy machine is not what this test is about
         status = svc.call("status")
-        log = svc.log()
+        log = svc.log
     assert status["audio"] is not None
     line = next(x for x in log.splitlines() if "sync.guide_channel" in x)
     assert f"{stage.config}:" in line and "deprecated: renamed audio.guide_channel" in line
