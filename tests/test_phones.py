@@ -399,3 +399,89 @@ def test_a_channel_the_device_lacks_names_the_key():
     s = settings()
     with pytest.raises(ValueError, match="phones.talkback_channel: channel 4 does not exist"):
         s.phones.check_channels(3)
+
+
+# -- live, through the running service's control socket -------------------------------------------
+
+
+class GuideFeed:
+    """A stage feed with a DC guide on its third channel (the gain shows sample by sample)."""
+
+    def __init__(self, feed: StageFeed, level: float) -> None:
+        self.feed, self.level = feed, level
+        self.sample_rate, self.length, self.channels = feed.sample_rate, feed.length, 3
+
+    @property
+    def position(self) -> int:
+        return self.feed.position
+
+    def read(self, n: int) -> np.ndarray:
+        block = self.feed.read(n)
+        out = np.zeros((len(block), 3), np.float32)
+        out[:, :2] = block
+        out[:, 2] = self.level
+        return out
+
+
+def test_a_level_set_over_the_control_socket_ramps_in_on_the_next_period(tmp_path):
+    import grp
+    import os
+    import threading
+
+    from servicerun import wait_for
+
+    from stagebox.control.client import ControlClient
+    from stagebox.service import StageService
+
+    feed = GuideFeed(StageFeed([CUE], passes=1, preroll=1.0, postroll=0.5, tail=2.0), 0.5)
+    cfg = config_from_dict(
+        {},
+        overrides={
+            "audio.backend": "sim",
+            "audio.sim_realtime": True,  # paced: the change lands mid-feed
+            "audio.capture_channels": 3,
+            "audio.playback_channels": 1,
+            "audio.headphone_channels": [1],
+            "sync.guide_channel": 3,
+            "phones.sidetone_modes": [],
+            "beeps.enabled": False,
+            "stage.mode": "rehearse",
+            "takes.folder": str(tmp_path / "takes"),
+            "takes.disk_reserve_mb": 1,
+            "lights.backend": "sim",
+            "buttons.enabled": False,
+            "display.enabled": False,
+            "control.socket": str(tmp_path / "control.sock"),
+            "control.socket_group": grp.getgrgid(os.getgid()).gr_name,
+        },
+    )
+    service = StageService(cfg, feed=feed, stop_at_end=True)
+    result: list[int] = []
+    thread = threading.Thread(target=lambda: result.append(service.run()), daemon=True)
+    thread.start()
+    try:
+        wait_for(lambda: service.engine is not None and service.engine.position > SR, 10, "1 s")
+        client = ControlClient(str(tmp_path / "control.sock"))
+        before = service.engine.position
+        state = client.call("phones.set", source="guide", level_db=0.0)
+        after = service.engine.position
+        assert state["levels_db"]["guide"] == 0.0
+        assert client.call("phones")["levels_db"]["guide"] == 0.0
+    finally:
+        thread.join(20)
+    assert result == [0]
+    backend = service.backend
+    played = backend.playback()[:, 0].astype(np.float64)
+    start = backend.playback_start
+    low, high = 0.5 * MINUS_6, 0.5
+    moving = np.flatnonzero((played > low + 1e-6) & (played < high - 1e-6))
+    assert len(moving) >= 239  # the ramp (5 ms, 240 samples; the last is the level itself)
+    first = int(moving[0]) + start  # capture sample at which the ramp is heard
+    # The ramp starts on the first sample of a period's block, and that block was captured
+    # between the request and the reply: applied on the next period boundary.
+    captured = first - PERIOD - backend.playback_latency
+    assert captured % PERIOD == 0
+    assert before <= captured <= after
+    ramp = played[first - start - 1 : first - start + 241]
+    assert np.all(np.diff(ramp) <= (high - low) / 240 + 1e-6)
+    assert ramp[0] == pytest.approx(low, abs=1e-6) and ramp[-1] == pytest.approx(high, abs=1e-6)

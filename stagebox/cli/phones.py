@@ -116,7 +116,7 @@ def show(state: dict) -> list[str]:
             + f"{_origin(source, channels, wired):<16} {_meter(meters.get(source))}"
         )
     lines.append(
-        f"{'phones':<9} {'':>8}  " + " " * (11 * len(MODES)) + f"{'(the mix)':<16} "
+        f"{'phones':<9} {'':>8}  " + " " * (11 * len(MODES) - 2) + f"{'(the mix)':<16} "
         f"{_meter(meters.get('phones'))}"
     )
     live = "LIVE" if state.get("talkback_live") else "off"
