@@ -485,3 +485,88 @@ def test_a_level_set_over_the_control_socket_ramps_in_on_the_next_period(tmp_pat
     ramp = played[first - start - 1 : first - start + 241]
     assert np.all(np.diff(ramp) <= (high - low) / 240 + 1e-6)
     assert ramp[0] == pytest.approx(low, abs=1e-6) and ramp[-1] == pytest.approx(high, abs=1e-6)
+
+
+def test_the_talkback_button_is_live_while_held(tmp_path):
+    """The TALKBACK button on the (simulated) GPIO: the director's mic is in the phones from
+    the press to the release, each on a period boundary, and the log names the button."""
+    import grp
+    import os
+    import threading
+    import time
+
+    from servicerun import wait_for
+
+    from stagebox.service import StageService
+
+    feed = GuideFeed(StageFeed([CUE], passes=1, preroll=1.0, postroll=0.5, tail=2.0), 0.5)
+    cfg = config_from_dict(
+        {},
+        overrides={
+            "audio.backend": "sim",
+            "audio.sim_realtime": True,
+            "audio.capture_channels": 3,
+            "audio.playback_channels": 1,
+            "audio.headphone_channels": [1],
+            "phones.talkback_channel": 3,  # the DC on the third channel is the director
+            "phones.sidetone_modes": [],
+            "beeps.enabled": False,
+            "stage.mode": "record",
+            "takes.folder": str(tmp_path / "takes"),
+            "takes.disk_reserve_mb": 1,
+            "lights.backend": "sim",
+            "buttons.enabled": True,
+            "buttons.debounce_ms": 5,
+            "display.enabled": False,
+            "control.socket": str(tmp_path / "control.sock"),
+            "control.socket_group": grp.getgrgid(os.getgid()).gr_name,
+        },
+    )
+    service = StageService(cfg, feed=feed, stop_at_end=True)
+    result: list[int] = []
+    thread = threading.Thread(target=lambda: result.append(service.run()), daemon=True)
+    thread.start()
+    try:
+        wait_for(lambda: service.engine is not None and service.engine.position > SR, 10, "1 s")
+        service.gpio.press("talkback")
+        wait_for(lambda: service.engine.phones.talkback_live, 5, "talkback live")
+        time.sleep(0.3)
+        service.gpio.release("talkback")
+        wait_for(lambda: not service.engine.phones.talkback_live, 5, "talkback released")
+    finally:
+        thread.join(20)
+    assert result == [0]
+    commands = [(g.kind, g.command) for g in service.buttons.history]
+    assert commands == [("press", "phones talkback on"), ("release", "phones talkback off")]
+    played = service.backend.playback()[:, 0]
+    live = np.flatnonzero(played > 0.5 - 1e-6)  # the talkback at 0 dB, fully faded in
+    assert len(live) > 0.25 * SR  # held about 0.3 s
+    assert np.all(np.diff(live) == 1)  # one stretch: from the press to the release
+    heard = np.flatnonzero(played > 1e-6)
+    start = int(heard[0]) + service.backend.playback_start
+    assert (start - service.backend.playback_latency) % PERIOD == 0  # on a period boundary
+    assert live[0] - heard[0] == 239  # faded in over 5 ms (240 samples), never a click
+    assert played.max() <= 0.5 + 1e-6
+
+
+def test_a_hold_button_sends_one_command_on_the_press_and_one_on_the_release():
+    from stagebox.gpio.buttons import DEFAULT_ACTIONS, ButtonAction, ButtonError, Debouncer
+
+    talkback = DEFAULT_ACTIONS["talkback"]
+    d = Debouncer("talkback", talkback, debounce=0.02, long_press=0.8, repeat_interval=0.25)
+    for t, level in ((1.000, True), (1.003, False), (1.005, True)):  # a bouncing contact
+        d.edge(level, t)
+    got = d.advance(3.0)  # held two seconds: no long press, no repeat
+    assert [(g.kind, g.command, g.time) for g in got] == [
+        ("press", "phones talkback on", pytest.approx(1.025))
+    ]
+    d.edge(False, 3.0)
+    got = d.advance(4.0)
+    assert [(g.kind, g.command) for g in got] == [("release", "phones talkback off")]
+    stuck = Debouncer("talkback", talkback, 0.02, 0.8, 0.25, pressed=True)
+    stuck.edge(False, 1.0)
+    assert stuck.advance(2.0) == []  # held at start: ignored until released, then silent
+    with pytest.raises(ButtonError, match="a hold button"):
+        ButtonAction(
+            "phones talkback on", long_press="mode safe", release="phones talkback off"
+        ).validate("t")

@@ -71,6 +71,11 @@ class CommandTable:
         elif command in ("take circle", "take uncircle"):
             self._circle_last(command == "take circle")
         elif command in ("phones talkback on", "phones talkback off"):  # held / released
+            if not self.engine.phones.settings.wired("talkback"):
+                log.warning(
+                    "TALKBACK pressed, but no talkback mic is wired: set phones.talkback_channel"
+                )
+                return
             self._queue("phones", {"source": "talkback", "on": command.endswith("on")}, wait=False)
         else:
             log.warning("unknown button command %r", command)
