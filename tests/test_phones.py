@@ -570,3 +570,18 @@ def test_a_hold_button_sends_one_command_on_the_press_and_one_on_the_release():
         ButtonAction(
             "phones talkback on", long_press="mode safe", release="phones talkback off"
         ).validate("t")
+
+
+def test_the_demo_reports_what_the_actor_heard(tmp_path):
+    """`stagebox demo` (record mode): the beeps at their -20 dBFS and the actor's own voice
+    reached the headphones; nothing else is wired, nothing clipped."""
+    from stagebox.cli.demo import phones_line
+    from stagebox.demo import run_demo
+
+    result = run_demo(tmp_path / "demo", passes=1)
+    peaks = result.phones["max_dbfs"]
+    assert peaks["beeps"] == pytest.approx(-20.0, abs=0.05)
+    assert peaks["sidetone"] is not None and peaks["guide"] is None and peaks["talkback"] is None
+    assert result.phones["clipped"] == 0
+    line = phones_line(result.phones)
+    assert line.startswith("actor's headphones (record mode): highest peaks beeps -20.0")

@@ -25,6 +25,7 @@ class PeakMeters:
         self._fall_per_sample = 10.0 ** (-FALL_DB_PER_SECOND / 20.0 / sample_rate)
         self._held = np.zeros(len(self.names))  # linear peaks, full scale 1.0
         self._period = np.zeros(len(self.names))  # this period's peaks, filled by `mark`
+        self._most = np.zeros(len(self.names))  # the highest peak since start (max hold)
         self._decay_n = -1  # the period length the cached decay is for
         self._decay = 1.0
 
@@ -41,10 +42,17 @@ class PeakMeters:
             self._decay_n, self._decay = n, self._fall_per_sample**n
         np.multiply(self._held, self._decay, out=self._held)
         np.maximum(self._held, self._period, out=self._held)
+        np.maximum(self._most, self._period, out=self._most)
 
     def dbfs(self) -> dict[str, float | None]:
         """Held peak of each signal in dBFS (None for silence, which JSON cannot carry as -inf)."""
-        held = self._held.copy()
+        return self._as_dbfs(self._held.copy())
+
+    def max_dbfs(self) -> dict[str, float | None]:
+        """The highest peak of each signal since start, dBFS (None: silent all along)."""
+        return self._as_dbfs(self._most.copy())
+
+    def _as_dbfs(self, held: np.ndarray) -> dict[str, float | None]:
         return {
             name: (round(20.0 * math.log10(v), 1) if v > 1e-6 else None)
             for name, v in zip(self.names, held, strict=True)

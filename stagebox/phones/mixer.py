@@ -156,7 +156,8 @@ class PhoneMixer:
     # -- reading (any thread) -----------------------------------------------------------------
 
     def state(self) -> dict:
-        """The matrix, levels and wiring, talkback, the meters (dBFS) and the clip count."""
+        """The matrix, levels and wiring, talkback, the meters (held peaks and the highest
+        since start, dBFS) and the clip count."""
         settings = self.settings
         return {
             **settings.to_dict(),
@@ -164,6 +165,7 @@ class PhoneMixer:
             "mode": None if self.mode is None else str(self.mode),
             "wired": {s: settings.wired(s) for s in SOURCES},
             "meters_dbfs": self.meters.dbfs(),
+            "max_dbfs": self.meters.max_dbfs(),
             "clipped": self.clipped,
         }
 
