@@ -253,7 +253,8 @@ class Engine:
         for `heard_at`, the capture sample at which the block is heard)."""
         n = len(samples)
         blocks = self.phones.taps(samples)
-        blocks["beeps"] = self.beeps.render(heard_at, n, out=self.phones.scratch(n))
+        if self.beeps.sounds_in(heard_at, n):
+            blocks["beeps"] = self.beeps.render(heard_at, n, out=self.phones.scratch(n))
         for name, render in self.phone_sources.items():
             blocks[name] = render(heard_at, n)
         mono = self.phones.mix(blocks, self.stage.mode, n)

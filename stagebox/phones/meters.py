@@ -33,6 +33,10 @@ class PeakMeters:
         """This period's peak of signal `index` (0 if the block is empty)."""
         self._period[index] = max(float(block.max()), -float(block.min())) if len(block) else 0.0
 
+    def peak(self, index: int, value: float) -> None:
+        """This period's peak of signal `index`, worked out by the caller (linear)."""
+        self._period[index] = value
+
     def silent(self, index: int) -> None:
         self._period[index] = 0.0
 

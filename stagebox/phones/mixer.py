@@ -118,6 +118,8 @@ class PhoneMixer:
         """
         if n > self._size:
             self._grow(n)
+        if n == 0:
+            return self._sum[:0]
         if mode != self.mode:
             self.mode = mode
             self._retarget()
@@ -131,11 +133,12 @@ class PhoneMixer:
                 self._gain[i] = g1  # silence: nothing to ramp from
                 self.meters.silent(i)
                 continue
+            if g0 == g1 == 1.0:  # unity: the samples themselves (beeps stay exact)
+                self.meters.mark(i, block)
+                out += block
+                continue
             if g0 == g1:
-                if g1 == 1.0:
-                    np.copyto(work, block)  # unity: the samples themselves (beeps stay exact)
-                else:
-                    np.multiply(block, g1, out=work)
+                np.multiply(block, g1, out=work)
             else:
                 gains = self._gains[:n]
                 np.multiply(self._ramp[:n], math.copysign(self._step[i], g1 - g0), out=gains)
@@ -145,10 +148,11 @@ class PhoneMixer:
                 self._gain[i] = gains[-1]
             self.meters.mark(i, work)
             out += work
-        if out.max() > 1.0 or out.min() < -1.0:
+        hi, lo = float(out.max()), float(out.min())
+        if hi > 1.0 or lo < -1.0:
             self.clipped += int(np.count_nonzero(np.abs(out) > 1.0))
             np.clip(out, -1.0, 1.0, out=out)
-        self.meters.mark(len(SOURCES), out)
+        self.meters.peak(len(SOURCES), min(1.0, max(hi, -lo)))  # the output's, after the clip
         self.meters.commit(n)
         self._primed = True
         return out
