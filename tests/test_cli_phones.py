@@ -85,3 +85,33 @@ def test_the_command_line_becomes_one_request(argv, expected):
 def test_a_level_that_is_not_a_number_is_refused(value):
     with pytest.raises(CLIError, match="is not a level in dB"):
         request_for("guide", value, None)
+
+
+def test_stagebox_phones_imports_nothing_heavy(tmp_path):
+    """Like the other commands that ask the service (tests/test_cli_imports.py): no numpy,
+    no engine, no config, though the mixer's answer is the real one."""
+    from stagebox.control.server import ControlServer
+    from stagebox.phones.matrix import PhonesSettings
+    from stagebox.phones.mixer import PhoneMixer
+    from tests.test_cli_imports import run_probe
+
+    mixer = PhoneMixer(48000, PhonesSettings(guide_channel=2))
+    asked = []
+
+    def dispatch(cmd: str, args: dict):
+        asked.append((cmd, args))
+        return mixer.state()
+
+    class Stage:
+        socket = str(tmp_path / "control.sock")
+
+    server = ControlServer(Stage.socket, dispatch, group=None)
+    server.start()
+    try:
+        out, heavy = run_probe(Stage(), "phones")
+        assert "guide      -6.0 dB" in out and "in 3" in out
+        assert heavy == [], heavy
+        out, heavy = run_probe(Stage(), "phones", "guide", "-4.5")
+        assert heavy == [] and asked[-1] == ("phones.set", {"source": "guide", "level_db": -4.5})
+    finally:
+        server.stop()

@@ -8,10 +8,13 @@ say: -6 dB is 10 ** (-6 / 20) = 0.501 times the source, to float32 precision.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
+import hypothesis
 import numpy as np
 import pytest
+from hypothesis import strategies as st
 from stagerun import cue
 
 from stagebox.config import ConfigError, config_from_dict
@@ -585,3 +588,73 @@ def test_the_demo_reports_what_the_actor_heard(tmp_path):
     assert result.phones["clipped"] == 0
     line = phones_line(result.phones)
     assert line.startswith("actor's headphones (record mode): highest peaks beeps -20.0")
+
+
+def test_new_settings_ramp_in_and_talkback_goes_when_its_channel_does():
+    """A reload (SIGHUP) hands the mixer new settings: gains ramp to them; a talkback held
+    stays live only if a talkback channel is still wired."""
+    s = PhonesSettings(talkback_channel=2, guide_channel=1, sidetone_channels=(0,))
+    mixer = PhoneMixer(SR, s)
+    block = np.full((PERIOD, 3), 0.5, np.float32)
+
+    def period():
+        blocks = mixer.taps(block)
+        return mixer.mix(blocks, "rehearse", PERIOD).copy()
+
+    period()
+    mixer.talkback(True)
+    period()
+    mixer.apply(dataclasses.replace(s, levels_db={**s.levels_db, "talkback": -6.0}))
+    assert mixer.talkback_live  # still wired: still held
+    for _ in range(3):
+        out = period()
+    # guide and sidetone at -6 dB, dimmed 20 dB, plus talkback at -6 dB: all 0.5 in
+    assert out[-1] == pytest.approx(0.5 * MINUS_6 * (2 * 0.1 + 1), abs=1e-6)
+    mixer.apply(dataclasses.replace(s, talkback_channel=None))
+    assert not mixer.talkback_live
+    for _ in range(3):
+        out = period()
+    assert out[-1] == pytest.approx(0.5 * MINUS_6 * 2, abs=1e-6)
+
+
+# -- hostile requests ------------------------------------------------------------------------------
+
+
+_VALUES = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats()
+    | st.sampled_from(["guide", "talkback", "review", "record", "safe", "-6", "", "dim"])
+    | st.text(max_size=8)
+    | st.lists(st.integers(), max_size=2)
+)
+
+
+@hypothesis.settings(max_examples=300, deadline=None)
+@hypothesis.given(
+    args=st.dictionaries(
+        st.sampled_from(["source", "level_db", "on", "mode", "dim_db", "force"]),
+        _VALUES,
+        max_size=4,
+    )
+)
+def test_any_phones_request_is_applied_whole_or_refused_in_one_line(args):
+    from stagebox.control.protocol import ControlError
+    from stagebox.control.schema import check_args
+    from stagebox.phones.control import apply_request
+
+    mixer = PhoneMixer(SR, PhonesSettings(guide_channel=1, sidetone_channels=(0,)))
+    before = mixer.state()
+    try:
+        checked = check_args("phones.set", args)
+        state = apply_request(mixer, checked, "rehearse")
+    except (ControlError, ValueError) as exc:
+        assert str(exc) and "\n" not in str(exc)
+        assert mixer.state() == before  # refused: nothing changed
+        return
+    for level in state["levels_db"].values():
+        assert -60 <= level <= 12
+    assert -60 <= state["talkback_dim_db"] <= 0
+    out = mixer.mix(mixer.taps(np.full((PERIOD, 2), 0.25, np.float32)), "rehearse", PERIOD)
+    assert np.all(np.isfinite(out)) and np.all(np.abs(out) <= 1.0)

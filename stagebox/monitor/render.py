@@ -23,6 +23,7 @@ from collections.abc import Sequence
 
 from stagebox.monitor import bigdigits, meter
 from stagebox.monitor.ansi import Style, clip, pad, visible_width
+from stagebox.phones.matrix import SOURCES as PHONE_SOURCES
 from stagebox.termtext import printable_data
 from stagebox.timecode import format_span
 
@@ -231,9 +232,6 @@ def _cue(cue: dict | None, label: str, width: int, g: dict, s: Style, bold: bool
     if dialogue:
         parts.append(s(f'"{dialogue}"', "dim"))
     return [clip("  ".join(parts), width, g["more"])]
-
-
-PHONE_SOURCES = ("beeps", "guide", "sidetone", "talkback", "review")  # stagebox.phones order
 
 
 def meter_levels(status: dict) -> list[float | None]:
