@@ -19,7 +19,7 @@ def test_phones_shows_and_sets_the_mix_on_the_running_stage(tmp_path):
     stage.write_feed([CUE_101], passes=1)
     stage.write_config(stage__mode="rehearse", phones__talkback_dim_db=-15.0)
     with RunningService(stage) as svc:
-        svc.wait_ready()
+        svc.wait_ready(timeout=30)  # a loaded machine starts slowly
         lines = svc.cli("phones").stdout.splitlines()
         head = lines[0].split()
         assert head[:7] == ["source", "level", "safe", "rehearse*", "record", "review", "from"]
@@ -58,6 +58,10 @@ def test_phones_shows_and_sets_the_mix_on_the_running_stage(tmp_path):
             assert bad.returncode == 2 and message in bad.stderr, (args, bad.stderr)
             assert "Traceback" not in bad.stderr
 
+        assert any(
+            line.startswith("phones     out ") and line.endswith("talkback off")
+            for line in svc.cli("status").stdout.splitlines()
+        )
         status = json.loads(svc.cli("status", "--json").stdout)
         assert status["phones"]["talkback_live"] is False
         assert "phones" in status["phones"]["meters_dbfs"]
