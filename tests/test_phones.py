@@ -463,7 +463,7 @@ def test_a_level_set_over_the_control_socket_ramps_in_on_the_next_period(tmp_pat
     thread = threading.Thread(target=lambda: result.append(service.run()), daemon=True)
     thread.start()
     try:
-        wait_for(lambda: service.engine is not None and service.engine.position > SR, 10, "1 s")
+        wait_for(lambda: service.engine is not None and service.engine.position > SR, 30, "1 s")
         client = ControlClient(str(tmp_path / "control.sock"))
         before = service.engine.position
         state = client.call("phones.set", source="guide", level_db=0.0)
@@ -471,7 +471,7 @@ def test_a_level_set_over_the_control_socket_ramps_in_on_the_next_period(tmp_pat
         assert state["levels_db"]["guide"] == 0.0
         assert client.call("phones")["levels_db"]["guide"] == 0.0
     finally:
-        thread.join(20)
+        thread.join(60)
     assert result == [0]
     backend = service.backend
     played = backend.playback()[:, 0].astype(np.float64)
@@ -530,14 +530,14 @@ def test_the_talkback_button_is_live_while_held(tmp_path):
     thread = threading.Thread(target=lambda: result.append(service.run()), daemon=True)
     thread.start()
     try:
-        wait_for(lambda: service.engine is not None and service.engine.position > SR, 10, "1 s")
+        wait_for(lambda: service.engine is not None and service.engine.position > SR, 30, "1 s")
         service.gpio.press("talkback")
-        wait_for(lambda: service.engine.phones.talkback_live, 5, "talkback live")
+        wait_for(lambda: service.engine.phones.talkback_live, 15, "talkback live")
         time.sleep(0.3)
         service.gpio.release("talkback")
-        wait_for(lambda: not service.engine.phones.talkback_live, 5, "talkback released")
+        wait_for(lambda: not service.engine.phones.talkback_live, 15, "talkback released")
     finally:
-        thread.join(20)
+        thread.join(60)
     assert result == [0]
     commands = [(g.kind, g.command) for g in service.buttons.history]
     assert commands == [("press", "phones talkback on"), ("release", "phones talkback off")]
