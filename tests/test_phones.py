@@ -543,7 +543,7 @@ def test_the_talkback_button_is_live_while_held(tmp_path):
     assert commands == [("press", "phones talkback on"), ("release", "phones talkback off")]
     played = service.backend.playback()[:, 0]
     live = np.flatnonzero(played > 0.5 - 1e-6)  # the talkback at 0 dB, fully faded in
-    assert len(live) > 0.25 * SR  # held about 0.3 s
+    assert len(live) >= PERIOD  # held for some periods (0.3 s of wall time, less if loaded)
     assert np.all(np.diff(live) == 1)  # one stretch: from the press to the release
     heard = np.flatnonzero(played > 1e-6)
     start = int(heard[0]) + service.backend.playback_start
@@ -581,7 +581,12 @@ def test_the_demo_reports_what_the_actor_heard(tmp_path):
     from stagebox.cli.demo import phones_line
     from stagebox.demo import run_demo
 
-    result = run_demo(tmp_path / "demo", passes=1)
+    sheet = tmp_path / "one_cue.csv"  # one cue of the demo's sheet: a short run
+    sheet.write_text(
+        "# rate: 25\nCue,TC In,TC Out,Character,Dialogue\n"
+        "101,01:00:10:00,01:00:12:12,JOHN,Mary? Are you in there?\n"
+    )
+    result = run_demo(tmp_path / "demo", cue_sheet=sheet, passes=1)
     peaks = result.phones["max_dbfs"]
     assert peaks["beeps"] == pytest.approx(-20.0, abs=0.05)
     assert peaks["sidetone"] is not None and peaks["guide"] is None and peaks["talkback"] is None
