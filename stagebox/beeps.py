@@ -88,6 +88,12 @@ class BeepPlayer:
         """Drop beeps that start at or after `sample` (the pass ended, the loop wrapped)."""
         self._planned = [b for b in self._planned if b.sample < sample]
 
+    def sounds_in(self, start: int, n: int) -> bool:
+        """Whether any planned beep sounds in samples [start, start + n) (most periods: none,
+        and the headphone mix then skips the beeps)."""
+        end = start + n
+        return any(b.sample < end and b.sample + b.length > start for b in self._planned)
+
     def render(self, start: int, n: int, out: np.ndarray | None = None) -> np.ndarray:
         """Mix the beeps that sound in samples [start, start + n) into `out` (mono float32)."""
         if out is None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import grp
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -80,6 +80,7 @@ class DemoResult:
     takes: list[dict]  # cue, take, file, in_error, out_error (samples), frames
     folder: Path
     seconds: float  # seconds of stage audio simulated
+    phones: dict = field(default_factory=dict)  # the headphone mix at the end (stagebox.phones)
 
 
 def actor_lateness(cue_index: int, rate) -> tuple[float, ...]:
@@ -210,4 +211,5 @@ def run_demo(
                 "sync": _sync_of(out, cue, take),
             }
         )
-    return DemoResult(takes, out, feed.length / feed.sample_rate)
+    phones = service.engine.phones.state()  # what the actor heard: each source's highest peak
+    return DemoResult(takes, out, feed.length / feed.sample_rate, phones)

@@ -28,6 +28,8 @@ from stagebox.cues.cue import Cue
 from stagebox.cues.tags import tag_text
 from stagebox.events import StageEvent
 from stagebox.lamps import LampPlan, LampPlanner
+from stagebox.phones.matrix import PhonesSettings
+from stagebox.phones.mixer import PhoneMixer
 from stagebox.snapshot import StageSnapshot
 from stagebox.stage import Stage, StageSettings
 from stagebox.takes.names import format_take_name
@@ -42,7 +44,7 @@ class EngineSettings:
     sample_rate: int  # Hz
     ltc_channel: int  # 0-based capture channel carrying LTC
     mic_channels: tuple[int, ...]  # 0-based capture channels recorded into takes
-    headphone_channels: tuple[int, ...] = (0, 1)  # 0-based playback channels for the beeps
+    headphone_channels: tuple[int, ...] = (0, 1)  # 0-based playback channels of the phones mix
     playback_channels: int = 2
     playback_latency: int = 0  # samples from writing a headphone sample to hearing it
     rate: Rate | None = None  # configured timecode rate (None: detect)
@@ -51,6 +53,9 @@ class EngineSettings:
     lock_frames: int = 1
     stage: StageSettings = field(default_factory=StageSettings)
     standby_light: bool = False  # the stand-by lamp is lit while the stage is in record mode
+    # The actor's headphone mix (by default only the beeps are wired: no guide, sidetone or
+    # talkback channel; from_config wires what [phones], [sync] and [audio] say).
+    phones: PhonesSettings = field(default_factory=PhonesSettings)
 
     @classmethod
     def from_config(cls, cfg, sample_rate: int | None = None) -> EngineSettings:
@@ -92,6 +97,7 @@ class EngineSettings:
             standby_light=cfg.lights.standby_light,
             lock_frames=cfg.timecode.lock_frames,
             stage=stage,
+            phones=PhonesSettings.from_config(cfg),
         )
 
 
@@ -174,6 +180,10 @@ class Engine:
             sink, len(settings.mic_channels), ring=ring, holdback=self.holdback
         )
         self.beeps = BeepPlayer(sr, settings.stage.beeps)
+        self.phones = PhoneMixer(sr, settings.phones)  # the actor's headphone mix
+        # Sources rendered elsewhere for the phones mix, by name ("review": the review
+        # player): render(heard_at, n) -> mono block of n samples heard from heard_at, or None.
+        self.phone_sources: dict[str, Callable[[int, int], np.ndarray | None]] = {}
         self.lamps = LampPlanner(settings.standby_light)  # the lamp plan of each period
         self.listeners = list(listeners)
         self.position = 0  # samples: end of the audio processed so far
@@ -233,11 +243,20 @@ class Engine:
         self.position = end
         self._last_block = samples  # its levels are worked out only when `status` asks
         heard_at = position if playback_at is None else playback_at
-        return self._headphones(heard_at + self.settings.playback_latency, n)
+        return self._headphones(samples, heard_at + self.settings.playback_latency)
 
-    def _headphones(self, heard_at: int, n: int) -> np.ndarray:
+    def _headphones(self, samples: np.ndarray, heard_at: int) -> np.ndarray:
+        """The phones block: the mix (stagebox.phones) of this period's capture (guide,
+        sidetone, talkback: no added latency), the beeps and the rendered sources (placed
+        for `heard_at`, the capture sample at which the block is heard)."""
+        n = len(samples)
+        blocks = self.phones.taps(samples)
+        if self.beeps.sounds_in(heard_at, n):
+            blocks["beeps"] = self.beeps.render(heard_at, n, out=self.phones.scratch(n))
+        for name, render in self.phone_sources.items():
+            blocks[name] = render(heard_at, n)
+        mono = self.phones.mix(blocks, self.stage.mode, n)
         out = np.zeros((n, self.settings.playback_channels), dtype=np.float32)
-        mono = self.beeps.render(heard_at, n)
         for ch in self.settings.headphone_channels:
             out[:, ch] = mono
         return out

@@ -317,7 +317,7 @@ def test_buttons_pressed_in_time(tmp_path):
     result = gpio.check_buttons(ctx)
     assert result.status == PASS, result
     assert set(result.data["pressed"]) == {
-        "record", "safe", "rehearse", "next_cue", "previous_cue", "circle"
+        "record", "safe", "rehearse", "next_cue", "previous_cue", "circle", "talkback"
     }  # fmt: skip
 
 
@@ -326,14 +326,16 @@ def test_a_button_never_pressed(tmp_path):
 
     def crew(prompt: str) -> None:
         name = prompt.split("(")[1].split(",")[0]
-        if name != "circle":
+        if name not in ("circle", "talkback"):
             threading.Timer(0.01, backend.press, (name,)).start()
 
     ctx = make_ctx(tmp_path, open_gpio=lambda n: backend, interactive=True, say=crew,
                    button_seconds=0.3)  # fmt: skip
     result = gpio.check_buttons(ctx)
     assert result.status == FAIL
-    assert result.detail == "circle (GPIO 26) not pressed in 0.3 s"
+    assert result.detail == (
+        "circle (GPIO 26) not pressed in 0.3 s; talkback (GPIO 24) not pressed in 0.3 s"
+    )
 
 
 # -- front panel, display, disk, sandbox ----------------------------------------------------------

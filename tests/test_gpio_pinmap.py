@@ -35,6 +35,7 @@ def test_loaded_pins_match_the_toml():
         "next_cue",
         "previous_cue",
         "circle",
+        "talkback",
     }
 
 

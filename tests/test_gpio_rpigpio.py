@@ -104,7 +104,7 @@ def test_button_edges_reach_the_debouncer_and_cleanup_releases_inputs(gpio):
     assert sent == ["mode safe"]
     backend.close()
     cleanup = [c for c in gpio.calls if c[0] == "cleanup"]
-    assert cleanup == [("cleanup", (5, 6, 13, 12, 16, 26))]
+    assert cleanup == [("cleanup", (5, 6, 13, 12, 16, 26, 24))]  # talkback (24) too
 
 
 def test_off_a_pi_the_backend_says_why(monkeypatch, tmp_path):

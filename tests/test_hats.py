@@ -30,14 +30,14 @@ def test_the_default_pin_map_on_a_pisound_is_refused_naming_both_uses(tmp_path):
         f'[lights]\npinmap = "{DEFAULT_MAP}"\n'
     )
     found = problems(text, tmp_path)
-    # cue light (17) on the Pisound's button; four buttons on its reset and OSR lines
-    assert len(found) == 5, found
+    # cue light (17) on the Pisound's button; five buttons on its reset and OSR lines
+    assert len(found) == 6, found
     first = found[0]
     assert "stagebox.toml:6: lights.pinmap:" in first
     assert "GPIO 17 (header pin 11) is cue_light (Cue light (booth))" in first
     assert "the Pisound's button (button-gpios) on the Blokas Pisound" in first
     bcms = sorted(int(p.split("GPIO ")[1].split(" ")[0]) for p in found)
-    assert bcms == [12, 13, 16, 17, 26]
+    assert bcms == [12, 13, 16, 17, 24, 26]
 
 
 def test_the_codec_zero_button_and_the_record_light(tmp_path):

@@ -38,6 +38,7 @@ COMMANDS = [
     "cue",
     "mode",
     "daw",
+    "phones",
     "report",
     "doctor",
     "sync",

@@ -64,7 +64,26 @@ def run(args: argparse.Namespace) -> int:
         f"{elapsed:.1f} s; punch errors are in samples against the simulation's truth: "
         + ("all exact." if exact else "NOT all exact.")
     )
+    if result.phones:
+        print(phones_line(result.phones))
     return 0 if exact and result.takes else 1
+
+
+def phones_line(state: dict) -> str:
+    """The actor's headphone mix over the session: each source's highest peak (dBFS)."""
+    peaks = state.get("max_dbfs") or {}
+    heard = [
+        f"{name} {value:.1f}"
+        for name, value in peaks.items()
+        if value is not None and name != "phones"
+    ]
+    mix = peaks.get("phones")
+    return (
+        f"actor's headphones ({state.get('mode')} mode): highest peaks "
+        + (", ".join(heard) or "none")
+        + f" dBFS; the mix {'silent' if mix is None else f'{mix:.1f} dBFS'}, "
+        f"{state.get('clipped', 0)} samples clipped (stagebox phones; docs/phones.md)"
+    )
 
 
 def _err(value: int | None) -> str:

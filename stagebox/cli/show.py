@@ -147,6 +147,16 @@ def _dbfs(value: float | None) -> str:
     return f"{value:.1f} dBFS"
 
 
+def phones_summary(phones: dict) -> str:
+    """The actor's headphone feed in a few words: its peak, talkback, clipping."""
+    out = (phones.get("meters_dbfs") or {}).get("phones")
+    parts = ["out " + ("silent" if out is None else f"{out:.1f} dBFS")]
+    parts.append("talkback LIVE" if phones.get("talkback_live") else "talkback off")
+    if phones.get("clipped"):
+        parts.append(f"{phones['clipped']} samples clipped")
+    return ", ".join(parts)
+
+
 def status_lines(status: dict) -> list[str]:
     """`stagebox status` as label/value lines."""
     speed = status.get("speed")
@@ -188,6 +198,7 @@ def status_lines(status: dict) -> list[str]:
         ("last take", last_text),
         ("lights", ", ".join(f"{k} {'on' if v else 'off'}" for k, v in lights.items()) or "none"),
         ("inputs", levels(status)),
+        *([("phones", phones_summary(status["phones"]))] if status.get("phones") else []),
         ("xruns", str(status.get("xruns", 0))),
         ("disk", f"{format_span(status.get('disk_seconds_left'))} left"),
         ("writer", writer_text),

@@ -10,12 +10,12 @@ from stagebox.config.schema import Config
 _LONGEST_FRAME_SECONDS = 1001 / 24000
 
 
-def _missing(channels, key: str, opened: int, kind: str):
-    """(keys, reason) for each of `channels` (audio.`key`) past the `opened` channels."""
+def _missing(channels, key: str, opened: int, kind: str, section: str = "audio"):
+    """(keys, reason) for each of `channels` (`section`.`key`) past the `opened` channels."""
     for channel in channels:
         if channel > opened:
             yield (
-                (f"audio.{key}", f"audio.{kind}_channels"),
+                (f"{section}.{key}", f"audio.{kind}_channels"),
                 f"channel {channel} does not exist: only {opened} {kind} channels are opened "
                 f"(audio.{kind}_channels)",
             )
@@ -55,6 +55,38 @@ def _hat_checks(cfg: Config):
         yield ((key, "audio.hat", "lights.pinmap"), f"pin clash: {clash}")
 
 
+def _phones_checks(cfg: Config):
+    """The headphone mix's channels against the audio section's."""
+    audio, phones = cfg.audio, cfg.phones
+    talkback = phones.talkback_channel
+    if talkback:
+        if talkback > audio.capture_channels:
+            yield (
+                ("phones.talkback_channel", "audio.capture_channels"),
+                f"channel {talkback} does not exist: only {audio.capture_channels} capture "
+                "channels are opened (audio.capture_channels)",
+            )
+        for key, taken, why in (
+            ("audio.ltc_channel", (audio.ltc_channel,), "the LTC input"),
+            ("audio.mic_channels", audio.mic_channels, "the actor's mic (audio.mic_channels)"),
+            ("audio.guide_channel", (cfg.audio.guide_channel,), "the guide (audio.guide_channel)"),
+        ):
+            if talkback in taken:
+                yield (
+                    ("phones.talkback_channel", key),
+                    f"channel {talkback} is {why}: the talkback mic needs its own channel",
+                )
+    yield from _missing(
+        phones.sidetone_channels, "sidetone_channels", audio.capture_channels, "capture", "phones"
+    )
+    if audio.ltc_channel in phones.sidetone_channels:
+        yield (
+            ("phones.sidetone_channels", "audio.ltc_channel"),
+            f"channel {audio.ltc_channel} is the LTC input: timecode would scream in the "
+            "actor's headphones",
+        )
+
+
 def cross_checks(cfg: Config) -> Iterator[tuple[tuple[str, ...], str]]:
     """Yield (keys involved, reason) for each clash; the first key is where it is reported."""
     audio = cfg.audio
@@ -88,6 +120,8 @@ def cross_checks(cfg: Config) -> Iterator[tuple[tuple[str, ...], str]]:
     yield from _missing(
         audio.headphone_channels, "headphone_channels", audio.playback_channels, "playback"
     )
+
+    yield from _phones_checks(cfg)
 
     beeps, stage = cfg.beeps, cfg.stage
     if beeps.enabled:

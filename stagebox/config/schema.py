@@ -19,6 +19,7 @@ from stagebox.config.types import (
     Boolean,
     ChannelList,
     Choice,
+    ChoiceList,
     FileMode,
     Float,
     FloatOrWord,
@@ -31,6 +32,7 @@ from stagebox.config.types import (
     TimecodeRateValue,
     ValueType,
 )
+from stagebox.phones.matrix import MODES as PHONE_MODES
 from stagebox.timecode import Rate
 
 DEFAULT_PATH = Path("/etc/stagebox/stagebox.toml")
@@ -113,7 +115,7 @@ class AudioConfig:
         Integer(minimum=1, maximum=64), 2, "channels opened on the playback device"
     )
     headphone_channels: tuple[int, ...] = setting(
-        ChannelList(), [1, 2], "playback channels the beeps go to (1-based)"
+        ChannelList(), [1, 2], "playback channels of the actor's headphone mix ([phones]; 1-based)"
     )
     playback_latency_trim: int = setting(
         Integer(minimum=-48000, maximum=48000),
@@ -251,6 +253,56 @@ class BeepsConfig:
     )
 
 
+def _level(default: float, what: str) -> Any:
+    return setting(
+        Float(minimum=-60.0, maximum=12.0), default, f"level in dB of {what} (0: unchanged)"
+    )
+
+
+def _modes(default: list[str], what: str) -> Any:
+    return setting(ChoiceList(*PHONE_MODES), default, f"modes in which the actor hears {what}")
+
+
+@dataclass(frozen=True)
+class PhonesConfig:
+    """The actor's headphone mix: each source's level and the modes it is heard in (docs/phones.md).
+
+    The mix goes to audio.headphone_channels. The guide comes from audio.guide_channel; live
+    changes (`stagebox phones guide -6`) last until the service restarts or reloads.
+    """
+
+    beeps_level_db: float = _level(0.0, "the beeps (on top of beeps.level_dbfs)")
+    beeps_modes: tuple[str, ...] = _modes(["rehearse", "record", "review"], "the beeps")
+    guide_level_db: float = _level(-6.0, "the guide track (from audio.guide_channel)")
+    guide_modes: tuple[str, ...] = _modes(["rehearse"], "the guide")
+    sidetone_level_db: float = _level(-6.0, "the actor's own microphone (sidetone)")
+    sidetone_modes: tuple[str, ...] = _modes(["rehearse", "record"], "themselves")
+    sidetone_channels: tuple[int, ...] = setting(
+        ChannelList(allow_empty=True),
+        [],
+        "capture channels summed into the sidetone (1-based; empty: audio.mic_channels)",
+    )
+    talkback_level_db: float = _level(0.0, "the director's talkback")
+    talkback_channel: int = setting(
+        Integer(minimum=0, maximum=64),
+        0,
+        "capture channel of the director's talkback mic (1-based; 0: none), heard in every "
+        "mode while the talkback button is held or `stagebox phones talkback on`",
+    )
+    talkback_dim_db: float = setting(
+        Float(minimum=-60.0, maximum=0.0),
+        -20.0,
+        "dB taken off every other source while talkback is live",
+    )
+    review_level_db: float = _level(0.0, "a take played back (review)")
+    review_modes: tuple[str, ...] = _modes(["review"], "a take played back")
+    ramp_ms: float = setting(
+        Float(minimum=0.5, maximum=100.0),
+        5.0,
+        "ms over which a level, mode or talkback change fades in, so it never clicks",
+    )
+
+
 @dataclass(frozen=True)
 class TakesConfig:
     """Where and how takes are written (Broadcast WAV, never overwritten)."""
@@ -291,7 +343,7 @@ class SyncConfig:
     guide_file: bool = setting(
         Boolean(),
         True,
-        "with guide_channel: keep the guide as a second file beside each take "
+        "with audio.guide_channel: keep the guide as a second file beside each take "
         "(<take>.guide.wav, which stagebox sync reads); false: score it and keep nothing",
     )
     max_offset_ms: float = setting(
@@ -476,6 +528,7 @@ class Config:
     timecode: TimecodeConfig = field(default_factory=TimecodeConfig)
     stage: StageConfig = field(default_factory=StageConfig)
     beeps: BeepsConfig = field(default_factory=BeepsConfig)
+    phones: PhonesConfig = field(default_factory=PhonesConfig)
     takes: TakesConfig = field(default_factory=TakesConfig)
     sync: SyncConfig = field(default_factory=SyncConfig)
     display: DisplayConfig = field(default_factory=DisplayConfig)

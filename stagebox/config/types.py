@@ -321,6 +321,32 @@ class ChannelList(ValueType):
         return f"list of channel numbers 1..{self.maximum}"
 
 
+class ChoiceList(ValueType):
+    """A list of words from a fixed set, each at most once (may be empty); parsed to a tuple
+    in the order of `choices`: `phones.guide_modes = ["rehearse"]`."""
+
+    def __init__(self, *choices: str):
+        self.choices = choices
+
+    def parse(self, raw: Any, base: Path | None = None) -> tuple[str, ...]:
+        if not isinstance(raw, list):
+            hint = f" (write [{_show(raw)}])" if isinstance(raw, str) else ""
+            raise ValueError(f"expected a list, got {_toml_kind(raw)} {_show(raw)}{hint}")
+        for item in raw:
+            if item not in self.choices:
+                raise ValueError(f"{_show(item)} is not one of {', '.join(self.choices)}")
+        repeated = sorted({c for c in raw if raw.count(c) > 1})
+        if repeated:
+            raise ValueError(f"{_show(repeated[0])} is listed twice")
+        return tuple(c for c in self.choices if c in raw)
+
+    def to_toml(self, value: tuple[str, ...]) -> str:
+        return "[" + ", ".join(map(toml_string, value)) + "]"
+
+    def describe(self) -> str:
+        return "list of " + ", ".join(f"`{c}`" for c in self.choices) + " (may be empty)"
+
+
 class ScreenSize(ValueType):
     """`"auto"` (None: the screen's current mode) or `"WIDTHxHEIGHT"` in pixels."""
 

@@ -17,6 +17,9 @@ import os
 from dataclasses import dataclass
 
 from stagebox.control.protocol import ControlError
+from stagebox.phones.matrix import DIM_RANGE, LEVEL_RANGE
+from stagebox.phones.matrix import MODES as PHONE_MODES
+from stagebox.phones.matrix import SOURCES as PHONE_SOURCES
 from stagebox.safefile import path_problem
 from stagebox.snapshot import MODES
 
@@ -29,11 +32,11 @@ MAX_TAKE = 9999  # take numbers are written with up to 4 digits in file names an
 class Arg:
     """One argument: its JSON type and limits."""
 
-    kind: str  # "str", "int", "bool" or "path"
+    kind: str  # "str", "int", "number" (int or float), "bool" or "path"
     required: bool = True
     choices: tuple[str, ...] | None = None
-    minimum: int | None = None
-    maximum: int | None = None
+    minimum: float | None = None
+    maximum: float | None = None
     max_chars: int = MAX_TEXT
 
     def check(self, cmd: str, name: str, value: object) -> object:
@@ -51,6 +54,16 @@ class Arg:
             if self.maximum is not None and value > self.maximum:
                 raise ControlError(f"{where} must be {self.maximum} or less, not {value}")
             return value
+        if self.kind == "number":  # a level in dB: -6 or -6.5; not NaN, inf or a boolean
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ControlError(f"{where} must be a number, not {_shown(value)}")
+            if not math.isfinite(value):
+                raise ControlError(f"{where} must be a finite number, not {_shown(value)}")
+            if self.minimum is not None and value < self.minimum:
+                raise ControlError(f"{where} must be {self.minimum:g} or more, not {value:g}")
+            if self.maximum is not None and value > self.maximum:
+                raise ControlError(f"{where} must be {self.maximum:g} or less, not {value:g}")
+            return float(value)
         if not isinstance(value, str):
             raise ControlError(f"{where} must be a string, not {_shown(value)}")
         if len(value) > self.max_chars:
@@ -104,6 +117,19 @@ COMMANDS: dict[str, Command] = {
         {
             "action": Arg("str", choices=("locate", "play", "stop", "status")),
             "to": Arg("str", required=False, max_chars=MAX_CUE),
+        },
+        changes_state=True,
+    ),
+    "phones": Command({}, inline=True),  # the headphone mix: matrix, levels, meters
+    "phones.set": Command(  # one live change: stagebox.phones.control
+        {
+            "source": Arg("str", required=False, choices=PHONE_SOURCES),
+            "level_db": Arg(
+                "number", required=False, minimum=LEVEL_RANGE[0], maximum=LEVEL_RANGE[1]
+            ),
+            "on": Arg("bool", required=False),
+            "mode": Arg("str", required=False, choices=PHONE_MODES),
+            "dim_db": Arg("number", required=False, minimum=DIM_RANGE[0], maximum=DIM_RANGE[1]),
         },
         changes_state=True,
     ),

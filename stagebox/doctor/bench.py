@@ -65,9 +65,12 @@ def stage_feed(passes: int = 6):
 def engine_cpu_pct(feed, audio, period: int = 256) -> float:
     """CPU time of the engine over the feed's duration, in % of one core."""
     from stagebox.engine import Engine, EngineSettings
+    from stagebox.phones.matrix import PhonesSettings
 
+    # The headphone mix as a stage runs it by default: the beeps and the actor's sidetone.
+    phones = PhonesSettings(sidetone_channels=(feed.mic_channel,))
     engine = Engine(
-        EngineSettings(SR, feed.ltc_channel, (feed.mic_channel,)),
+        EngineSettings(SR, feed.ltc_channel, (feed.mic_channel,), phones=phones),
         sink=DiscardSink(),
         cues=[bench_cue()],
         mode="record",

@@ -17,9 +17,11 @@ logged on the `stagebox.gpio` logger. The default mapping (docs/lights-and-butto
     next_cue      cue next         repeats every 0.25 s while held
     previous_cue  cue previous     repeats every 0.25 s while held
     circle        take circle      take uncircle
+    talkback      phones talkback on while held, phones talkback off on release
 
 A button with a long-press command acts on release when released before the long-press time
-(it cannot know earlier which one the crew meant); the others act on the press itself.
+(it cannot know earlier which one the crew meant); the others act on the press itself. A
+hold button (talkback) sends one command on the press and another on the release.
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ COMMANDS = (
     "cue previous",
     "take circle",
     "take uncircle",
+    "phones talkback on",
+    "phones talkback off",
 )
 
 DEBOUNCE_MS = 20.0  # ms: contacts of panel push-buttons settle in 1-10 ms
@@ -64,9 +68,11 @@ class ButtonAction:
     press: str  # command on a (short) press
     long_press: str | None = None  # command once held for the long-press time
     repeat: bool = False  # held past the long-press time: `press` again every repeat period
+    release: str | None = None  # command on the release (a hold button: talkback)
 
     def validate(self, button: str) -> None:
-        for field, command in (("press", self.press), ("long_press", self.long_press)):
+        fields = (("press", self.press), ("long_press", self.long_press), ("release", self.release))
+        for field, command in fields:
             if command is not None and command not in COMMANDS:
                 raise ButtonError(
                     f"button {button!r}, {field}: unknown command {command!r} "
@@ -75,6 +81,10 @@ class ButtonAction:
         if self.repeat and self.long_press is not None:
             raise ButtonError(
                 f"button {button!r}: a repeating button cannot also have a long press"
+            )
+        if self.release is not None and (self.repeat or self.long_press is not None):
+            raise ButtonError(
+                f"button {button!r}: a hold button (release) has no long press or repeat"
             )
 
 
@@ -85,6 +95,7 @@ DEFAULT_ACTIONS: dict[str, ButtonAction] = {
     "next_cue": ButtonAction("cue next", repeat=True),
     "previous_cue": ButtonAction("cue previous", repeat=True),
     "circle": ButtonAction("take circle", long_press="take uncircle"),
+    "talkback": ButtonAction("phones talkback on", release="phones talkback off"),
 }
 
 
@@ -93,7 +104,7 @@ class Gesture:
     """A recognised press: which button, what kind, the command and when (monotonic s)."""
 
     button: str
-    kind: str  # "press" | "long press" | "repeat"
+    kind: str  # "press" | "long press" | "repeat" | "release"
     command: str
     time: float  # seconds, monotonic: when the gesture was recognised
 
@@ -179,6 +190,8 @@ class Debouncer:
                 return
             if a.long_press is not None and not self._long_fired:
                 out.append(Gesture(self.name, "press", a.press, t))
+            if a.release is not None:
+                out.append(Gesture(self.name, "release", a.release, t))
             self._long_at = None
 
     def _long(self, t: float, out: list[Gesture]) -> None:

@@ -19,7 +19,7 @@ from typing import TextIO
 from stagebox.control.client import ControlClient
 from stagebox.control.protocol import ControlError
 from stagebox.monitor.meter import PeakHold
-from stagebox.monitor.render import render
+from stagebox.monitor.render import meter_levels, render
 from stagebox.signals import sigterm_exits
 
 POLL_INTERVAL = 0.1  # seconds between `status` requests
@@ -134,7 +134,7 @@ def run_monitor(
             while frames is None or drawn < frames:
                 started = time.monotonic()
                 status = source.poll()
-                peaks = hold.update(status.get("levels_dbfs") or [], started) if status else None
+                peaks = hold.update(meter_levels(status), started) if status else None
                 size = shutil.get_terminal_size((80, 24))
                 lines = render(
                     status,

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 
 from stagebox.monitor import bigdigits, meter
 from stagebox.monitor.ansi import Style, clip, pad, visible_width
+from stagebox.phones.matrix import SOURCES as PHONE_SOURCES
 from stagebox.termtext import printable_data
 from stagebox.timecode import format_span
 
@@ -233,10 +234,39 @@ def _cue(cue: dict | None, label: str, width: int, g: dict, s: Style, bold: bool
     return [clip("  ".join(parts), width, g["more"])]
 
 
-def _meters(status: dict, width: int, hold: Sequence[float] | None, g: dict, s: Style) -> list[str]:
+def meter_levels(status: dict) -> list[float | None]:
+    """The levels the meter bars show: each capture channel, then the actor's phones feed
+    (when the service reports it); the loop's peak hold follows the same list."""
     levels = list(status.get("levels_dbfs") or [])
-    names = [str(n) for n in status.get("channel_names") or []]
-    names += [f"In {i + 1}" for i in range(len(names), len(levels))]
+    phones = status.get("phones")
+    if isinstance(phones, dict) and levels:
+        levels.append((phones.get("meters_dbfs") or {}).get("phones"))
+    return levels
+
+
+def _phones_line(phones: dict, s: Style) -> str:
+    """Each source's peak into the phones mix, whole dBFS to fit 80 columns (the held peak
+    the service keeps; the Phones bar above has the feed's to a tenth)."""
+    meters = phones.get("meters_dbfs") or {}
+    parts = []
+    for name in PHONE_SOURCES:
+        value = meter.level(meters.get(name))
+        text = f"{name} {'-inf' if math.isinf(value) else f'{value:.0f}'}"
+        if name == "talkback" and phones.get("talkback_live"):
+            text = s(f"talkback LIVE {text.split()[1]}", "yellow", "bold")
+        parts.append(text)
+    clipped = int(phones.get("clipped") or 0)
+    if clipped:
+        parts.append(s(f"clipped {clipped}", "red"))
+    return "  phones: " + "  ".join(parts)
+
+
+def _meters(status: dict, width: int, hold: Sequence[float] | None, g: dict, s: Style) -> list[str]:
+    inputs = list(status.get("levels_dbfs") or [])
+    levels = meter_levels(status)
+    names = [str(n) for n in status.get("channel_names") or []][: len(inputs)]
+    names += [f"In {i + 1}" for i in range(len(names), len(inputs))]
+    names += ["Phones"] * (len(levels) - len(inputs))
     if not levels:
         return [s("  no input levels", "dim")]
     name_w = min(12, max(len(n) for n in names[: len(levels)]))
@@ -253,6 +283,8 @@ def _meters(status: dict, width: int, hold: Sequence[float] | None, g: dict, s: 
             + _value(value, peak, s)
         )
     lines.append("  " + " " * name_w + "  " + s(scale_line(bar_w), "dim"))
+    if len(levels) > len(inputs):
+        lines.append(_phones_line(status["phones"], s))
     return lines
 
 

@@ -70,6 +70,13 @@ class CommandTable:
             self._queue("cue", {"which": words[1]}, wait=False)
         elif command in ("take circle", "take uncircle"):
             self._circle_last(command == "take circle")
+        elif command in ("phones talkback on", "phones talkback off"):  # held / released
+            if not self.engine.phones.settings.wired("talkback"):
+                log.warning(
+                    "TALKBACK pressed, but no talkback mic is wired: set phones.talkback_channel"
+                )
+                return
+            self._queue("phones", {"source": "talkback", "on": command.endswith("on")}, wait=False)
         else:
             log.warning("unknown button command %r", command)
 
@@ -153,6 +160,10 @@ class CommandTable:
                     f"cue {cue.number} is selected when it closes"
                 )
             return reply
+        if name == "phones":  # the headphone mix: a live change, on this period boundary
+            from stagebox.phones.control import apply_request
+
+            return apply_request(self.engine.phones, args, stage.mode)
         if name == "cues":
             sheet = args["sheet"]
             recording = stage.current if stage.take_open else None
@@ -201,6 +212,16 @@ class CommandTable:
             return self._lights_test()
         if cmd == "daw":
             return self._daw_request(args)
+        if cmd == "phones":
+            return self.engine.phones.state()
+        if cmd == "phones.set":
+            from stagebox.phones.control import check_request
+
+            try:
+                check_request(args)  # a bad request is answered at once, not queued
+            except ValueError as exc:
+                raise ControlError(str(exc)) from None
+            return self._queue("phones", dict(args))
         raise ControlError(f"unknown command {cmd!r}")
 
     def _daw_request(self, args: dict) -> dict:

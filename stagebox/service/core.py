@@ -317,6 +317,10 @@ class StageService(CommandTable, StatusReport, Reloader, StageLamps):
                 f"audio.ltc_channel {settings.ltc_channel + 1} but the capture device has "
                 f"{self.backend.capture_channels} channels"
             )
+        try:  # the headphone mix's channels (guide, talkback, sidetone) exist on the device
+            settings.phones.check_channels(self.backend.capture_channels)
+        except ValueError as exc:
+            raise ServiceError(str(exc)) from None
         sink = WriterSink.from_config(
             cfg,
             self.writer,

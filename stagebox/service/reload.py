@@ -50,6 +50,7 @@ class Reloader:
             ]
             cfg = dataclasses.replace(cfg, **{s: getattr(self.cfg, s) for s in restart_needed})
             settings = EngineSettings.from_config(cfg, sample_rate=self.backend.sample_rate)
+            settings.phones.check_channels(self.backend.capture_channels)
         except (ConfigError, ValueError) as exc:
             log.error("new config refused, keeping the old one: %s", exc)
             self._message = "config reload refused"
@@ -69,6 +70,7 @@ class Reloader:
             )
         logging.getLogger("stagebox").setLevel(cfg.log.level.upper())
         self.engine.apply_stage_settings(settings.stage)
+        self.engine.phones.apply(settings.phones)  # live phones changes give way to the file
         # The project name goes into every new take's iXML and file name.
         self.sink.project = self.book.project = cfg.stage.project
         self.cfg = cfg

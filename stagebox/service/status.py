@@ -27,6 +27,7 @@ class StatusReport:
             fault=self.fault.reason,  # now, not as of the last snapshot
             uptime=time.monotonic() - self._started,
             levels_dbfs=levels,
+            phones=self.engine.phones.meter_view() if self.engine else None,
             audio=self._audio_running,
             writer={
                 "recording": writer.recording if writer else False,
