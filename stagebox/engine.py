@@ -28,6 +28,7 @@ from stagebox.cues.cue import Cue
 from stagebox.cues.tags import tag_text
 from stagebox.events import StageEvent
 from stagebox.lamps import LampPlan, LampPlanner
+from stagebox.review.player import ReviewPlayer
 from stagebox.snapshot import StageSnapshot
 from stagebox.stage import Stage, StageSettings
 from stagebox.takes.names import format_take_name
@@ -174,6 +175,8 @@ class Engine:
             sink, len(settings.mic_channels), ring=ring, holdback=self.holdback
         )
         self.beeps = BeepPlayer(sr, settings.stage.beeps)
+        self.review = ReviewPlayer(sr)  # the take under review (review mode), chasing the LTC
+        self.review_status: Callable[[], str] = self._review_text  # what status says of it
         self.lamps = LampPlanner(settings.standby_light)  # the lamp plan of each period
         self.listeners = list(listeners)
         self.position = 0  # samples: end of the audio processed so far
@@ -240,9 +243,17 @@ class Engine:
     def _headphones(self, heard_at: int, n: int) -> np.ndarray:
         out = np.zeros((n, self.settings.playback_channels), dtype=np.float32)
         mono = self.beeps.render(heard_at, n)
+        if self.stage.mode == "review":  # the take under review, on its sample at the ear
+            mono += self.review.render(heard_at, n, self.clock.fit()).mean(axis=1)
         for ch in self.settings.headphone_channels:
             out[:, ch] = mono
         return out
+
+    def _review_text(self) -> str:
+        """The take under review ("103 take 2"), or why it cannot play (the service's review
+        desk replaces this with its own, which also says why no take is loaded)."""
+        take = self.review.take
+        return self.review.problem or (take.label if take is not None else "")
 
     def _carry_out(self, event: StageEvent) -> None:
         if event.event == ev.PUNCH_IN:
@@ -378,6 +389,9 @@ class Engine:
         cue = p.cue if p else stage.cue
         upcoming = stage.following(cue) if cue is not None else None
         take = p.take if p and p.take else None
+        reviewed = self.review.take if stage.mode == "review" else None
+        if reviewed is not None and cue is not None and reviewed.cue == cue.number:
+            take = reviewed.take  # in review the take shown is the one playing back
         if take is None and cue is not None:
             take = self.takes.upcoming(cue.number)
         return StageSnapshot(
@@ -398,4 +412,5 @@ class Engine:
             message=message,
             fault=fault,
             warning=self.rate_warning(cue),
+            review=self.review_status() if stage.mode == "review" else "",
         )

@@ -163,9 +163,10 @@ class StageConfig:
         String(), "", "project name written into each take's iXML (empty: the cue sheet's)"
     )
     mode: str = setting(
-        Choice("safe", "rehearse", "record"),
+        Choice("safe", "rehearse", "record", "review"),
         "safe",
-        "mode at start: safe (nothing recorded), rehearse (lights, no takes) or record",
+        "mode at start: safe (nothing recorded), rehearse (lights, no takes), record or "
+        "review (the last take of each cue plays back against picture)",
     )
     follow_timecode: bool = setting(
         Boolean(),

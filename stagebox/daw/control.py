@@ -39,7 +39,7 @@ log = logging.getLogger("stagebox.daw")
 
 SEND_TIMEOUT = 2.0  # seconds a control client waits for its message to go out
 HISTORY = 20  # messages kept for `stagebox daw status`
-ROLLING_MODES = ("record", "rehearse")
+ROLLING_MODES = ("record", "rehearse", "review")
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from stagebox.lamps import Lamp, LampPlan, carry_out
 from stagebox.service.commands import CommandTable, _Command
 from stagebox.service.recordfault import RecordFault
 from stagebox.service.reload import Reloader
+from stagebox.service.review import ReviewCommands
 from stagebox.service.status import StatusReport
 
 log = logging.getLogger("stagebox.service")
@@ -47,7 +48,7 @@ class ServiceError(Exception):
     """The service cannot start: the message says which subsystem and why."""
 
 
-class StageService(CommandTable, StatusReport, Reloader):
+class StageService(CommandTable, StatusReport, Reloader, ReviewCommands):
     """The whole stage, as the systemd service runs it (or `stagebox demo`, simulated)."""
 
     def __init__(
@@ -184,6 +185,7 @@ class StageService(CommandTable, StatusReport, Reloader):
         self._start_display(stack)
         self._start_audio(stack)
         self._start_engine(stack)
+        self._start_review(stack)  # review mode's desk (stagebox.service.review)
         self._start_daw(stack)
         self._disk = self._watch(DiskWatch(self._disk_seconds_left, DISK_CHECK_INTERVAL).start())
         stack.callback(self._disk.stop)
