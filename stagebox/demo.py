@@ -80,6 +80,7 @@ class DemoResult:
     takes: list[dict]  # cue, take, file, in_error, out_error (samples), frames
     folder: Path
     seconds: float  # seconds of stage audio simulated
+    review: object = None  # stagebox.review.demo.ReviewDemo: the first cue's take played back
 
 
 def actor_lateness(cue_index: int, rate) -> tuple[float, ...]:
@@ -210,4 +211,9 @@ def run_demo(
                 "sync": _sync_of(out, cue, take),
             }
         )
-    return DemoResult(takes, out, feed.length / feed.sample_rate)
+    # Review (issue 14): the DAW loops the first cue twice more; its last take plays back.
+    from stagebox.review.demo import review_pass
+
+    looped = build_feed(list(sheet)[:1], passes=2).feeds[0]
+    reviewed = review_pass({**overrides, "display.enabled": False}, looped, out)
+    return DemoResult(takes, out, feed.length / feed.sample_rate, reviewed)

@@ -426,3 +426,18 @@ def test_next_and_previous_cue_buttons_step_through_the_takes_in_review_mode(tmp
     wait_for(lambda: service.review.player.take.take == 2, 5, "take 3 -> 2 -> 1 -> 2")
     with pytest.raises(ReviewChoiceError, match="cue 103 has no circled take"):
         service.review.select("103", "circled")
+
+
+def test_status_monitor_panel_and_systemd_say_which_take_is_under_review():
+    from stagebox.cli.show import status_lines as cli_lines
+    from stagebox.monitor.render import render
+    from stagebox.panel.layout import status_lines as panel_lines
+    from stagebox.snapshot import StageSnapshot
+
+    snap = StageSnapshot(sample=0, sample_rate=SR, mode="review", take=2, review="103 take 2")
+    assert panel_lines(snap).mode == "REVIEW 103 TK 2"
+    status = {**snap.to_dict(), "uptime": 1.0}
+    assert "take       REVIEW 103 take 2" in cli_lines(status)
+    assert "REVIEW 103 take 2" in render(status, 100, 30)[0]
+    nothing = {**status, "review": "cue 104 has no take to review"}
+    assert "take       REVIEW cue 104 has no take to review" in cli_lines(nothing)
