@@ -43,16 +43,20 @@ def recorded(rate: Rate = RATE_25, **feed_args):
 
 
 def review(c, take, capture: np.ndarray, feed, period: int = 256):
-    """A review pass of `take` over `capture`: the headphone output (mono) and the events."""
-    events = []
+    """A review pass of `take` over `capture`: the headphone output (mono), the events, and
+    for each event (by id) the first sample of the period that decided it."""
+    events: list = []
+    decided: dict[int, int] = {}
     engine = Engine(settings_for(feed), sink=ListSink(), cues=[c], mode="review")
-    # each event with the first sample of the period that decided it
-    engine.listeners.append(lambda e: events.append(e) or decided.append(engine.position))
-    decided: list[int] = []
+
+    def listen(event) -> None:
+        events.append(event)
+        decided[id(event)] = engine.position  # the period's start: position moves after
+
+    engine.listeners.append(listen)
     engine.review.load(take)
     out = [engine.process(capture[p : p + period], p) for p in range(0, len(capture), period)]
-    review.decided = dict(zip(map(id, events), decided, strict=True))
-    return np.concatenate(out)[:, 0], events, engine
+    return np.concatenate(out)[:, 0], events, engine, decided
 
 
 def lag_of(heard: np.ndarray, take: np.ndarray, at: int, span: int = 20) -> int:
@@ -73,7 +77,7 @@ def test_a_take_plays_back_on_the_samples_it_was_recorded_across_a_loop_wrap(rat
     samples = take.samples[:, 0]
     assert rec.takes[0][0].first_sample == rec.feed.passes[0].tc_in_sample("103")
     feed = StageFeed([c], passes=2, wrap="instant", **FEED)  # the DAW looping the cue twice
-    heard, events, _ = review(c, take, feed.render_all(), feed)
+    heard, events, _, decided = review(c, take, feed.render_all(), feed)
     assert len([e for e in events if e.event == ev.JUMP]) == 1  # the loop wrapped
     for p in feed.passes:
         tc_in = p.tc_in_sample("103")
@@ -92,7 +96,7 @@ def test_a_take_plays_back_on_the_samples_it_was_recorded_across_a_loop_wrap(rat
 def test_review_records_nothing_and_lights_the_cue_light_only():
     c, take, _ = recorded()
     feed = StageFeed([c], passes=2, wrap="relocate", relocate_gap=0.5, **{**FEED, "preroll": 3.5})
-    heard, events, engine = review(c, take, feed.render_all(), feed)
+    heard, events, engine, _ = review(c, take, feed.render_all(), feed)
     assert not any(e.event in (ev.PUNCH_IN, ev.PUNCH_OUT) for e in events)
     lights = [(e.data["name"], e.data["state"]) for e in events if e.event == ev.LIGHT]
     assert lights == [("cue", True), ("cue", False)] * 2
@@ -114,12 +118,12 @@ def test_a_relocate_into_the_middle_of_the_take_re_derives_the_position_from_the
     # the capture runs pass 1 up to `cut`, then pass 2 from 0.4 s after its TC-in.
     cut, resume = first + int(1.2 * SR), second + int(0.4 * SR)
     spliced = np.concatenate([capture[:cut], capture[resume:]])
-    heard, events, _ = review(c, take, spliced, feed)
+    heard, events, _, decided = review(c, take, spliced, feed)
     [jump] = [e for e in events if e.event == ev.JUMP]
     assert cut <= jump.sample < cut + 2 * 1920  # found on the first whole frame after it
     assert np.array_equal(heard[first:cut], samples[: cut - first])
     # from the period that decoded the jump on: the take from 0.4 s + the time since, exact
-    settled = review.decided[id(jump)] + 48  # past the 1 ms fade-in of the new start
+    settled = decided[id(jump)] + 48  # past the 1 ms fade-in of the new start
     assert settled - jump.sample < 3 * 1920  # a frame to decode it, a period to hear it
     offset = resume - cut - second  # take position = spliced sample + offset
     end = second + take.frames - resume + cut
@@ -132,7 +136,7 @@ def test_at_plus_0_1_percent_varispeed_the_take_follows_the_timecode_within_a_sa
     samples = take.samples[:, 0].astype(np.float64)
     speed = 1.001  # the DAW's picture pull-up: LTC runs 0.1 % fast
     feed = StageFeed([c], passes=2, speed=speed, **FEED)
-    heard, _, engine = review(c, take, feed.render_all(), feed)
+    heard, _, _, _ = review(c, take, feed.render_all(), feed)
     positions = np.arange(take.frames)
     for p in feed.passes:
         start = p.cue_starts["103"]  # fractional sample where TC-in's frame really began
@@ -156,7 +160,7 @@ def test_at_plus_0_1_percent_varispeed_the_take_follows_the_timecode_within_a_sa
 def test_lost_ltc_silences_the_take_and_nothing_plays_outside_review_mode():
     c, take, _ = recorded()
     feed = StageFeed([c], passes=1, dropouts=[(0, 1.5, 1.0)], **FEED)  # 1 s gone mid-take
-    heard, events, _ = review(c, take, feed.render_all(), feed)
+    heard, events, _, decided = review(c, take, feed.render_all(), feed)
     unlock = next(e for e in events if e.event == ev.UNLOCK)
     tc_in = feed.passes[0].tc_in_sample("103")
     gone = feed.passes[0].dropouts[0]
@@ -441,3 +445,65 @@ def test_status_monitor_panel_and_systemd_say_which_take_is_under_review():
     assert "REVIEW 103 take 2" in render(status, 100, 30)[0]
     nothing = {**status, "review": "cue 104 has no take to review"}
     assert "take       REVIEW cue 104 has no take to review" in cli_lines(nothing)
+
+
+def test_long_rehearse_is_review_and_the_review_commands_are_button_commands():
+    from gpio_helpers import FakeClock
+
+    from stagebox.gpio import sim
+    from stagebox.gpio.buttons import COMMANDS, DEFAULT_ACTIONS, Buttons
+    from stagebox.gpio.pinmap import load_pinmap
+
+    assert {"mode review", "review next", "review previous"} <= set(COMMANDS)
+    assert DEFAULT_ACTIONS["rehearse"].long_press == "mode review"
+    clock = FakeClock(1000.0)
+    backend = sim.Backend(clock=clock)
+    sent: list[str] = []
+    buttons = Buttons(backend, load_pinmap(), sent.append, clock=clock)
+    backend.hold("rehearse", 1000.0, 0.1)  # a press: rehearse, on the release
+    backend.hold("rehearse", 1001.0, 1.5)  # held: review
+    buttons.service(1005.0)
+    assert sent == ["mode rehearse", "mode review"]
+
+
+def test_the_review_command_over_the_socket_and_the_cli(tmp_path):
+    from servicerun import RunningService, StageDir, wait_for, write_sheet
+
+    from stagebox.control.protocol import ControlError
+
+    stage = StageDir(tmp_path)
+    c = cue("103", "01:00:10:00", "01:00:12:00", RATE_25)
+    stage.write_feed([c], passes=8, preroll=1.0)
+    sheet = write_sheet(tmp_path / "reel1.csv", [c])
+    stage.write_config(stage__cue_sheet=str(sheet), stage__mode="record")
+    with RunningService(stage) as svc:
+        svc.wait_ready()
+        complete = lambda: [t for t in svc.call("takes", cue="103") if t["state"] == "complete"]  # noqa: E731
+        wait_for(lambda: len(complete()) >= 2, 30, "two takes of cue 103")
+        out = svc.cli("review", "103", "1").stdout
+        assert out.startswith("review: 103 take 1 (mode review, last take)")
+        assert "file: 103_T001.wav, TC-in 01:00:10:00" in out
+        recorded = len(svc.call("takes", cue="103"))
+        status = svc.call("status")
+        assert (status["mode"], status["review"], status["take"]) == ("review", "103 take 1", 1)
+        assert svc.cli("review", "next").stdout.startswith("review: 103 take 2")
+        assert svc.cli("status").stdout.count("REVIEW 103 take 2") == 1
+        bad = svc.cli("review", "--circled", check=False)
+        assert bad.returncode == 2 and bad.stderr.strip() == "stagebox: cue 103 has no circled take"
+        svc.cli("take", "circle", "103", "1")
+        assert svc.cli("review", "--circled").stdout.startswith("review: 103 take 1")
+        bad = svc.cli("review", "103", "9", check=False)
+        assert bad.returncode == 2 and "cue 103 has no take 9 to review" in bad.stderr
+        bad = svc.cli("review", "104", "1", check=False)
+        assert bad.returncode == 2 and "no cue '104'" in bad.stderr
+        bad = svc.cli("review", "103", "two", check=False)
+        assert bad.returncode == 2 and "take must be a number, not 'two'" in bad.stderr
+        with pytest.raises(ControlError, match="'which' must be last, circled, next or previous"):
+            svc.call("review", which="best")
+        with pytest.raises(ControlError, match="'take' must be a whole number"):
+            svc.call("review", cue="103", take=1.5)
+        time.sleep(2.0)  # passes go on rolling: in review nothing is recorded
+        assert len(svc.call("takes", cue="103")) == recorded
+        assert svc.cli("mode", "record").stdout.strip() == "mode: record"
+        assert svc.stop() == 0
+    assert "Traceback" not in svc.log

@@ -61,7 +61,7 @@ def test_control_commands_drive_the_running_stage(stage):
         assert out.startswith("cue 101") and "JOHN" in out
         bad = svc.cli("cue", "999", check=False)
         assert bad.returncode == 2 and "no cue '999'" in bad.stderr
-        with pytest.raises(ControlError, match="'mode' must be rehearse, record or safe"):
+        with pytest.raises(ControlError, match="'mode' must be rehearse, record, safe or review"):
             svc.call("mode", mode="loud")  # the protocol refuses what argparse would stop
 
         wait_for(lambda: svc.call("takes", cue="101"), 10, "take 1 of cue 101")

@@ -406,7 +406,7 @@ class DawConfig:
     enabled: bool = setting(
         Boolean(),
         False,
-        "send MMC to the DAW: cue changes locate it, record/rehearse roll it, safe stops it",
+        "send MMC to the DAW: cue changes locate it, record/rehearse/review roll it, safe stops it",
     )
     backend: str = setting(
         Choice("alsa", "rawmidi", "sim"),
@@ -433,12 +433,12 @@ class DawConfig:
     roll_on_record: bool = setting(
         Boolean(),
         True,
-        "record and rehearse roll a stopped DAW from the cue's pre-roll (deferred play)",
+        "record, rehearse and review roll a stopped DAW from the cue's pre-roll (deferred play)",
     )
     loop: bool = setting(
         Boolean(),
         False,
-        "when a pass's post-roll ends in record or rehearse: locate back and roll again",
+        "when a pass's post-roll ends in record, rehearse or review: locate back and roll again",
     )
     stop_after_postroll: bool = setting(
         Boolean(),
