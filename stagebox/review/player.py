@@ -178,7 +178,7 @@ class ReviewPlayer:
             exact = start + placed.into
             if self._c0 is None or abs(exact - self._c0) >= 0.75:
                 self._c0 = math.floor(start + 0.5) + placed.into
-            return heard_at - self._c0
+            return int(heard_at) - self._c0
         self._c0 = None
         per_sample = placed.spf / fit.samples_per_frame  # take samples per capture sample
         return (np.arange(heard_at, heard_at + n, dtype=np.float64) - start) * per_sample - (
