@@ -11,6 +11,9 @@ The actor says the cue's one line on every pass, on time except on some passes (
 late on the second pass of every other cue, two on the third of the others); the line as
 spoken on time is exported as each cue's guide BWF (in `guides/` beside the takes), so the
 stage scores every take's sync against it and the demo shows the verdicts.
+
+Then a review pass (stagebox.review.demo): the DAW loops the first cue twice more and the
+stage, in review mode, plays its last take back; the demo says at what lag it was heard.
 """
 
 from __future__ import annotations

@@ -507,3 +507,61 @@ def test_the_review_command_over_the_socket_and_the_cli(tmp_path):
         assert svc.cli("mode", "record").stdout.strip() == "mode: record"
         assert svc.stop() == 0
     assert "Traceback" not in svc.log
+
+
+def _take_file(folder, cue_number: str, take: int, tc: str, value: float):
+    """A take file as the stage writes it (BWF, stamped at `tc`) and its take log record."""
+    from stagebox.takes.bwf import TakeFile, TakeFormat
+    from stagebox.takes.log import TakeRecord
+    from stagebox.takes.meta import TakeMetadata
+
+    name = f"{cue_number}_T{take:03d}.wav"
+    stamp = Timecode.parse(tc, RATE_25).samples_since_midnight(SR)
+    meta = TakeMetadata(project="p", scene=cue_number, take=str(take), rate=RATE_25)
+    f = TakeFile(folder / name, TakeFormat(SR, 1), meta.with_file_facts(time_reference=stamp))
+    f.write(np.full((960, 1), value, dtype=np.float32))
+    f.close()
+    return TakeRecord(cue_number, take, name, tc, tc, SR, 960, rate="25")
+
+
+def test_the_desk_follows_the_stage_into_review_and_from_cue_to_cue(tmp_path):
+    from servicerun import wait_for
+
+    from stagebox.events import StageEvent
+    from stagebox.review.desk import ReviewDesk
+    from stagebox.takes.log import TakeLog
+
+    log = TakeLog(tmp_path)
+    for cue_number, take, tc, value in (
+        ("103", 1, "01:00:10:00", 0.25),
+        ("103", 2, "01:00:10:00", 0.5),
+        ("104", 1, "01:00:20:00", 0.125),
+    ):
+        log.record_take(_take_file(tmp_path, cue_number, take, tc, value))
+    player = ReviewPlayer(SR)
+    desk = ReviewDesk(player, log, tmp_path, mode="rehearse", cue="103").start()
+    try:
+        desk.on_event(StageEvent(ev.CUE, 0, None, {"cue": "104"}))
+        desk.on_event(StageEvent(ev.CUE, 0, None, {"cue": "103"}))
+        assert player.take is None  # rehearse: nothing loaded
+        desk.on_event(StageEvent(ev.MODE, 0, None, {"mode": "review"}))
+        wait_for(lambda: player.take is not None, 5, "cue 103's last take")
+        assert (player.take.label, player.take.samples[0, 0]) == ("103 take 2", 0.5)
+        assert desk.describe() == "103 take 2"
+        assert desk.select("103", "previous").take == 1
+        desk.on_event(StageEvent(ev.CUE, 0, None, {"cue": "104"}))
+        assert player.take is None or player.take.cue == "104"  # 103's stops at once
+        wait_for(lambda: player.take is not None and player.take.cue == "104", 5, "cue 104")
+        desk.on_event(StageEvent(ev.CUE, 0, None, {"cue": "105"}))
+        wait_for(lambda: desk.describe() == "cue 105 has no take to review", 5, "cue 105")
+        assert player.take is None
+        desk.on_event(StageEvent(ev.CUE, 0, None, {"cue": "103"}))  # the take picked is kept
+        wait_for(lambda: player.take is not None and player.take.cue == "103", 5, "cue 103")
+        assert player.take.take == 1
+        assert desk.select("103", "last").take == 2  # until --last asks again
+        (tmp_path / "104_T001.wav").write_bytes(b"RIFF")  # a file gone bad since
+        with pytest.raises(ReviewTakeError, match=r"104_T001\.wav: "):
+            desk.select("104")
+        assert desk.describe() == "103 take 2"  # the current cue's take still plays
+    finally:
+        desk.stop()
