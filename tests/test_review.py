@@ -38,7 +38,8 @@ def recorded(rate: Rate = RATE_25, **feed_args):
     feed = StageFeed([c], passes=1, **{**FEED, **feed_args})
     run = run_feed(feed, [c], mode="record", settings=settings_for(feed))
     [(start, audio, _)] = run.takes
-    take = ReviewTake("103", start.take, start.file, audio, SR, start.time_reference, start.rate)
+    sr = feed.sample_rate
+    take = ReviewTake("103", start.take, start.file, audio, sr, start.time_reference, start.rate)
     return c, take, run
 
 
@@ -71,21 +72,32 @@ def lag_of(heard: np.ndarray, take: np.ndarray, at: int, span: int = 20) -> int:
 # -- the proof: played back through the simulated stage, to the sample -----------------------
 
 
-@pytest.mark.parametrize("rate", ["25", "29.97", "23.976"])
-def test_a_take_plays_back_on_the_samples_it_was_recorded_across_a_loop_wrap(rate):
-    c, take, rec = recorded(Rate.parse(rate))
+@pytest.mark.parametrize(
+    "rate, sr",
+    [
+        ("25", 48000),
+        ("29.97", 48000),
+        ("29.97df", 48000),
+        ("23.976", 48000),
+        ("30", 48000),
+        ("29.97", 44100),
+        ("24", 96000),
+    ],
+)
+def test_a_take_plays_back_on_the_samples_it_was_recorded_across_a_loop_wrap(rate, sr):
+    c, take, rec = recorded(Rate.parse(rate), sample_rate=sr)
     samples = take.samples[:, 0]
     assert rec.takes[0][0].first_sample == rec.feed.passes[0].tc_in_sample("103")
-    feed = StageFeed([c], passes=2, wrap="instant", **FEED)  # the DAW looping the cue twice
+    feed = StageFeed([c], passes=2, wrap="instant", sample_rate=sr, **FEED)  # looped twice
     heard, events, _, decided = review(c, take, feed.render_all(), feed)
     assert len([e for e in events if e.event == ev.JUMP]) == 1  # the loop wrapped
     for p in feed.passes:
         tc_in = p.tc_in_sample("103")
         assert np.array_equal(heard[tc_in : tc_in + len(samples)], samples)  # bit for bit
         assert lag_of(heard, samples, tc_in) == 0
-        assert not heard[tc_in - 2 * SR // 5 : tc_in].any()  # silence before TC-in (no beeps
+        assert not heard[tc_in - 2 * sr // 5 : tc_in].any()  # silence before TC-in (no beeps
         # there: they end a second before it)
-        assert not heard[tc_in + len(samples) : tc_in + len(samples) + SR // 4].any()
+        assert not heard[tc_in + len(samples) : tc_in + len(samples) + sr // 4].any()
     # the original pass's microphone, as the recorder took it, lines up at lag 0 too
     mic = rec.audio[:, rec.feed.mic_channel]
     tc_in = rec.feed.passes[0].tc_in_sample("103")
