@@ -492,7 +492,9 @@ def test_the_review_command_over_the_socket_and_the_cli(tmp_path):
         svc.wait_ready()
         complete = lambda: [t for t in svc.call("takes", cue="103") if t["state"] == "complete"]  # noqa: E731
         wait_for(lambda: len(complete()) >= 2, 30, "two takes of cue 103")
-        out = svc.cli("review", "103", "1").stdout
+        # (refused while a later pass records a take: "review when it closes"; asked again)
+        first = lambda: svc.cli("review", "103", "1", check=False)  # noqa: E731
+        out = wait_for(lambda: (r := first()).returncode == 0 and r.stdout, 30, "review 103 1")
         assert out.startswith("review: 103 take 1 (mode review, last take)")
         assert "file: 103_T001.wav, TC-in 01:00:10:00" in out
         recorded = len(svc.call("takes", cue="103"))
