@@ -56,7 +56,6 @@ class _Placed:
     take: ReviewTake
     frame: int  # frame count (since midnight) of the frame its TimeReference is in
     into: int  # samples: TimeReference minus that frame's start (samples since midnight)
-    padded: np.ndarray  # (frames + 4, channels): two samples of silence before, two after
     spf: float  # samples (of the take) per frame at nominal speed
 
 
@@ -94,10 +93,8 @@ class ReviewPlayer:
             return
         frame = frames_at_sample(take.time_reference, take.sample_rate, take.rate)
         start = Timecode.from_frames(frame, take.rate).samples_since_midnight(take.sample_rate)
-        pad = np.zeros((2, take.samples.shape[1]), dtype=np.float32)
-        padded = np.concatenate([pad, take.samples, pad])
         spf = float(take.rate.samples_per_frame(take.sample_rate))
-        self._placed = _Placed(take, frame, take.time_reference - start, padded, spf)
+        self._placed = _Placed(take, frame, take.time_reference - start, spf)
 
     # -- the audio thread ---------------------------------------------------------------------
 
@@ -128,7 +125,7 @@ class ReviewPlayer:
             idx = np.flatnonzero(inside)
             lo, hi = (int(idx[0]), int(idx[-1]) + 1) if idx.size else (0, 0)
             if lo < hi:
-                out[lo:hi] = _cubic(placed.padded, positions[lo:hi])
+                out[lo:hi] = _cubic(placed.take.samples, positions[lo:hi])
             first = float(positions[lo]) if lo < hi else 0.0
             last = float(positions[-1])
             step = float(positions[1] - positions[0]) if n > 1 else 1.0
@@ -191,13 +188,22 @@ class ReviewPlayer:
         out[lo : lo + k] *= ramp.astype(np.float32)[:, None]
 
 
-def _cubic(padded: np.ndarray, positions: np.ndarray) -> np.ndarray:
-    """Catmull-Rom interpolation of the take (padded by two silent samples each side) at
-    fractional `positions` in (-1, frames): exact at whole positions."""
+def _cubic(samples: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """Catmull-Rom interpolation of `samples` (frames, channels) at fractional `positions` in
+    (-1, frames), silence taken for the samples beyond either end: exact at whole positions."""
     i = np.floor(positions).astype(np.int64)
     t = (positions - i)[:, None]
-    j = i + 2  # index in `padded` of sample i
-    y0, y1, y2, y3 = padded[j - 1], padded[j], padded[j + 1], padded[j + 2]
+    last = len(samples) - 1
+
+    if i[0] >= 1 and i[-1] + 2 <= last:  # inside the take (every period but its first/last)
+        y0, y1, y2, y3 = samples[i - 1], samples[i], samples[i + 1], samples[i + 2]
+    else:
+
+        def at(k: np.ndarray) -> np.ndarray:
+            inside = ((k >= 0) & (k <= last))[:, None]
+            return np.where(inside, samples[np.clip(k, 0, last)], np.float32(0.0))
+
+        y0, y1, y2, y3 = at(i - 1), at(i), at(i + 1), at(i + 2)
     a = -0.5 * y0 + 1.5 * y1 - 1.5 * y2 + 0.5 * y3
     b = y0 - 2.5 * y1 + 2.0 * y2 - 0.5 * y3
     c = -0.5 * y0 + 0.5 * y2
