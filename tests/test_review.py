@@ -411,8 +411,6 @@ def test_the_stage_records_takes_then_plays_the_last_back_through_the_sound_card
 def test_next_and_previous_cue_buttons_step_through_the_takes_in_review_mode(tmp_path):
     from servicerun import wait_for, write_sheet
 
-    from stagebox.review.choose import ReviewChoiceError
-
     c = cue("103", "01:00:10:00", "01:00:12:00", RATE_25)
     sheet = write_sheet(tmp_path / "reel1.csv", [c])
     assert _service(tmp_path, StageFeed([c], passes=3, **FEED), sheet, "record").run() == 0
@@ -423,7 +421,7 @@ def test_next_and_previous_cue_buttons_step_through_the_takes_in_review_mode(tmp
 
     def crew(event) -> None:  # on the pass's start: PREV twice, then NEXT, as the crew would
         if event.event == ev.PASS_START:
-            for name in ("previous_cue", "previous_cue", "next_cue"):
+            for name in ("previous_cue", "previous_cue", "next_cue", "circle"):
                 service.gpio.press(name)
                 time.sleep(0.05)
                 service.gpio.release(name)
@@ -433,15 +431,18 @@ def test_next_and_previous_cue_buttons_step_through_the_takes_in_review_mode(tmp
     service.add_listener(crew)
     assert service.run() == 0
     assert pressed
-    wait_for(lambda: len(service.buttons.history) == 3, 5, "three presses")
+    wait_for(lambda: len(service.buttons.history) == 4, 5, "four presses")
     assert [g.command for g in service.buttons.history] == [
         "cue previous",
         "cue previous",
         "cue next",
+        "take circle",
     ]
     wait_for(lambda: service.review.player.take.take == 2, 5, "take 3 -> 2 -> 1 -> 2")
-    with pytest.raises(ReviewChoiceError, match="cue 103 has no circled take"):
-        service.review.select("103", "circled")
+    # CIRCLE in review circles the take being listened to, not the last one recorded
+    circled = lambda: [r.take for r in service.takelog.takes("103") if r.circled]  # noqa: E731
+    wait_for(lambda: circled() == [2], 5, "take 2 circled")
+    assert choose("103", service.takelog.takes("103"), "circled").take == 2
 
 
 def test_status_monitor_panel_and_systemd_say_which_take_is_under_review():
