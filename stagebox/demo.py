@@ -11,6 +11,9 @@ The actor says the cue's one line on every pass, on time except on some passes (
 late on the second pass of every other cue, two on the third of the others); the line as
 spoken on time is exported as each cue's guide BWF (in `guides/` beside the takes), so the
 stage scores every take's sync against it and the demo shows the verdicts.
+
+Then a review pass (stagebox.review.demo): the DAW loops the first cue twice more and the
+stage, in review mode, plays its last take back; the demo says at what lag it was heard.
 """
 
 from __future__ import annotations
@@ -81,6 +84,7 @@ class DemoResult:
     folder: Path
     seconds: float  # seconds of stage audio simulated
     phones: dict = field(default_factory=dict)  # the headphone mix at the end (stagebox.phones)
+    review: object = None  # stagebox.review.demo.ReviewDemo: the first cue's take played back
 
 
 def actor_lateness(cue_index: int, rate) -> tuple[float, ...]:
@@ -212,4 +216,9 @@ def run_demo(
             }
         )
     phones = service.engine.phones.state()  # what the actor heard: each source's highest peak
-    return DemoResult(takes, out, feed.length / feed.sample_rate, phones)
+    # Review (issue 14): the DAW loops the first cue twice more; its last take plays back.
+    from stagebox.review.demo import review_pass
+
+    looped = build_feed(list(sheet)[:1], passes=2).feeds[0]
+    reviewed = review_pass({**overrides, "display.enabled": False}, looped, out)
+    return DemoResult(takes, out, feed.length / feed.sample_rate, phones, reviewed)

@@ -30,6 +30,7 @@ from stagebox.events import StageEvent
 from stagebox.lamps import LampPlan, LampPlanner
 from stagebox.phones.matrix import PhonesSettings
 from stagebox.phones.mixer import PhoneMixer
+from stagebox.review.player import ReviewPlayer
 from stagebox.snapshot import StageSnapshot
 from stagebox.stage import Stage, StageSettings
 from stagebox.takes.names import format_take_name
@@ -181,9 +182,12 @@ class Engine:
         )
         self.beeps = BeepPlayer(sr, settings.stage.beeps)
         self.phones = PhoneMixer(sr, settings.phones)  # the actor's headphone mix
-        # Sources rendered elsewhere for the phones mix, by name ("review": the review
-        # player): render(heard_at, n) -> mono block of n samples heard from heard_at, or None.
+        # Sources rendered for the phones mix, by name: render(heard_at, n) -> mono block of
+        # n samples heard from heard_at, or None (silence).
         self.phone_sources: dict[str, Callable[[int, int], np.ndarray | None]] = {}
+        self.review = ReviewPlayer(sr)  # the take under review (review mode), chasing the LTC
+        self.review_status: Callable[[], str] = self._review_text  # what status says of it
+        self.phone_sources["review"] = self._review_block
         self.lamps = LampPlanner(settings.standby_light)  # the lamp plan of each period
         self.listeners = list(listeners)
         self.position = 0  # samples: end of the audio processed so far
@@ -260,6 +264,19 @@ class Engine:
         for ch in self.settings.headphone_channels:
             out[:, ch] = mono
         return out
+
+    def _review_block(self, heard_at: int, n: int) -> np.ndarray | None:
+        """The take under review as heard from `heard_at` (its channels' mean), on its sample
+        at the ear; None outside review mode (nothing rendered)."""
+        if self.stage.mode != "review":
+            return None
+        return self.review.render(heard_at, n, self.clock.fit()).mean(axis=1)
+
+    def _review_text(self) -> str:
+        """The take under review ("103 take 2"), or why it cannot play (the service's review
+        desk replaces this with its own, which also says why no take is loaded)."""
+        take = self.review.take
+        return self.review.problem or (take.label if take is not None else "")
 
     def _carry_out(self, event: StageEvent) -> None:
         if event.event == ev.PUNCH_IN:
@@ -395,6 +412,9 @@ class Engine:
         cue = p.cue if p else stage.cue
         upcoming = stage.following(cue) if cue is not None else None
         take = p.take if p and p.take else None
+        reviewed = self.review.take if stage.mode == "review" else None
+        if reviewed is not None and cue is not None and reviewed.cue == cue.number:
+            take = reviewed.take  # in review the take shown is the one playing back
         if take is None and cue is not None:
             take = self.takes.upcoming(cue.number)
         return StageSnapshot(
@@ -415,4 +435,5 @@ class Engine:
             message=message,
             fault=fault,
             warning=self.rate_warning(cue),
+            review=self.review_status() if stage.mode == "review" else "",
         )

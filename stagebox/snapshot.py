@@ -23,6 +23,7 @@ class Mode(enum.StrEnum):
     REHEARSE = "rehearse"  # streamers, beeps and cue light; nothing recorded
     RECORD = "record"  # every pass through the cue's window records a take
     SAFE = "safe"  # nothing: lamps dark, buttons ignored
+    REVIEW = "review"  # as rehearse, and the selected take plays back chasing the LTC
 
 
 class Lock(enum.StrEnum):
@@ -76,6 +77,7 @@ class StageSnapshot:
     # red everywhere the crew looks; the record light flashes and record will not arm.
     fault: str = ""
     warning: str = ""  # a standing problem the crew must see (LTC and sheet at other rates)
+    review: str = ""  # in review mode: the take under review ("103 take 2"), or why none
 
     def sample_at(
         self, monotonic: float, max_seconds: float = 1.0, not_before: bool = False

@@ -6,7 +6,8 @@ does no I/O: the engine carries out what it decides (the recorder opens and clos
 beep player sounds the beeps, the lamp driver switches the lamps).
 
 - Modes: *rehearse* (streamers, beeps and cue light; nothing recorded), *record* (every pass
-  through the cue's window records a take), *safe* (nothing).
+  through the cue's window records a take), *safe* (nothing), *review* (as rehearse: the
+  engine plays the selected take back, stagebox.review).
 - The current cue is selected by button or CLI, or followed from timecode: the cue whose window
   (TC-in minus pre-roll to TC-out plus post-roll) the LTC is in.
 - A *pass* starts when LTC runs into the cue's pre-roll (or is picked up inside the window) and

@@ -168,6 +168,7 @@ def test_colour_follows_the_mode(pg):
         ("rehearse", frames.style.rehearse_colour),
         ("record", frames.style.record_colour),
         ("safe", frames.style.safe_colour),
+        ("review", frames.style.rehearse_colour),  # a take playing back: as rehearse
     ):
         x, bw = expected_bar(d, 640, 50)
         pixels = frames.at(d, snapshot(mode=mode))
@@ -210,6 +211,18 @@ def test_rec_indicator_only_while_recording(pg):
     assert count_colour(idle, style.rec_colour) == 0  # nowhere on screen
     again = frames.at(-69, snapshot(mode="record", recording=True))
     assert count_colour(again, style.rec_colour, rec_box) > 0.4 * w * h
+
+
+def test_review_mode_says_which_take_plays_back(pg):
+    style = StreamerStyle()
+    frames = Frames(pg, style)
+    layout = frames.renderer.layout
+    header = (frames.renderer.width // 2, 0, frames.renderer.width // 2, layout.header_y + 40)
+    # "REVIEW TAKE 1" in the header's top right where rehearse has "TAKE 1": wider
+    rehearse = non_background(frames.at(-70, snapshot(mode="rehearse")), style, header)
+    review = non_background(frames.at(-70, snapshot(mode="review")), style, header)
+    left_edge = lambda mask: int(np.flatnonzero(mask.any(axis=1))[0])  # noqa: E731
+    assert left_edge(review) < left_edge(rehearse) - 20
 
 
 def non_background(pixels, style, box):

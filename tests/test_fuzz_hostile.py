@@ -299,6 +299,7 @@ COMMANDS = [
     "take.circle",
     "take.note",
     "report",
+    "review",
     "format.disk",
     "",
 ]

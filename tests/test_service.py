@@ -62,7 +62,7 @@ def test_control_commands_drive_the_running_stage(stage):
         assert out.startswith("cue 101") and "JOHN" in out
         bad = svc.cli("cue", "999", check=False)
         assert bad.returncode == 2 and "no cue '999'" in bad.stderr
-        with pytest.raises(ControlError, match="'mode' must be rehearse, record or safe"):
+        with pytest.raises(ControlError, match="'mode' must be rehearse, record, safe or review"):
             svc.call("mode", mode="loud")  # the protocol refuses what argparse would stop
 
         wait_for(lambda: svc.call("takes", cue="101"), 10, "take 1 of cue 101")
@@ -301,6 +301,9 @@ def test_demo_runs_and_every_punch_is_exact(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "all exact" in result.stdout
+    # the review pass (issue 14): cue 101's take played back on the sample, twice
+    assert "review: cue 101 take 1 (101_T001.wav) played back on 2 passes" in result.stdout
+    assert "lag +0, +0 samples, every sample the take's own." in result.stdout
     takes = sorted(p.name for p in (tmp_path / "demo").glob("*.wav"))
     assert takes == [f"{n}_T001.wav" for n in range(101, 107)]
 

@@ -37,6 +37,7 @@ COMMANDS = [
     "monitor",
     "cue",
     "mode",
+    "review",
     "daw",
     "phones",
     "report",

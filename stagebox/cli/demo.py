@@ -66,6 +66,15 @@ def run(args: argparse.Namespace) -> int:
     )
     if result.phones:
         print(phones_line(result.phones))
+    r = result.review
+    if r is not None:  # the review pass: the take heard back against the LTC, per pass
+        on_time = all(lag == 0 for lag in r.lags) and all(r.exact)
+        print(
+            f"review: cue {r.cue} take {r.take} ({r.file}) played back on {len(r.lags)} passes "
+            f"of the loop, lag {', '.join(f'{lag:+d}' for lag in r.lags)} samples, "
+            + ("every sample the take's own." if on_time else "NOT on the sample.")
+        )
+        exact = exact and on_time
     return 0 if exact and result.takes else 1
 
 

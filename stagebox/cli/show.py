@@ -168,7 +168,9 @@ def status_lines(status: dict) -> list[str]:
         tc.append(f"speed {speed:.3f}x")
     take = status.get("take")
     last = status.get("last_take") or {}
-    if take is None:
+    if status.get("mode") == "review":  # the take playing back: "REVIEW 103 take 2"
+        take_text = f"REVIEW {status.get('review') or 'no take'}"
+    elif take is None:
         take_text = "none"
     elif status.get("recording") and status.get("fault"):
         take_text = f"{take} NOT RECORDED: {status['fault']}"

@@ -171,9 +171,10 @@ class StageConfig:
         String(), "", "project name written into each take's iXML (empty: the cue sheet's)"
     )
     mode: str = setting(
-        Choice("safe", "rehearse", "record"),
+        Choice("safe", "rehearse", "record", "review"),
         "safe",
-        "mode at start: safe (nothing recorded), rehearse (lights, no takes) or record",
+        "mode at start: safe (nothing recorded), rehearse (lights, no takes), record or "
+        "review (the last take of each cue plays back against picture)",
     )
     follow_timecode: bool = setting(
         Boolean(),
@@ -457,7 +458,7 @@ class DawConfig:
     enabled: bool = setting(
         Boolean(),
         False,
-        "send MMC to the DAW: cue changes locate it, record/rehearse roll it, safe stops it",
+        "send MMC to the DAW: cue changes locate it, record/rehearse/review roll it, safe stops it",
     )
     backend: str = setting(
         Choice("alsa", "rawmidi", "sim"),
@@ -484,12 +485,12 @@ class DawConfig:
     roll_on_record: bool = setting(
         Boolean(),
         True,
-        "record and rehearse roll a stopped DAW from the cue's pre-roll (deferred play)",
+        "record, rehearse and review roll a stopped DAW from the cue's pre-roll (deferred play)",
     )
     loop: bool = setting(
         Boolean(),
         False,
-        "when a pass's post-roll ends in record or rehearse: locate back and roll again",
+        "when a pass's post-roll ends in record, rehearse or review: locate back and roll again",
     )
     stop_after_postroll: bool = setting(
         Boolean(),

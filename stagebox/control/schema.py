@@ -113,6 +113,14 @@ COMMANDS: dict[str, Command] = {
     "take.note": Command({"cue": _CUE, "take": _TAKE, "text": Arg("str")}, changes_state=True),
     "report": Command({}),
     "lights.test": Command({}, changes_state=True),
+    "review": Command(  # stagebox.service.review: nothing given = what is under review
+        {
+            "cue": Arg("str", required=False, max_chars=MAX_CUE),
+            "take": Arg("int", required=False, minimum=1, maximum=MAX_TAKE),
+            "which": Arg("str", required=False, choices=("last", "circled", "next", "previous")),
+        },
+        changes_state=True,
+    ),
     "daw": Command(  # MMC to the DAW: stagebox.daw.control.DawControl.request
         {
             "action": Arg("str", choices=("locate", "play", "stop", "status")),

@@ -5,12 +5,13 @@
   records waits for the take to close (the stage never splits a pass), and so does its locate.
   A cue the stage *follows* from timecode is never located to: the DAW put it there. A park
   still waiting when another is asked for (NEXT held down) is dropped for the newer one.
-- RECORD or REHEARSE (button or `stagebox mode`) with `daw.roll_on_record`: if the DAW is not
-  already rolling (no LTC), LOCATE to the current cue's pre-roll and DEFERRED PLAY (MMC's play
-  once the locate has arrived). Pressed while it rolls, nothing is sent: a pass is never cut.
+- RECORD, REHEARSE or REVIEW (button, `stagebox mode`, `stagebox review`) with
+  `daw.roll_on_record`: if the DAW is not already rolling (no LTC), LOCATE to the current
+  cue's pre-roll and DEFERRED PLAY (MMC's play once the locate has arrived). Pressed while it
+  rolls, nothing is sent: a pass is never cut.
 - SAFE: STOP.
-- A pass that runs out of its post-roll in record or rehearse: with `daw.loop` the DAW is
-  located back to the cue's pre-roll and rolled again (stagebox's own loop, for DAWs whose loop
+- A pass that runs out of its post-roll in record, rehearse or review: with `daw.loop` the DAW
+  is located back to the cue's pre-roll and rolled again (stagebox's own loop, for DAWs whose loop
   playback is not set up); else with `daw.stop_after_postroll` it is stopped and parked there.
 
 The stage calls in on its engine thread (`cue_chosen`, `mode_chosen`, `on_event`), which must
@@ -39,7 +40,7 @@ log = logging.getLogger("stagebox.daw")
 
 SEND_TIMEOUT = 2.0  # seconds a control client waits for its message to go out
 HISTORY = 20  # messages kept for `stagebox daw status`
-ROLLING_MODES = ("record", "rehearse")
+ROLLING_MODES = ("record", "rehearse", "review")
 
 
 @dataclass(frozen=True)

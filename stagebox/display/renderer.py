@@ -267,9 +267,10 @@ class StreamerRenderer:
         if snapshot is not None and snapshot.recording:
             drawn.append(surface.blit(self._rec_pill(), lay.rec_rect[:2]))
         if snapshot is not None and snapshot.take is not None:
-            take = self._text(
-                f"TAKE {snapshot.take}", self._px(style.header_size), style.text_colour
-            )
+            label = f"TAKE {snapshot.take}"
+            if snapshot.mode == "review":  # the take playing back against the picture
+                label = f"REVIEW {label}"
+            take = self._text(label, self._px(style.header_size), style.text_colour)
             drawn.append(
                 surface.blit(take, take.get_rect(topright=(self.width - lay.margin, lay.header_y)))
             )

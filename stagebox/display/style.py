@@ -109,7 +109,7 @@ class StreamerStyle:
         """The streamer, punch and sync bar colour in stage mode `mode`."""
         if mode == "record":
             return self.record_colour
-        if mode == "rehearse":
+        if mode in ("rehearse", "review"):  # review: the take plays against the streamers
             return self.rehearse_colour
         return self.safe_colour
 

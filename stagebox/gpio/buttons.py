@@ -44,6 +44,9 @@ COMMANDS = (
     "mode record",
     "mode rehearse",
     "mode safe",
+    "mode review",
+    "review next",
+    "review previous",
     "cue next",
     "cue previous",
     "take circle",
@@ -91,7 +94,7 @@ class ButtonAction:
 DEFAULT_ACTIONS: dict[str, ButtonAction] = {
     "record": ButtonAction("mode record", long_press="mode rehearse"),
     "safe": ButtonAction("mode safe"),
-    "rehearse": ButtonAction("mode rehearse"),
+    "rehearse": ButtonAction("mode rehearse", long_press="mode review"),
     "next_cue": ButtonAction("cue next", repeat=True),
     "previous_cue": ButtonAction("cue previous", repeat=True),
     "circle": ButtonAction("take circle", long_press="take uncircle"),

@@ -48,7 +48,7 @@ ASCII = {
     "dash": "-",
 }
 
-MODE_STYLE = {"record": "on_red", "rehearse": "on_yellow", "safe": "on_blue"}
+MODE_STYLE = {"record": "on_red", "rehearse": "on_yellow", "safe": "on_blue", "review": "on_green"}
 LOCK_STYLE = {"locked": "green", "freewheel": "yellow", "lost": "red"}
 NO_TIMECODE = "--:--:--:--"
 SIDE_MIN = 24  # columns the panel beside the big timecode needs, else it goes below
@@ -173,7 +173,10 @@ def _first_lines(lines: list[str], count: int, width: int, g: dict) -> list[str]
 
 def _header(status: dict, width: int, s: Style) -> str:
     mode = str(status.get("mode") or "?")
-    left = s("stagebox", "bold") + "  " + s(f" {mode.upper()} ", MODE_STYLE.get(mode, "bold"))
+    shown = mode.upper()
+    if mode == "review":  # the take playing back: REVIEW 103 take 2
+        shown += f" {status.get('review') or 'no take'}"
+    left = s("stagebox", "bold") + "  " + s(f" {shown} ", MODE_STYLE.get(mode, "bold"))
     right_parts = []
     if status.get("cue_sheet"):
         right_parts.append(str(status["cue_sheet"]).rsplit("/", 1)[-1])

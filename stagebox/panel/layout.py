@@ -78,7 +78,7 @@ def status_lines(snapshot: StageSnapshot, now: float | None = None) -> StatusLin
         timecode=timecode,
         lock=LOCK_TEXT.get(snapshot.lock, snapshot.lock.upper()),
         rate=rate,
-        mode=snapshot.mode.upper(),
+        mode=_mode_text(snapshot),
         recording=snapshot.recording,
         cue=cue,
         take=take,
@@ -86,6 +86,13 @@ def status_lines(snapshot: StageSnapshot, now: float | None = None) -> StatusLin
         disk=disk,
         message=message,
     )
+
+
+def _mode_text(snapshot: StageSnapshot) -> str:
+    """RECORD, REHEARSE, SAFE; in review the take playing back: REVIEW 103 TK 2."""
+    if snapshot.mode != "review":
+        return snapshot.mode.upper()
+    return f"REVIEW {snapshot.review.replace(' take ', ' TK ') or 'NO TAKE'}"
 
 
 def _fit(text: str, chars: int = CHARS_PER_LINE) -> str:

@@ -13,6 +13,7 @@ The lamps are planned by the engine (`stagebox.lamps`) and carried out by the GP
 lamp driver; the service only hands one to the other.
 """
 
-from stagebox.service.core import ServiceError, StageService
+from stagebox.service.core import StageService
+from stagebox.service.errors import ServiceError
 
 __all__ = ["ServiceError", "StageService"]

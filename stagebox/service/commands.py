@@ -64,7 +64,14 @@ class CommandTable:
     def submit(self, command: str) -> None:
         """A button's command string ("mode record", "cue next", "take circle" ...)."""
         words = command.split()
-        if len(words) == 2 and words[0] == "mode":
+        if self.engine is not None and self.engine.stage.mode == "review":
+            # review mode: NEXT/PREV CUE step through the current cue's takes
+            command = {"cue next": "review next", "cue previous": "review previous"}.get(
+                command, command
+            )
+        if command in ("review next", "review previous"):
+            self._review_button(command.split()[1])
+        elif len(words) == 2 and words[0] == "mode":
             self._queue("mode", {"mode": words[1]}, wait=False)
         elif len(words) == 2 and words[0] == "cue":
             self._queue("cue", {"which": words[1]}, wait=False)
@@ -86,7 +93,10 @@ class CommandTable:
             self.book.flush(COMMAND_TIMEOUT)  # every take closed so far is in the log
         except TimeoutError:
             log.error("the take log is behind: circling the last take it has")
-        if self._last_take is not None:
+        reviewed = self.engine.review.take if self.engine.stage.mode == "review" else None
+        if reviewed is not None:  # review mode: the take being listened to
+            cue, take = reviewed.cue, reviewed.take
+        elif self._last_take is not None:
             cue, take = self._last_take
         else:
             # None recorded since start: the newest in the log (started has 1 s resolution,
@@ -164,6 +174,8 @@ class CommandTable:
             from stagebox.phones.control import apply_request
 
             return apply_request(self.engine.phones, args, stage.mode)
+        if name == "review":
+            return self._apply_review(args, sample)
         if name == "cues":
             sheet = args["sheet"]
             recording = stage.current if stage.take_open else None
@@ -222,6 +234,8 @@ class CommandTable:
             except ValueError as exc:
                 raise ControlError(str(exc)) from None
             return self._queue("phones", dict(args))
+        if cmd == "review":
+            return self._review_request(args)
         raise ControlError(f"unknown command {cmd!r}")
 
     def _daw_request(self, args: dict) -> dict:

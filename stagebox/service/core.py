@@ -35,6 +35,7 @@ from stagebox.service.errors import ServiceError
 from stagebox.service.lampwork import StageLamps
 from stagebox.service.recordfault import RecordFault
 from stagebox.service.reload import Reloader
+from stagebox.service.review import ReviewCommands
 from stagebox.service.status import StatusReport
 
 log = logging.getLogger("stagebox.service")
@@ -44,7 +45,7 @@ STATUS_INTERVAL = 1.0  # seconds between systemd STATUS= updates
 DISK_CHECK_INTERVAL = 5.0  # seconds between free-space checks of the takes folder
 
 
-class StageService(CommandTable, StatusReport, Reloader, StageLamps):
+class StageService(CommandTable, StatusReport, Reloader, StageLamps, ReviewCommands):
     """The whole stage, as the systemd service runs it (or `stagebox demo`, simulated)."""
 
     def __init__(
@@ -185,6 +186,7 @@ class StageService(CommandTable, StatusReport, Reloader, StageLamps):
         self._start_display(stack)
         self._start_audio(stack)
         self._start_engine(stack)
+        self._start_review(stack)  # review mode's desk (stagebox.service.review)
         self._start_daw(stack)
         self._disk = self._watch(DiskWatch(self._disk_seconds_left, DISK_CHECK_INTERVAL).start())
         stack.callback(self._disk.stop)

@@ -90,6 +90,8 @@ class StatusReport:
         cue = snap.cue.number if snap.cue else "-"
         take = f"T{snap.take}" if snap.take else "-"
         rec = " REC" if snap.recording else ""
+        if snap.mode == "review":  # systemd's STATUS=: "review 01:00:10:00 REVIEW 103 take 2"
+            return f"{snap.mode} {tc or snap.lock} REVIEW {snap.review or 'no take'}"
         return f"{snap.mode} {tc or snap.lock} cue {cue} {take}{rec}"
 
     def _snapshot(self):
