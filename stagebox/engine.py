@@ -51,6 +51,7 @@ class EngineSettings:
     lock_frames: int = 1
     stage: StageSettings = field(default_factory=StageSettings)
     standby_light: bool = False  # the stand-by lamp is lit while the stage is in record mode
+    guide_channel: int | None = None  # 0-based capture channel of the DAW's guide (None: none)
 
     @classmethod
     def from_config(cls, cfg, sample_rate: int | None = None) -> EngineSettings:
@@ -92,6 +93,7 @@ class EngineSettings:
             standby_light=cfg.lights.standby_light,
             lock_frames=cfg.timecode.lock_frames,
             stage=stage,
+            guide_channel=cfg.sync.guide_channel - 1 if cfg.sync.guide_channel else None,
         )
 
 
@@ -143,6 +145,7 @@ class Engine:
         takes=None,  # next_take(cue) -> int, name_for(cue, take) -> str, take_closed(dict)
         listeners: Sequence[Callable[[StageEvent], None]] = (),
         decoder=None,  # an LTCDecoder-like object (tests); default a new LTCDecoder
+        guide_sink: TakeSink | None = None,  # where the guide channel goes (guidetrack.py)
     ) -> None:
         self.settings = settings
         sr = settings.sample_rate
@@ -173,6 +176,14 @@ class Engine:
         self.recorder = PunchRecorder(
             sink, len(settings.mic_channels), ring=ring, holdback=self.holdback
         )
+        # The live guide: a second recorder on the guide channel, punched with every take.
+        self.guide = None
+        if guide_sink is not None and settings.guide_channel is not None:
+            from stagebox.takes.guidetrack import GuideTrack
+
+            self.guide = GuideTrack(
+                guide_sink, settings.guide_channel, ring=ring, holdback=self.holdback
+            )
         self.beeps = BeepPlayer(sr, settings.stage.beeps)
         self.lamps = LampPlanner(settings.standby_light)  # the lamp plan of each period
         self.listeners = list(listeners)
@@ -224,6 +235,8 @@ class Engine:
         )
         clock_events = self.clock.feed(frames, end)
         self.recorder.push(samples[:, self._mic], position)
+        if self.guide is not None:
+            self.guide.push(samples, position)
         # An explicit rate the LTC does not run at: the stage will not punch (it says why).
         # (The clock keeps its measured rate through the jump every second such LTC makes.)
         configured = self.clock.configured_rate
@@ -283,6 +296,8 @@ class Engine:
             details=tuple(cue.details()),
         )
         note = self.recorder.punch_in(start)
+        if self.guide is not None:
+            self.guide.punch_in(start, self.recorder.opened)
         self._take_info = {
             "cue": cue.number,
             "take": start.take,
@@ -309,12 +324,14 @@ class Engine:
         info = self._take_info or {}
         flags = tuple(dict.fromkeys((*info.get("flags", ()), *event.data.get("notes", ()))))
         length = self.recorder.punch_out(event.sample, "; ".join(flags))
+        guide = self.guide.punch_out(event.sample) if self.guide is not None else None
         info.update(
             frames=length,
             tc_out=event.data.get("label") or event.timecode,
             flags=flags,
             interrupted=event.data.get("interrupted", ""),
             closed=self.recorder.closed,
+            guide=guide,  # the guide channel's CapturedGuide, for the sync scorer
         )
         self.takes.take_closed(info)
         self._take_info = None
@@ -371,6 +388,7 @@ class Engine:
         disk_seconds_left: float | None = None,
         message: str = "",
         fault: str = "",
+        sync: str = "",
     ) -> StageSnapshot:
         """The stage as of the newest processed sample (`time`: the sample->monotonic fit)."""
         stage = self.stage
@@ -398,4 +416,5 @@ class Engine:
             message=message,
             fault=fault,
             warning=self.rate_warning(cue),
+            sync=sync,
         )

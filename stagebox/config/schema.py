@@ -285,14 +285,16 @@ class SyncConfig:
     guide_channel: int = setting(
         Integer(minimum=0, maximum=64),
         0,
-        "capture channel carrying the DAW's guide track (1-based; 0: none); checked against "
-        "the audio channels, not yet recorded by the service: set guide_folder for live scores",
+        "capture channel carrying the DAW's guide track (1-based; 0: none), recorded with each "
+        "take over exactly its samples and scored against it after the pass (guide_folder: "
+        "the fallback)",
     )
     guide_file: bool = setting(
         Boolean(),
         True,
         "with guide_channel: keep the guide as a second file beside each take "
-        "(<take>.guide.wav, which stagebox sync reads); false: score it and keep nothing",
+        "(<take>.guide.wav with the take's TimeReference, which stagebox sync reads); false: "
+        "score it from memory and keep nothing",
     )
     max_offset_ms: float = setting(
         Float(minimum=100.0, maximum=5000.0),
@@ -338,6 +340,12 @@ class DisplayConfig:
         Boolean(),
         True,
         "dubbing: show the original line small under the line to record (when the sheet has one)",
+    )
+    show_sync: bool = setting(
+        Boolean(),
+        False,
+        "show each take's sync score on the take line after the pass (the front panel and the "
+        "monitor always show it; actors may prefer not to see it)",
     )
     latency_trim_ms: float = setting(
         Float(minimum=-500.0, maximum=500.0),

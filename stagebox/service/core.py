@@ -32,6 +32,7 @@ from stagebox.control.protocol import ControlError
 from stagebox.events import StageEvent
 from stagebox.lamps import Lamp, LampPlan, carry_out
 from stagebox.service.commands import CommandTable, _Command
+from stagebox.service.livesync import LiveSync
 from stagebox.service.recordfault import RecordFault
 from stagebox.service.reload import Reloader
 from stagebox.service.status import StatusReport
@@ -47,7 +48,7 @@ class ServiceError(Exception):
     """The service cannot start: the message says which subsystem and why."""
 
 
-class StageService(CommandTable, StatusReport, Reloader):
+class StageService(CommandTable, StatusReport, Reloader, LiveSync):
     """The whole stage, as the systemd service runs it (or `stagebox demo`, simulated)."""
 
     def __init__(
@@ -200,42 +201,6 @@ class StageService(CommandTable, StatusReport, Reloader):
         if worker is self.book or worker is self._disk:  # takes can no longer be trusted
             self.fault.writer_failed(f"{worker.label} failed: {exc}", for_good=True)
 
-    def _start_sync(self, stack: contextlib.ExitStack) -> None:
-        """With a guide folder configured, score each finished take against its guide on the
-        sync scorer's own thread; the verdict goes to the take log (the report's sync column)
-        and, through `_retag`, the take's iXML NOTE. The engine never waits on it."""
-        from stagebox.sync.takefile import SyncScorer
-        from stagebox.takes.log import ON_DISK
-
-        sync = self.cfg.sync
-        if sync.guide_folder is None:
-            return
-        folder = Path(self.cfg.takes.folder)
-
-        def keep(key, report) -> None:
-            cue, take = key
-            log.info("sync of cue %s take %s: %s", cue, take, report.message)
-            self.takelog.set_sync(cue, take, report.message)
-
-        scorer = SyncScorer(
-            keep, guide_folder=sync.guide_folder, max_offset_s=sync.max_offset_ms / 1000.0
-        ).start()
-        stack.callback(scorer.stop)
-        # At the end the take book stops first (then again, harmlessly, where it was set up),
-        # so the takes it logs last are still handed to the scorer, which finishes them.
-        stack.callback(self.book.stop)
-
-        def submit(record) -> None:
-            if record.state not in ON_DISK or not record.frames:
-                return
-            words = ()
-            if self.sheet is not None:
-                with contextlib.suppress(KeyError):
-                    words = self.sheet.get(record.cue).words
-            scorer.submit((record.cue, record.take), folder / record.file, words)
-
-        self.book.on_logged = submit
-
     def _start_lights(self, stack: contextlib.ExitStack) -> None:
         from stagebox.gpio import backend as gpio_backend
         from stagebox.gpio.buttons import start_buttons
@@ -355,6 +320,7 @@ class StageService(CommandTable, StatusReport, Reloader):
             mics=tuple(c + 1 for c in settings.mic_channels),
         )
         self.sink = sink
+        self._start_guide(stack, self.backend.sample_rate)  # the guide channel (livesync.py)
         cues = list(self.sheet) if self.sheet else []
         self.engine = Engine(
             settings,
@@ -363,6 +329,7 @@ class StageService(CommandTable, StatusReport, Reloader):
             mode=cfg.stage.mode,
             takes=self.book,
             listeners=[self._on_event],
+            guide_sink=self.guide_sink,
         )
         stack.callback(self._close_engine)
 
@@ -498,6 +465,7 @@ class StageService(CommandTable, StatusReport, Reloader):
         status = self.writer.status()  # once a period: a snapshot of a few fields
         if not status.alive:
             self.fault.writer_failed(status.error or "?", for_good=True)
+        self._guide_events()  # the guide channel's writer: warnings only (livesync.py)
 
     def _flash_record_light(self) -> None:
         """While takes cannot be written in record mode the record light flashes: the booth
@@ -530,6 +498,7 @@ class StageService(CommandTable, StatusReport, Reloader):
         """Every stage event: the journal, the lamps (collected), listeners."""
         if event.event == ev.PUNCH_OUT:
             self._last_take = (event.data["cue"], event.data["take"])
+            self._sync_punched_out(*self._last_take)
         if event.event not in (ev.LIGHT, ev.BEEP):
             extra = {"TIMECODE": event.timecode or ""}
             if "cue" in event.data:
