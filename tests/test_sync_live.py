@@ -63,6 +63,7 @@ def test_guide_file_is_the_fed_guide_sample_aligned_with_the_take(tmp_path):
     names = sorted(p.name for p in stage.takes.glob("*.wav"))
     assert names == ["101_T001.guide.wav", "101_T001.wav", "101_T002.guide.wav", "101_T002.wav"]
     assert [r["file"] for r in rows] == ["101_T001.wav", "101_T002.wav"]
+    assert [r["guide"] for r in rows] == ["101_T001.guide.wav", "101_T002.guide.wav"]
     assert [t["file"] for t in takes] == ["101_T001.wav", "101_T002.wav"]
     assert ".guide" not in listing
     for n, p in enumerate(feed.passes, start=1):
@@ -232,6 +233,9 @@ def test_a_guide_kept_in_memory_scores_the_takes_and_writes_nothing(tmp_path):
     ]
     records = TakeLog(tmp_path / "takes").takes()
     assert records[0].sync == "in sync (100%, +0.0 fr)"
+    out = io.StringIO()
+    TakeLog(tmp_path / "takes").report_csv(out)
+    assert [r["guide"] for r in csv.DictReader(io.StringIO(out.getvalue()))] == ["", ""]
     assert status["sync"] == "T2 OUT OF SYNC +3f"
 
 
@@ -260,3 +264,22 @@ def test_a_late_word_is_named_from_the_cues_word_timing(tmp_path):
     said = [w for tc, w in marks.items() if Timecode.parse(tc, RATE_25) <= at + 1]
     assert m.group(2) == said[-1]
     assert f"{m.group(1)} {m.group(2)!r}" in late.sync  # the log's verdict names it too
+
+
+def test_reconcile_never_adopts_a_guide_file_as_a_take(tmp_path):
+    from stagebox.takes.bwf import TakeFile, TakeFormat
+    from stagebox.takes.meta import TakeMetadata
+    from stagebox.takes.reconcile import reconcile
+
+    meta = TakeMetadata(project="p", scene="101", take="1", rate=RATE_25)
+    stamp = CUE_101.tc_in.samples_since_midnight(48000)
+    for name in ("101_T001.wav", "101_T001.guide.wav"):  # a take the log lost, and its guide
+        f = TakeFile(
+            tmp_path / name, TakeFormat(48000, 1), meta.with_file_facts(time_reference=stamp)
+        )
+        f.write(np.zeros((4800, 1), dtype=np.float32))
+        f.close()
+    log = TakeLog(tmp_path)
+    done = reconcile(log)
+    assert [r.file for r in log.takes()] == ["101_T001.wav"]  # the take adopted, not the guide
+    assert len(done.changes) == 1 and done.warnings == ()

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from stagebox.takes.bwf import read_take_metadata
-from stagebox.takes.guidetrack import GUIDE_SUFFIX  # the capture channel's guide beside a take
+from stagebox.takes.names import guide_name
 from stagebox.wavfile import WavError, WavReader, read_wav_info
 
 MIN_COVERED = 0.5  # share of the take's span a guide folder must cover to be used
@@ -64,7 +64,7 @@ class Guide:
 def guide_take_path(take: str | os.PathLike) -> Path:
     """The second file that keeps a take's guide channel: `<take stem>.guide.wav`."""
     p = Path(take)
-    return p.with_name(p.stem + GUIDE_SUFFIX)
+    return p.with_name(guide_name(p))
 
 
 def capture_guide(capture: np.ndarray, guide_channel: int) -> np.ndarray:

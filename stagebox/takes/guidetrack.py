@@ -31,12 +31,12 @@ from pathlib import Path
 import numpy as np
 
 from stagebox.takes.meta import TakeMetadata, Track
+from stagebox.takes.names import guide_name
 from stagebox.takes.punch import PunchRecorder, TakeStart
 from stagebox.takes.writer import TakeRequest, TakeWriter
 
 log = logging.getLogger(__name__)
 
-GUIDE_SUFFIX = ".guide.wav"  # the guide channel's file beside a take
 GUIDE_TRACK = Track("Guide", "GUIDE")  # iXML TRACK_LIST of a guide file
 TAKE_OPEN_WAIT = 10.0  # s the guide writer waits for the take's own opening
 GUIDE_CLOSE_WAIT = 30.0  # s the scorer waits for the guide file to be finished
@@ -45,16 +45,6 @@ MEMORY_SECONDS = 120.0  # s of guide held in memory per take (guide_file = false
 
 class GuideCaptureError(RuntimeError):
     """The guide channel of a take could not be had; the message says why."""
-
-
-def guide_name(take_file: str | Path) -> str:
-    """The guide file's name beside take `take_file`: `101_T003.wav` -> `101_T003.guide.wav`."""
-    return Path(take_file).stem + GUIDE_SUFFIX
-
-
-def is_guide_file(name: str | Path) -> bool:
-    """A guide channel's file (never a take of its own)."""
-    return Path(name).name.lower().endswith(GUIDE_SUFFIX)
 
 
 @dataclass

@@ -34,6 +34,7 @@ from stagebox.safefile import TAKE_LOG_MAX_BYTES, FileRefused, read_bounded
 from stagebox.takes.names import (
     DEFAULT_TEMPLATE,
     format_take_name,
+    guide_name,
     parse_template,
     take_name_pattern,
 )
@@ -64,6 +65,7 @@ REPORT_COLUMNS = (
     "circled",
     "note",
     "sync",
+    "guide",  # the take's guide channel file beside it (<take>.guide.wav), "" without one
     "character",
     "date",
     "duration",
@@ -329,12 +331,12 @@ class TakeLog:
         """
         records = [r for r in self.takes() if r.state in ON_DISK]
         if hasattr(out, "write"):
-            _write_report(out, records)
+            _write_report(out, records, self.folder)
             return len(records)
         target = Path(out)
         tmp = target.with_name(f".{target.name}.tmp")
         with open(tmp, "w", newline="", encoding="utf-8") as f:
-            _write_report(f, records)
+            _write_report(f, records, self.folder)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, target)
@@ -479,7 +481,11 @@ def _with_state(record: TakeRecord, event: dict) -> TakeRecord:
     return replace(record, state=state, reason=str(event.get("reason", "")), frames=frames)
 
 
-def _write_report(f: IO[str], records: list[TakeRecord]) -> None:
+def _write_report(f: IO[str], records: list[TakeRecord], folder: Path) -> None:
+    def guide(record: TakeRecord) -> str:
+        name = guide_name(record.file)
+        return name if (folder / name).is_file() else ""
+
     writer = csv.writer(f, lineterminator="\r\n")
     writer.writerow(REPORT_COLUMNS)
     for r in records:
@@ -495,6 +501,7 @@ def _write_report(f: IO[str], records: list[TakeRecord]) -> None:
                 "yes" if r.circled else "no",
                 "; ".join([*r.flags, *([r.note] if r.note else [])]),
                 r.sync,
+                guide(r),
                 r.character,
                 r.started[:10],
                 f"{r.duration:.3f}",

@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stagebox.takes.bwf import read_take_metadata, take_is_live
-from stagebox.takes.guidetrack import is_guide_file
 from stagebox.takes.log import (
     COMPLETE,
     FAILED,
@@ -37,6 +36,7 @@ from stagebox.takes.log import (
     TakeLogError,
     TakeRecord,
 )
+from stagebox.takes.names import is_guide_file
 from stagebox.timecode import Timecode
 from stagebox.wavfile import WavError, read_wav_info
 
