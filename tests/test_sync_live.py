@@ -283,3 +283,24 @@ def test_reconcile_never_adopts_a_guide_file_as_a_take(tmp_path):
     done = reconcile(log)
     assert [r.file for r in log.takes()] == ["101_T001.wav"]  # the take adopted, not the guide
     assert len(done.changes) == 1 and done.warnings == ()
+
+
+def test_replay_keeps_the_guide_beside_each_take_as_the_live_stage_does(tmp_path):
+    from stagebox.replay import replay
+
+    stage = StageDir(tmp_path)
+    feed = stage.write_feed([CUE_101], **FEED)
+    config = tmp_path / "replay.toml"
+    config.write_text(
+        '[audio]\nhat = "none"\ncapture_channels = 3\n\n[sync]\nguide_channel = 3\n'
+    )
+    result = replay(stage.feed_path, cues=_sheet(tmp_path), out=tmp_path / "out", config=config)
+    assert [t["file"] for t in result.takes] == ["101_T001.wav", "101_T002.wav"]
+    for take, p in zip(result.takes, feed.passes, strict=True):
+        path = tmp_path / "out" / take["file"]
+        guide = path.with_name(path.stem + ".guide.wav")
+        fed = read_wav(
+            stage.feed_path, channels=[2], start=p.tc_in_sample("101"), frames=take["frames"]
+        )
+        assert np.array_equal(read_wav(guide).samples, fed.samples)
+        assert read_take_metadata(guide).time_reference == read_take_metadata(path).time_reference

@@ -35,7 +35,7 @@ class LiveSync:
 
     def _start_guide(self, stack: contextlib.ExitStack, sample_rate: int) -> None:
         """The guide channel's sink, before the engine is built (it punches the guide)."""
-        from stagebox.takes.guidetrack import GuideFileSink, GuideMemorySink, GuideWriter
+        from stagebox.takes.guidetrack import GuideFileSink, GuideMemorySink
 
         sync = self.cfg.sync
         if not sync.guide_channel:
@@ -50,18 +50,9 @@ class LiveSync:
         if not sync.guide_file:
             self.guide_sink = GuideMemorySink(sample_rate=sample_rate)
             return
-        takes = self.cfg.takes
-        self.guide_writer = GuideWriter(
-            queue_seconds=takes.writer_queue_seconds,
-            disk_reserve_bytes=takes.disk_reserve_mb * 1_000_000,
-        ).start()
+        self.guide_sink = GuideFileSink.for_config(self.cfg, sample_rate=sample_rate)
+        self.guide_writer = self.guide_sink.writer
         stack.callback(self._stop_guide_writer)
-        self.guide_sink = GuideFileSink(
-            self.guide_writer,
-            sample_rate=sample_rate,
-            bits=takes.bit_depth,
-            project=self.cfg.stage.project,
-        )
 
     def _stop_guide_writer(self) -> None:
         try:

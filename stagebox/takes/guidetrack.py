@@ -25,6 +25,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import logging
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -129,13 +130,39 @@ class GuideWriter(TakeWriter):
 class GuideFileSink:
     """A `TakeSink` for the guide recorder: `<take>.guide.wav` through a `GuideWriter`."""
 
+    @classmethod
+    def for_config(cls, cfg, *, sample_rate: int, **options) -> GuideFileSink:
+        """The guide sink `stagebox run` and `stagebox replay` record through, with its
+        writer started (`[takes]`: queue, reserve, bit depth; `[stage]`: project)."""
+        takes = cfg.takes
+        writer = GuideWriter(
+            queue_seconds=takes.writer_queue_seconds,
+            disk_reserve_bytes=takes.disk_reserve_mb * 1_000_000,
+        ).start()
+        return cls(
+            writer,
+            sample_rate=sample_rate,
+            bits=takes.bit_depth,
+            project=cfg.stage.project,
+            **options,
+        )
+
     def __init__(
-        self, writer: GuideWriter, *, sample_rate: int, bits: int = 24, project: str = ""
+        self,
+        writer: GuideWriter,
+        *,
+        sample_rate: int,
+        bits: int = 24,
+        project: str = "",
+        backpressure: bool = False,
     ) -> None:
         self.writer = writer
         self.sample_rate = sample_rate
         self.bits = bits
         self.project = project
+        # Replay runs faster than real time: wait for the writer rather than overflow its
+        # queue (as the take's WriterSink does). A live engine never waits.
+        self.backpressure = backpressure
         self.take_opened: TakeRequest | None = None  # set by GuideTrack before each opening
         self._opened: TakeRequest | None = None
         self._frames = 0
@@ -160,8 +187,12 @@ class GuideFileSink:
 
     def write(self, block: np.ndarray) -> None:
         self._frames += len(block)
-        if self.take_opened is not None:
-            self.writer.write(block)
+        if self.take_opened is None:
+            return
+        if self.backpressure:
+            while self.writer.status().queued_frames > self.sample_rate:
+                time.sleep(0.001)
+        self.writer.write(block)
 
     def close_take(self, note: str = "") -> CapturedGuide:
         if self.take_opened is None:
