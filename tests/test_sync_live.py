@@ -291,9 +291,7 @@ def test_replay_keeps_the_guide_beside_each_take_as_the_live_stage_does(tmp_path
     stage = StageDir(tmp_path)
     feed = stage.write_feed([CUE_101], **FEED)
     config = tmp_path / "replay.toml"
-    config.write_text(
-        '[audio]\nhat = "none"\ncapture_channels = 3\n\n[sync]\nguide_channel = 3\n'
-    )
+    config.write_text('[audio]\nhat = "none"\ncapture_channels = 3\n\n[sync]\nguide_channel = 3\n')
     result = replay(stage.feed_path, cues=_sheet(tmp_path), out=tmp_path / "out", config=config)
     assert [t["file"] for t in result.takes] == ["101_T001.wav", "101_T002.wav"]
     for take, p in zip(result.takes, feed.passes, strict=True):
