@@ -302,3 +302,48 @@ def test_replay_keeps_the_guide_beside_each_take_as_the_live_stage_does(tmp_path
         )
         assert np.array_equal(read_wav(guide).samples, fed.samples)
         assert read_take_metadata(guide).time_reference == read_take_metadata(path).time_reference
+
+
+def _guide_take(tmp_path, take_opened):
+    """One guide through a GuideWriter beside the take `take_opened` (a take writer's
+    request for the take's opening, finished by the test): what the guide sink left."""
+    from stagebox.takes.guidetrack import GuideFileSink, GuideWriter
+    from stagebox.takes.punch import TakeStart
+
+    writer = GuideWriter().start()
+    sink = GuideFileSink(writer, sample_rate=48000)
+    sink.take_opened = take_opened
+    start = TakeStart("101_T001.wav", "101", 1, 0, 123456, rate=RATE_25)
+    sink.open_take(start)
+    sink.write(np.full((4800, 1), 0.25, dtype=np.float32))
+    captured = sink.close_take()
+    writer.stop()
+    return captured, writer
+
+
+def test_a_guide_follows_its_take_to_the_next_free_number(tmp_path):
+    from stagebox.takes.writer import TakeRequest
+
+    opened = TakeRequest(tmp_path / "101_T001.wav")
+    opened.take = 2  # 101_T001.wav was there: the take writer moved the take to 2
+    opened._finish(tmp_path / "101_T002.wav")
+    captured, _ = _guide_take(tmp_path, opened)
+    path = captured.wait_file(5)
+    assert path == tmp_path / "101_T002.guide.wav"
+    assert not (tmp_path / "101_T001.guide.wav").exists()
+    meta = read_take_metadata(path)
+    assert (meta.take, meta.time_reference) == ("2", 123456)
+    assert np.all(read_wav(path).samples == 0.25)
+
+
+def test_a_take_that_did_not_open_gets_no_guide(tmp_path):
+    from stagebox.takes.guidetrack import GuideCaptureError
+    from stagebox.takes.writer import TakeRequest
+
+    opened = TakeRequest(tmp_path / "101_T001.wav")
+    opened._finish(error=OSError("below the reserve"))
+    captured, writer = _guide_take(tmp_path, opened)
+    with pytest.raises(GuideCaptureError, match="the take did not open"):
+        captured.wait_file(5)
+    assert list(tmp_path.iterdir()) == []
+    assert [e.kind for e in writer.events()] == []  # the take's failure, not the guide's

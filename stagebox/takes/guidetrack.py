@@ -22,7 +22,6 @@ samples on its own thread (waiting for the writer there, never on the audio thre
 
 from __future__ import annotations
 
-import collections
 import dataclasses
 import logging
 import time
@@ -92,11 +91,6 @@ class GuideWriter(TakeWriter):
     and is reported as such). Everything else is the take writer's: never blocks the engine,
     never overwrites a file, reports what goes wrong through `events()` and `status()`."""
 
-    def __init__(self, **options) -> None:
-        super().__init__(**options)
-        # The takes whose guides are queued to open, in order (the writer opens in order).
-        self._beside: collections.deque[TakeRequest] = collections.deque()
-
     def open_guide(
         self,
         take_opened: TakeRequest,
@@ -106,12 +100,17 @@ class GuideWriter(TakeWriter):
         metadata: TakeMetadata,
     ) -> TakeRequest:
         """Queue the opening of the guide of the take `take_opened` (engine side: no I/O)."""
-        self._beside.append(take_opened)
         path = take_opened.path.with_name(guide_name(take_opened.path))
-        return self.open_take(path, sample_rate, 1, bits, time_reference, metadata)
+        # A guide never falls back to another name of its own: it follows its take. So the
+        # queue item's fallback slot carries the take's request to the writer thread (with
+        # the item itself: nothing to keep in step, even when a failure drops the queue).
+        beside = _Beside(take_opened)
+        return self.open_take(path, sample_rate, 1, bits, time_reference, metadata, fallback=beside)
 
     def _open(self, request, fmt, meta, fallback) -> None:  # the writer thread
-        take_opened = self._beside.popleft()
+        take_opened = fallback.take_opened
+        if self._take is not None:  # (the engine closes each guide first; never leak one)
+            self._close(TakeRequest(None), None, None)
         try:
             take_path = take_opened.result(TAKE_OPEN_WAIT)
         except Exception as exc:
@@ -125,6 +124,13 @@ class GuideWriter(TakeWriter):
             meta = dataclasses.replace(meta, take=str(take_opened.take))
         request.path = take_path.with_name(guide_name(take_path))
         super()._open(request, fmt, meta, None)
+
+
+@dataclass(frozen=True)
+class _Beside:
+    """The take a guide is opened beside (its writer's request for the take's opening)."""
+
+    take_opened: TakeRequest
 
 
 class GuideFileSink:
