@@ -347,3 +347,42 @@ def test_a_take_that_did_not_open_gets_no_guide(tmp_path):
         captured.wait_file(5)
     assert list(tmp_path.iterdir()) == []
     assert [e.kind for e in writer.events()] == []  # the take's failure, not the guide's
+
+
+def test_the_stage_line_of_each_verdict():
+    from stagebox.sync.score import CHECK, IN_SYNC, OUT_OF_SYNC, SyncPoint, SyncReport, cannot_judge
+
+    frame = 40.0  # ms at 25 fps
+    assert SyncReport(IN_SYNC, score=0.962, offset_ms=12.4, frame_ms=frame).stage_line == (
+        "IN SYNC 96% +12ms"
+    )
+    late = SyncReport(OUT_OF_SYNC, score=0.0, offset_ms=120.0, offset_frames=3.0, frame_ms=frame)
+    assert late.stage_line == "OUT OF SYNC +3f"
+    early = SyncReport(OUT_OF_SYNC, score=0.3, offset_ms=-30.0, offset_frames=-0.75)
+    assert early.stage_line == "OUT OF SYNC -30ms"  # under a frame: a frame count would say 0
+    word = SyncPoint(1.2, 120.0, "01:00:12:05", "never")
+    assert SyncReport(CHECK, checks=(word,), frame_ms=frame).stage_line == (
+        "CHECK WORDS @01:00:12:05 'never'"
+    )
+    bare = SyncPoint(1.2, -80.0, "01:00:12:05")
+    assert SyncReport(CHECK, checks=(bare,), frame_ms=frame).stage_line == (
+        "CHECK WORDS @01:00:12:05 -2f"
+    )
+    assert cannot_judge("no guide").stage_line == "CANNOT JUDGE: no guide"
+    assert cannot_judge("/a/long/path/guide.wav: no guide covers it").stage_line == "CANNOT JUDGE"
+
+
+def test_the_sync_line_belongs_to_its_cue():
+    from types import SimpleNamespace
+
+    from stagebox.service.livesync import LiveSync
+
+    cue_102 = cue("102", "01:00:20:00", "01:00:22:00")
+    stage = SimpleNamespace(current=None, cue=CUE_101)
+    view = SimpleNamespace(_sync_shown=("101", "T2 OUT OF SYNC +3f"), engine=None)
+    view.engine = SimpleNamespace(stage=stage)
+    assert LiveSync._stage_sync(view) == "T2 OUT OF SYNC +3f"
+    stage.cue = cue_102  # the crew moved on: 101's score says nothing about 102
+    assert LiveSync._stage_sync(view) == ""
+    stage.current = SimpleNamespace(cue=CUE_101)  # a pass of 101 running
+    assert LiveSync._stage_sync(view) == "T2 OUT OF SYNC +3f"
