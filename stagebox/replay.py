@@ -113,15 +113,16 @@ def replay(
         # The guide channel, kept beside each take as a live run keeps it (sync.guide_file).
         guide_sink = None
         if cfg.sync.guide_channel and cfg.sync.guide_file:
-            from stagebox.takes.guidetrack import GuideFileSink
+            from stagebox.takes.guidetrack import GuideFileSink, GuideWriter
 
             if cfg.sync.guide_channel > channels:
                 raise ReplayError(
                     f"{feed}: sync.guide_channel {cfg.sync.guide_channel} does not exist "
                     f"(1..{channels})"
                 )
+            guide_writer = GuideWriter.for_config(cfg.takes).start()
             guide_sink = GuideFileSink.for_config(
-                cfg, sample_rate=info.sample_rate, backpressure=True
+                cfg, guide_writer, sample_rate=info.sample_rate, backpressure=True
             )
         result = ReplayResult(info.sample_rate, 0, 0.0)
         engine = Engine(

@@ -300,8 +300,11 @@ def test_demo_runs_and_every_punch_is_exact(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "all exact" in result.stdout
-    takes = sorted(p.name for p in (tmp_path / "demo").glob("*.wav"))
-    assert takes == [f"{n}_T001.wav" for n in range(101, 107)]
+    files = sorted(p.name for p in (tmp_path / "demo").glob("*.wav"))
+    # Each take, and the DAW's guide channel kept beside it (`sync.guide_channel`).
+    assert files == sorted(
+        name for n in range(101, 107) for name in (f"{n}_T001.wav", f"{n}_T001.guide.wav")
+    )
 
 
 # -- 6. lamps in a replayed stage, to the sample -------------------------------------------------

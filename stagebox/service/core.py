@@ -1,7 +1,8 @@
 """The service's life: subsystems up in dependency order, the audio loop, and down.
 
 Start order (each one's stop is registered as it starts and runs in reverse, inside `finally`):
-takes folder (crashed takes repaired) -> take log -> cue sheet -> take writer thread -> lamps
+takes folder (crashed takes repaired) -> take log -> cue sheet -> take writer thread (and the
+guide writer, livesync.py) -> lamps
 -> buttons -> front panel -> display process -> audio device -> engine -> control socket.
 
 The audio loop runs on the main thread, the only thread that ever asks for real-time
@@ -180,6 +181,7 @@ class StageService(CommandTable, StatusReport, Reloader, LiveSync):
                 self._message = "cue sheet not loaded"
         self.writer = TakeWriter.for_config(cfg.takes).start()
         stack.callback(self._stop_writer)
+        self._start_guide_writer(stack)  # the guide channel's files (livesync.py)
         self._start_lights(stack)
         self._start_panel(stack)
         self._start_display(stack)
@@ -320,7 +322,7 @@ class StageService(CommandTable, StatusReport, Reloader, LiveSync):
             mics=tuple(c + 1 for c in settings.mic_channels),
         )
         self.sink = sink
-        self._start_guide(stack, self.backend.sample_rate)  # the guide channel (livesync.py)
+        self._start_guide(self.backend.sample_rate)  # the guide channel (livesync.py)
         cues = list(self.sheet) if self.sheet else []
         self.engine = Engine(
             settings,

@@ -33,7 +33,19 @@ class LiveSync:
     _punched_out: dict | None = None  # (cue, take) -> monotonic s of its punch-out
     sync_latency: list | None = None  # s from punch-out to the line shown, per take scored
 
-    def _start_guide(self, stack: contextlib.ExitStack, sample_rate: int) -> None:
+    def _start_guide_writer(self, stack: contextlib.ExitStack) -> None:
+        """The guide files' writer thread, with the take writer: before the audio thread asks
+        for real-time priority, so that it does not inherit it (disk work runs at normal
+        priority, as the take writer's does)."""
+        from stagebox.takes.guidetrack import GuideWriter
+
+        sync = self.cfg.sync
+        if not (sync.guide_channel and sync.guide_file):
+            return
+        self.guide_writer = GuideWriter.for_config(self.cfg.takes).start()
+        stack.callback(self._stop_guide_writer)
+
+    def _start_guide(self, sample_rate: int) -> None:
         """The guide channel's sink, before the engine is built (it punches the guide)."""
         from stagebox.takes.guidetrack import GuideFileSink, GuideMemorySink
 
@@ -47,12 +59,12 @@ class LiveSync:
                 f"sync.guide_channel {sync.guide_channel} but the capture device has "
                 f"{self.backend.capture_channels} channels"
             )
-        if not sync.guide_file:
+        if self.guide_writer is None:
             self.guide_sink = GuideMemorySink(sample_rate=sample_rate)
-            return
-        self.guide_sink = GuideFileSink.for_config(self.cfg, sample_rate=sample_rate)
-        self.guide_writer = self.guide_sink.writer
-        stack.callback(self._stop_guide_writer)
+        else:
+            self.guide_sink = GuideFileSink.for_config(
+                self.cfg, self.guide_writer, sample_rate=sample_rate
+            )
 
     def _stop_guide_writer(self) -> None:
         try:

@@ -138,6 +138,7 @@ class SyncScorer:
         return self._files
 
     def _run(self) -> None:
+        normal_priority()
         while True:
             item = self._queue.get()
             if item is None:
@@ -186,3 +187,17 @@ def live_guide(live: CapturedGuide, take: Path) -> Guide:
     n = min(len(samples), info.frames)
     out[:n] = samples[:n]
     return Guide(out, ("the guide channel",), n / info.frames if info.frames else 0.0)
+
+
+def normal_priority() -> None:
+    """Run the calling thread at normal (SCHED_OTHER) priority, whatever it inherited.
+
+    A thread started after the audio thread asked for SCHED_FIFO inherits it; the scorer's
+    seconds of numpy work (and the BLAS library's busy-waiting worker threads) must never
+    run at real-time priority beside the audio thread. Lowering one's own priority needs no
+    privilege."""
+    if hasattr(os, "sched_setscheduler"):
+        try:
+            os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
+        except OSError as exc:  # not expected; the scorer still works
+            log.warning("sync: could not drop the scorer to normal priority: %s", exc)

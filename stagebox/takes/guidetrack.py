@@ -137,18 +137,13 @@ class GuideFileSink:
     """A `TakeSink` for the guide recorder: `<take>.guide.wav` through a `GuideWriter`."""
 
     @classmethod
-    def for_config(cls, cfg, *, sample_rate: int, **options) -> GuideFileSink:
-        """The guide sink `stagebox run` and `stagebox replay` record through, with its
-        writer started (`[takes]`: queue, reserve, bit depth; `[stage]`: project)."""
-        takes = cfg.takes
-        writer = GuideWriter(
-            queue_seconds=takes.writer_queue_seconds,
-            disk_reserve_bytes=takes.disk_reserve_mb * 1_000_000,
-        ).start()
+    def for_config(cls, cfg, writer: GuideWriter, *, sample_rate: int, **options) -> GuideFileSink:
+        """The guide sink `stagebox run` and `stagebox replay` record through, into `writer`
+        (started: `GuideWriter.for_config(cfg.takes).start()`), in the takes' bit depth."""
         return cls(
             writer,
             sample_rate=sample_rate,
-            bits=takes.bit_depth,
+            bits=cfg.takes.bit_depth,
             project=cfg.stage.project,
             **options,
         )
