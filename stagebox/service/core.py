@@ -2,8 +2,8 @@
 
 Start order (each one's stop is registered as it starts and runs in reverse, inside `finally`):
 takes folder (crashed takes repaired) -> take log -> cue sheet -> take writer thread (and the
-guide writer, livesync.py) -> lamps
--> buttons -> front panel -> display process -> audio device -> engine -> control socket.
+guide writer, livesync.py) -> lamps -> buttons -> front panel -> display process -> audio
+device -> engine -> control socket.
 
 The audio loop runs on the main thread, the only thread that ever asks for real-time
 scheduling. Each period: read the capture block, apply the commands that arrived since the
