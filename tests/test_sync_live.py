@@ -386,3 +386,25 @@ def test_the_sync_line_belongs_to_its_cue():
     assert LiveSync._stage_sync(view) == ""
     stage.current = SimpleNamespace(cue=CUE_101)  # a pass of 101 running
     assert LiveSync._stage_sync(view) == "T2 OUT OF SYNC +3f"
+
+
+def test_the_take_line_draws_the_score_only_when_switched_on():
+    import pygame
+
+    from stagebox.display.renderer import StreamerRenderer
+    from stagebox.display.style import StreamerStyle
+    from stagebox.snapshot import StageSnapshot
+
+    snap = StageSnapshot(
+        sample=0, sample_rate=48000, cue=CUE_101, take=3, sync="T2 IN SYNC 96% +12ms"
+    )
+    pixels = {}
+    for show in (False, True):
+        renderer = StreamerRenderer((640, 360), StreamerStyle(show_sync=show))
+        surface = pygame.Surface((640, 360))
+        renderer.render(surface, None, CUE_101, snap)
+        pixels[show] = pygame.surfarray.array3d(surface)
+        assert renderer.take_line == ("T2 IN SYNC 96% +12ms  TAKE 3" if show else "TAKE 3")
+    # Drawn: the screens differ under the take number (right, top), and only there.
+    differ = np.argwhere((pixels[True] != pixels[False]).any(axis=2))
+    assert len(differ) and differ[:, 0].min() > 320 and differ[:, 1].max() < 120
