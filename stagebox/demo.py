@@ -8,9 +8,10 @@ backends are the simulated ones) and writes the takes. The feed knows where ever
 TC-in really fell in each pass, so the demo ends with each punch's error in samples.
 
 The actor says the cue's one line on every pass, on time except on some passes (three frames
-late on the second pass of every other cue, two on the third of the others); the line as
-spoken on time is exported as each cue's guide BWF (in `guides/` beside the takes), so the
-stage scores every take's sync against it and the demo shows the verdicts.
+late on the second pass of every other cue, two on the third of the others). The DAW's guide
+track (the line as spoken on time) comes in on a third capture channel, as on a stage with the
+guide on a HAT input: the stage records it beside each take (`<take>.guide.wav`), scores
+every take's sync against it after the pass, and the demo shows the verdicts.
 
 Then a review pass (stagebox.review.demo): the DAW loops the first cue twice more and the
 stage, in review mode, plays its last take back; the demo says at what lag it was heard.
@@ -30,6 +31,7 @@ from stagebox.events import PUNCH_IN, PUNCH_OUT, StageEvent
 from stagebox.sim.stagefeed import StageFeed
 
 EXAMPLE_CUES = Path(__file__).resolve().parent / "data" / "example_cues.csv"
+GUIDE_CHANNEL = 2  # 0-based capture channel of the DAW's guide track (mic 0, LTC 1)
 
 
 class CueByCueFeed:
@@ -41,6 +43,7 @@ class CueByCueFeed:
         self.channels = feeds[0].channels
         self.mic_channel = feeds[0].mic_channel
         self.ltc_channel = feeds[0].ltc_channel
+        self.guide_channel = feeds[0].guide_channel
         self.offsets = list(np.cumsum([0] + [f.length for f in feeds[:-1]]))  # samples
         self.length = int(sum(f.length for f in feeds))  # samples
         self.position = 0  # samples: next sample read() returns
@@ -107,33 +110,12 @@ def build_feed(cues, passes: int = 3, sample_rate: int = 48000) -> CueByCueFeed:
             seed=i,
             same_line=True,
             late=actor_lateness(i, cue.tc_in.rate),
+            channels=3,
+            guide_channel=GUIDE_CHANNEL,
         )
         for i, cue in enumerate(cues)
     ]
     return CueByCueFeed(feeds)
-
-
-def write_guides(feed: CueByCueFeed, folder: Path) -> Path:
-    """Each cue's line as spoken on time, as a guide BWF stamped with the cue's TC-in (the
-    production dialogue a stage's guide folder holds)."""
-    from stagebox.takes.bwf import TakeFile, TakeFormat
-    from stagebox.takes.meta import TakeMetadata
-
-    folder.mkdir(parents=True, exist_ok=True)
-    for f in feed.feeds:
-        for cue in f.cues:
-            meta = TakeMetadata(
-                project="stagebox demo", scene=cue.number, take="guide", rate=cue.tc_in.rate
-            )
-            stamp = cue.tc_in.samples_since_midnight(f.sample_rate)
-            guide = TakeFile(
-                folder / f"guide_{cue.number}.wav",
-                TakeFormat(f.sample_rate, 1),
-                meta.with_file_facts(time_reference=stamp),
-            )
-            guide.write(f.guide_line(cue.number).reshape(-1, 1))
-            guide.close()
-    return folder
 
 
 def _sync_of(folder: Path, cue: str, take: int) -> str:
@@ -182,9 +164,10 @@ def run_demo(
     }
     if display is not None:
         overrides["display.backend"] = display
-    # The guides beside the takes (a subfolder: the take log and reconciliation look only at
-    # the folder's own files), for `stagebox sync TAKE --guide-dir OUT/guides` afterwards.
-    overrides["sync.guide_folder"] = str(write_guides(feed, out / "guides"))
+        overrides["display.show_sync"] = True  # the demo shows each take's score on screen
+    # The live guide channel, kept beside each take (`stagebox sync TAKE.wav` reads it).
+    overrides["audio.guide_channel"] = feed.guide_channel + 1
+    overrides["sync.guide_file"] = True
     cfg = config_from_dict({}, overrides=overrides)
     service = StageService(cfg, feed=feed, stop_at_end=True)
     events: list[StageEvent] = []

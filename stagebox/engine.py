@@ -57,6 +57,7 @@ class EngineSettings:
     # The actor's headphone mix (by default only the beeps are wired: no guide, sidetone or
     # talkback channel; from_config wires what [phones], [sync] and [audio] say).
     phones: PhonesSettings = field(default_factory=PhonesSettings)
+    guide_channel: int | None = None  # 0-based capture channel of the DAW's guide (None: none)
 
     @classmethod
     def from_config(cls, cfg, sample_rate: int | None = None) -> EngineSettings:
@@ -99,6 +100,7 @@ class EngineSettings:
             lock_frames=cfg.timecode.lock_frames,
             stage=stage,
             phones=PhonesSettings.from_config(cfg),
+            guide_channel=cfg.audio.guide_channel - 1 if cfg.audio.guide_channel else None,
         )
 
 
@@ -150,6 +152,7 @@ class Engine:
         takes=None,  # next_take(cue) -> int, name_for(cue, take) -> str, take_closed(dict)
         listeners: Sequence[Callable[[StageEvent], None]] = (),
         decoder=None,  # an LTCDecoder-like object (tests); default a new LTCDecoder
+        guide_sink: TakeSink | None = None,  # where the guide channel goes (guidetrack.py)
     ) -> None:
         self.settings = settings
         sr = settings.sample_rate
@@ -180,6 +183,14 @@ class Engine:
         self.recorder = PunchRecorder(
             sink, len(settings.mic_channels), ring=ring, holdback=self.holdback
         )
+        # The live guide: a second recorder on the guide channel, punched with every take.
+        self.guide = None
+        if guide_sink is not None and settings.guide_channel is not None:
+            from stagebox.takes.guidetrack import GuideTrack
+
+            self.guide = GuideTrack(
+                guide_sink, settings.guide_channel, ring=ring, holdback=self.holdback
+            )
         self.beeps = BeepPlayer(sr, settings.stage.beeps)
         self.phones = PhoneMixer(sr, settings.phones)  # the actor's headphone mix
         # Sources rendered for the phones mix, by name: render(heard_at, n) -> mono block of
@@ -236,6 +247,8 @@ class Engine:
         )
         clock_events = self.clock.feed(frames, end)
         self.recorder.push(samples[:, self._mic], position)
+        if self.guide is not None:
+            self.guide.push(samples, position)
         # An explicit rate the LTC does not run at: the stage will not punch (it says why).
         # (The clock keeps its measured rate through the jump every second such LTC makes.)
         configured = self.clock.configured_rate
@@ -317,6 +330,8 @@ class Engine:
             details=tuple(cue.details()),
         )
         note = self.recorder.punch_in(start)
+        if self.guide is not None:
+            self.guide.punch_in(start, self.recorder.opened)
         self._take_info = {
             "cue": cue.number,
             "take": start.take,
@@ -343,12 +358,14 @@ class Engine:
         info = self._take_info or {}
         flags = tuple(dict.fromkeys((*info.get("flags", ()), *event.notes)))
         length = self.recorder.punch_out(event.sample, "; ".join(flags))
+        guide = self.guide.punch_out(event.sample) if self.guide is not None else None
         info.update(
             frames=length,
             tc_out=event.label or event.timecode,
             flags=flags,
             interrupted=event.interrupted,
             closed=self.recorder.closed,
+            guide=guide,  # the guide channel's CapturedGuide, for the sync scorer
         )
         self.takes.take_closed(info)
         self._take_info = None
@@ -405,6 +422,7 @@ class Engine:
         disk_seconds_left: float | None = None,
         message: str = "",
         fault: str = "",
+        sync: str = "",
     ) -> StageSnapshot:
         """The stage as of the newest processed sample (`time`: the sample->monotonic fit)."""
         stage = self.stage
@@ -436,4 +454,5 @@ class Engine:
             fault=fault,
             warning=self.rate_warning(cue),
             review=self.review_status() if stage.mode == "review" else "",
+            sync=sync,
         )

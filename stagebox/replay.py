@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from stagebox.events import PUNCH_IN, PUNCH_OUT, StageEvent
+
+log = logging.getLogger(__name__)
 
 
 class ReplayError(Exception):
@@ -107,6 +110,20 @@ def replay(
             mics=tuple(mics),
             backpressure=True,
         )
+        # The guide channel, kept beside each take as a live run keeps it (sync.guide_file).
+        guide_sink = None
+        if cfg.audio.guide_channel and cfg.sync.guide_file:
+            from stagebox.takes.guidetrack import GuideFileSink, GuideWriter
+
+            if cfg.audio.guide_channel > channels:
+                raise ReplayError(
+                    f"{feed}: audio.guide_channel {cfg.audio.guide_channel} does not exist "
+                    f"(1..{channels})"
+                )
+            guide_writer = GuideWriter.from_config(cfg.takes).start()
+            guide_sink = GuideFileSink.from_config(
+                cfg, guide_writer, sample_rate=info.sample_rate, backpressure=True
+            )
         result = ReplayResult(info.sample_rate, 0, 0.0)
         engine = Engine(
             settings,
@@ -115,6 +132,7 @@ def replay(
             mode=mode,
             takes=takes,
             listeners=[result.events.append],
+            guide_sink=guide_sink,
         )
         phones: list[np.ndarray] = []
         t0 = time.perf_counter()
@@ -128,6 +146,11 @@ def replay(
             engine.close()
         finally:
             writer.stop()
+            if guide_sink is not None:
+                try:
+                    guide_sink.writer.stop()
+                except Exception as exc:  # the takes are written: a guide's failure is not theirs
+                    log.warning("guide writer: %s", exc)
             takes.stop()
         result.elapsed = time.perf_counter() - t0
         result.samples = position

@@ -78,6 +78,10 @@ class StageSnapshot:
     fault: str = ""
     warning: str = ""  # a standing problem the crew must see (LTC and sheet at other rates)
     review: str = ""  # in review mode: the take under review ("103 take 2"), or why none
+    # The newest scored take of the current cue, as the stage shows it after the pass
+    # ("T3 IN SYNC 96% +12ms"; "" until one is scored). The panel and the monitor show it;
+    # the actor's screen only with `display.show_sync`.
+    sync: str = ""
 
     def sample_at(
         self, monotonic: float, max_seconds: float = 1.0, not_before: bool = False

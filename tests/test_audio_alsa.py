@@ -389,13 +389,14 @@ def test_estimate_lost_rounds_to_whole_periods():
 
 
 def test_request_realtime_never_raises(caplog):
+    # Put back the test process's own policy after: granted (as root), SCHED_FIFO would stay
+    # with this thread and every service a later test starts would inherit it (all its
+    # threads real-time: a busy-waiting BLAS call in the sync scorer then starves the rest).
     policy, param = os.sched_getscheduler(0), os.sched_getparam(0)
     try:
         with caplog.at_level(logging.INFO, logger="stagebox.audio"):
             granted = request_realtime(10)
     finally:
-        # Back to how the test process ran: left at SCHED_FIFO, every later test and every
-        # service it starts would run real-time, and a busy one would starve the machine.
         os.sched_setscheduler(0, policy, param)
     assert isinstance(granted, bool)
     assert caplog.records  # granted or refused, it is logged

@@ -291,3 +291,18 @@ def test_the_ssd1306_command_set_is_garbage_to_an_sh1106():
 
     with pytest.raises(AssertionError, match="is not an SH1106 command"):
         SSD1306(bus=FakeSH1106Bus()).open()
+
+
+def test_a_scored_take_shows_in_place_of_the_character():
+    image = show(snapshot(sync="T3 IN SYNC 96% +12ms")).image()
+    assert shows_text(image, "T3 IN SYNC 96% +12MS", 40, x=0)
+    assert not shows_text(image, "MARY", 40, x=0)
+    assert shows_text(image, "DISK 245 MIN", 48, x=0)
+    # A long line goes on over the disk line, unless the disk is low.
+    line = "T3 CHECK WORDS @01:00:12:05 'never'"
+    image = show(snapshot(sync=line)).image()
+    assert shows_text(image, "T3 CHECK WORDS", 40, x=0)
+    assert shows_text(image, "@01:00:12:05 'NEVER'", 48, x=0)
+    image = show(snapshot(sync=line, disk_seconds_left=5 * 60)).image()
+    assert shows_text(image, "T3 CHECK WORDS", 40, x=0)
+    assert shows_text(image, "DISK 5 MIN LOW", 48, x=0)

@@ -304,8 +304,11 @@ def test_demo_runs_and_every_punch_is_exact(tmp_path):
     # the review pass (issue 14): cue 101's take played back on the sample, twice
     assert "review: cue 101 take 1 (101_T001.wav) played back on 2 passes" in result.stdout
     assert "lag +0, +0 samples, every sample the take's own." in result.stdout
-    takes = sorted(p.name for p in (tmp_path / "demo").glob("*.wav"))
-    assert takes == [f"{n}_T001.wav" for n in range(101, 107)]
+    files = sorted(p.name for p in (tmp_path / "demo").glob("*.wav"))
+    # Each take, and the DAW's guide channel kept beside it (`audio.guide_channel`).
+    assert files == sorted(
+        name for n in range(101, 107) for name in (f"{n}_T001.wav", f"{n}_T001.guide.wav")
+    )
 
 
 # -- 6. lamps in a replayed stage, to the sample -------------------------------------------------

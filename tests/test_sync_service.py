@@ -120,7 +120,11 @@ def test_demo_shows_each_takes_sync(tmp_path):
         timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    lines = {line.split()[0]: line for line in result.stdout.splitlines() if ".wav" in line}
+    lines = {
+        line.split()[0]: line
+        for line in result.stdout.splitlines()
+        if line.split() and line.split()[0].endswith(".wav")
+    }
 
     def verdict(name):
         m = re.search(r"sync: (.+?) \((\d+)%, ([+-]\d+\.\d) fr\)", lines[name])
@@ -133,3 +137,12 @@ def test_demo_shows_each_takes_sync(tmp_path):
     kind, score, offset = verdict("202_T003.wav")  # two frames late
     assert (kind, offset) == ("out of sync", "+2.0") and score < 20
     assert "all exact" in result.stdout
+    # Scored against the live guide channel, kept beside each take; no guide folder at all.
+    demo = tmp_path / "demo"
+    assert not (demo / "guides").exists()
+    for name in lines:
+        guide = demo / name.replace(".wav", ".guide.wav")
+        assert (
+            read_take_metadata(guide).time_reference
+            == read_take_metadata(demo / name).time_reference
+        )

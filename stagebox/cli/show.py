@@ -93,14 +93,15 @@ def cue_table(
 
 def take_table(takes: list[dict]) -> list[str]:
     """The takes as the engineer reads them: `O` marks a circled take, STATE what became of
-    it (complete, interrupted, repaired, failed: no file, missing: its file is gone) and NOTE
-    why, before what the stage flagged and the engineer's note."""
+    it (complete, interrupted, repaired, failed: no file, missing: its file is gone), SYNC the
+    take's sync verdict against its guide, and NOTE why, before what the stage flagged and the
+    engineer's note."""
     from stagebox.takes.log import TakeRecord
 
     rows = []
     for data in takes:
         take = TakeRecord.from_dict(data)
-        note = take.full_note
+        note = "; ".join([*take.flags, *([take.note] if take.note else [])])
         if take.reason and take.reason not in note:
             note = f"{take.reason}; {note}" if note else take.reason
         rows.append(
@@ -114,10 +115,23 @@ def take_table(takes: list[dict]) -> list[str]:
                 f"{take.duration:.2f}s",
                 take.character,
                 "-" if take.state == "failed" else take.file,
+                take.sync,
                 note,
             ]
         )
-    header = ["CUE", "TAKE", "", "STATE", "TC IN", "TC OUT", "LENGTH", "CHARACTER", "FILE", "NOTE"]
+    header = [
+        "CUE",
+        "TAKE",
+        "",
+        "STATE",
+        "TC IN",
+        "TC OUT",
+        "LENGTH",
+        "CHARACTER",
+        "FILE",
+        "SYNC",
+        "NOTE",
+    ]
     return table(header, rows, {0, 1, 6})
 
 

@@ -109,7 +109,8 @@ class AudioConfig:
         Integer(minimum=0, maximum=64),
         0,
         "capture channel carrying the DAW's guide track, the production line (1-based; "
-        "0: none): the sync score's guide",
+        "0: none): recorded with each take over exactly its samples and scored against it "
+        "after the pass (sync.guide_folder: the fallback); the phones' guide source",
     )
     playback_channels: int = setting(
         Integer(minimum=1, maximum=64), 2, "channels opened on the playback device"
@@ -345,7 +346,8 @@ class SyncConfig:
         Boolean(),
         True,
         "with audio.guide_channel: keep the guide as a second file beside each take "
-        "(<take>.guide.wav, which stagebox sync reads); false: score it and keep nothing",
+        "(<take>.guide.wav with the take's TimeReference, which stagebox sync reads); false: "
+        "score it from memory and keep nothing",
     )
     max_offset_ms: float = setting(
         Float(minimum=100.0, maximum=5000.0),
@@ -391,6 +393,12 @@ class DisplayConfig:
         Boolean(),
         True,
         "dubbing: show the original line small under the line to record (when the sheet has one)",
+    )
+    show_sync: bool = setting(
+        Boolean(),
+        False,
+        "show each take's sync score on the take line after the pass (the front panel and the "
+        "monitor always show it; actors may prefer not to see it)",
     )
     latency_trim_ms: float = setting(
         Float(minimum=-500.0, maximum=500.0),

@@ -88,6 +88,7 @@ class DisplayConfig:
             flutter=bool(section.flutter),
             show_engineer_info=bool(section.show_timecode),
             show_original=bool(section.show_original),
+            show_sync=bool(getattr(section, "show_sync", False)),
         )
         size = tuple(section.size) if section.size else None
         return cls(

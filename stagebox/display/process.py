@@ -50,6 +50,7 @@ class DisplayStatus:
     failures: int = 0  # failed opens and losses
     render_ms: float = 0.0  # ms: mean render time over the last status interval
     message: str = ""  # the last problem, for the engineer
+    take_line: str = ""  # the take line as last drawn ("T3 IN SYNC 96% +12ms  TAKE 4")
 
 
 class DisplayLoop:
@@ -164,6 +165,8 @@ class DisplayLoop:
         self.screen.present()
         self.vsync.on_present(self.clock())
         self.status = replace(self.status, frames=self.status.frames + 1)
+        if self.renderer.take_line != self.status.take_line:  # told at once, not in a second
+            self._send(take_line=self.renderer.take_line)
 
     def _lost(self, why: str) -> None:
         self.screen.close()

@@ -39,6 +39,11 @@ LOCK_COLOURS: dict[str, Colour] = {
     "lost": (240, 60, 50),
 }
 FAULT_COLOUR: Colour = (240, 60, 50)  # takes are not being written
+SYNC_COLOURS: dict[str, Colour] = {  # the take line's sync score, by verdict
+    "IN SYNC": (60, 220, 100),
+    "CHECK WORDS": (250, 180, 40),
+    "OUT OF SYNC": (240, 60, 50),
+}
 _TEXT_CACHE_LIMIT = 512  # rendered strings kept (timecodes change every frame)
 
 
@@ -104,6 +109,14 @@ class Layout:
         )
 
 
+def sync_colour(line: str, style: StreamerStyle) -> Colour:
+    """The colour of a sync line ("T3 OUT OF SYNC +3f"): green, amber, red, dim when unjudged."""
+    for verdict, colour in SYNC_COLOURS.items():
+        if verdict in line:
+            return colour
+    return style.dim_colour
+
+
 class StreamerRenderer:
     """Draws frames of one style at one screen size; keeps the caches between frames."""
 
@@ -130,6 +143,7 @@ class StreamerRenderer:
         self._words_key: tuple | None = None
         self._words: list[tuple[float, Any]] = []  # (offset frames, word surface)
         self._rec: Any = None
+        self.take_line = ""  # the take line as last drawn ("T3 IN SYNC 96% +12ms  TAKE 4")
 
     # -- public -------------------------------------------------------------------------------
 
@@ -266,14 +280,25 @@ class StreamerRenderer:
 
         if snapshot is not None and snapshot.recording:
             drawn.append(surface.blit(self._rec_pill(), lay.rec_rect[:2]))
+        line = []
         if snapshot is not None and snapshot.take is not None:
+            px = self._px(style.header_size)
             label = f"TAKE {snapshot.take}"
             if snapshot.mode == "review":  # the take playing back against the picture
                 label = f"REVIEW {label}"
-            take = self._text(label, self._px(style.header_size), style.text_colour)
-            drawn.append(
-                surface.blit(take, take.get_rect(topright=(self.width - lay.margin, lay.header_y)))
-            )
+            take = self._text(label, px, style.text_colour)
+            rect = take.get_rect(topright=(self.width - lay.margin, lay.header_y))
+            drawn.append(surface.blit(take, rect))
+            line.append(label)
+            if style.show_sync and snapshot.sync:
+                # The last take's sync, under the take number (`display.show_sync`), clear
+                # of the REC pill in the middle of the header.
+                info = self._px(style.info_size)
+                sync = self._text(snapshot.sync, info, sync_colour(snapshot.sync, style))
+                at = sync.get_rect(topright=(self.width - lay.margin, rect.bottom))
+                drawn.append(surface.blit(sync, at))
+                line.insert(0, snapshot.sync)
+        self.take_line = "  ".join(line)
 
         d = None
         if cue is not None and frames is not None:

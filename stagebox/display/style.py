@@ -37,6 +37,7 @@ class StreamerStyle:
     flutter_frames: int = 12  # frames before TC-in in which it flutters (about 0.5 s), 2..25
     show_engineer_info: bool = True  # timecode, lock state and mode in the footer
     show_original: bool = True  # dubbing: the original line, small, under the line to record
+    show_sync: bool = False  # the last take's sync score on the take line (actors may not want)
     # Colours (R, G, B), 0..255.
     background: Colour = (12, 12, 16)
     text_colour: Colour = (240, 240, 236)
@@ -91,7 +92,7 @@ class StreamerStyle:
         for name in ("punch_frames", "flutter_frames"):
             if not isinstance(getattr(self, name), int):
                 return f"{name}: {getattr(self, name)!r} is not a whole number of frames"
-        for name in ("flutter", "show_engineer_info", "show_original"):
+        for name in ("flutter", "show_engineer_info", "show_original", "show_sync"):
             if not isinstance(getattr(self, name), bool):
                 return f"{name}: {getattr(self, name)!r} is not true or false"
         for f in fields(self):

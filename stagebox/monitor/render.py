@@ -5,6 +5,7 @@ Layout (80x24 and up; wider and taller terminals get a bigger timecode and longe
     stagebox  RECORD                                           cue sheet  up 1:02:03
      big timecode                        LOCKED  25 fps  speed 1.000x
      ...                                 TAKE 3  ● REC
+                                         T2 IN SYNC 96% +12ms
                                          cue ●  record ○
     CUE  101  DETECTIVE HALE  01:00:10:00 → 01:00:13:05
          "Where were you on the night..." (wrapped)
@@ -215,7 +216,19 @@ def _side_panel(status: dict, g: dict, s: Style) -> list[str]:
         lamps.append(f"{label} " + (s(mark, "red" if "rec" in label else "green") if on else mark))
     timecode = s(f"TC {status.get('timecode') or NO_TIMECODE}", "dim")
     lamps_text = "  ".join(lamps) or s("no lamps", "dim")
-    return ["  ".join(clock), timecode, take_text, "", lamps_text]
+    return ["  ".join(clock), timecode, take_text, _sync(status, s), lamps_text]
+
+
+SYNC_STYLE = {"IN SYNC": "green", "CHECK WORDS": "yellow", "OUT OF SYNC": "red"}
+
+
+def _sync(status: dict, s: Style) -> str:
+    """The newest scored take of the cue, as the stage shows it ("T3 IN SYNC 96% +12ms")."""
+    line = str(status.get("sync") or "")
+    if not line:
+        return ""
+    style = next((v for k, v in SYNC_STYLE.items() if k in line), "dim")
+    return s(line, style, "bold")
 
 
 def _cue(cue: dict | None, label: str, width: int, g: dict, s: Style, bold: bool) -> list[str]:

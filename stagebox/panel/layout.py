@@ -7,7 +7,9 @@ One text line per 8-pixel page, so a change in one line rewrites only its page o
     page 3     mode, and REC (inverted box)   RECORD      [REC]
     page 4     cue and take                   CUE 101      TK 3
     page 5     character of the cue           MARY
+               or, once a take of the cue is scored, its sync: T3 IN SYNC 96% +12MS
     page 6     recording time left on disk    DISK 241 MIN
+               (or the rest of a long sync line, unless the disk is LOW)
     page 7     the engine's last message      (or capture xruns)
 
 The timecode is extrapolated from the snapshot's clock fit to the moment of drawing (the fit
@@ -44,6 +46,7 @@ class StatusLines:
     character: str
     disk: str
     message: str
+    sync: str = ""  # the newest scored take of the cue ("T3 IN SYNC 96% +12MS"), or ""
 
 
 def display_sample(snapshot: StageSnapshot, now: float | None) -> float:
@@ -85,6 +88,7 @@ def status_lines(snapshot: StageSnapshot, now: float | None = None) -> StatusLin
         character=character,
         disk=disk,
         message=message,
+        sync=snapshot.sync.upper(),
     )
 
 
@@ -97,6 +101,26 @@ def _mode_text(snapshot: StageSnapshot) -> str:
 
 def _fit(text: str, chars: int = CHARS_PER_LINE) -> str:
     return text if len(text) <= chars else text[: chars - 1] + "."
+
+
+def wrap(text: str, lines: int = 2) -> list[str]:
+    """`text` in at most `lines` panel lines, broken between words (the last one cut with a
+    "." when it still does not fit)."""
+    out: list[str] = []
+    for word in text.split():
+        if out and font.text_width(f"{out[-1]} {word}") <= WIDTH:
+            out[-1] = f"{out[-1]} {word}"
+        else:
+            out.append(word)
+    if len(out) > lines:
+        out = out[: lines - 1] + [" ".join(out[lines - 1 :])]
+    return [_fit_px(line) for line in out]
+
+
+def _fit_px(text: str) -> str:
+    while text and font.text_width(text) > WIDTH:
+        text = text[:-2] + "."
+    return text
 
 
 def _right(fb: Framebuffer, y: int, text: str) -> None:
@@ -123,7 +147,13 @@ def render(snapshot: StageSnapshot, now: float | None = None) -> Framebuffer:
         draw_rec_box(fb)
     fb.draw_text(0, 32, _fit(lines.cue, 15))
     _right(fb, 32, lines.take)
-    fb.draw_text(0, 40, _fit(lines.character.upper()))
-    fb.draw_text(0, 48, _fit(lines.disk))
+    disk_low = lines.disk.endswith("LOW")
+    if lines.sync:  # after a pass: the take's sync in place of the character
+        sync = wrap(lines.sync, 1 if disk_low else 2)
+        fb.draw_text(0, 40, sync[0])
+        fb.draw_text(0, 48, sync[1] if len(sync) > 1 else _fit(lines.disk))
+    else:
+        fb.draw_text(0, 40, _fit(lines.character.upper()))
+        fb.draw_text(0, 48, _fit(lines.disk))
     fb.draw_text(0, 56, _fit(lines.message.upper()))
     return fb

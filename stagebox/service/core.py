@@ -1,8 +1,9 @@
 """The service's life: subsystems up in dependency order, the audio loop, and down.
 
 Start order (each one's stop is registered as it starts and runs in reverse, inside `finally`):
-takes folder (crashed takes repaired) -> take log -> cue sheet -> take writer thread -> lamps
--> buttons -> front panel -> display process -> audio device -> engine -> control socket.
+takes folder (crashed takes repaired) -> take log -> cue sheet -> take writer thread (and the
+guide writer, livesync.py) -> lamps -> buttons -> front panel -> display process -> audio
+device -> engine -> control socket.
 
 The audio loop runs on the main thread, the only thread that ever asks for real-time
 scheduling. Each period: read the capture block, apply the commands that arrived since the
@@ -33,6 +34,7 @@ from stagebox.events import StageEvent
 from stagebox.service.commands import CommandTable, _Command
 from stagebox.service.errors import ServiceError
 from stagebox.service.lampwork import StageLamps
+from stagebox.service.livesync import LiveSync
 from stagebox.service.recordfault import RecordFault
 from stagebox.service.reload import Reloader
 from stagebox.service.review import ReviewCommands
@@ -45,7 +47,7 @@ STATUS_INTERVAL = 1.0  # seconds between systemd STATUS= updates
 DISK_CHECK_INTERVAL = 5.0  # seconds between free-space checks of the takes folder
 
 
-class StageService(CommandTable, StatusReport, Reloader, StageLamps, ReviewCommands):
+class StageService(CommandTable, StatusReport, Reloader, StageLamps, ReviewCommands, LiveSync):
     """The whole stage, as the systemd service runs it (or `stagebox demo`, simulated)."""
 
     def __init__(
@@ -181,6 +183,7 @@ class StageService(CommandTable, StatusReport, Reloader, StageLamps, ReviewComma
                 self._message = "cue sheet not loaded"
         self.writer = self._watch(TakeWriter.from_config(cfg.takes)).start()
         stack.callback(self._stop_writer)
+        self._start_guide_writer(stack)  # the guide channel's files (livesync.py)
         self._start_lights(stack)
         self._start_panel(stack)
         self._start_display(stack)
@@ -202,42 +205,6 @@ class StageService(CommandTable, StatusReport, Reloader, StageLamps, ReviewComma
         self._message = f"{worker.label} failed: {exc}"
         if worker in (self.book, self._disk, self.writer):  # takes can no longer be trusted
             self.fault.writer_failed(f"{worker.label} failed: {exc}", for_good=True)
-
-    def _start_sync(self, stack: contextlib.ExitStack) -> None:
-        """With a guide folder configured, score each finished take against its guide on the
-        sync scorer's own thread; the verdict goes to the take log (the report's sync column)
-        and, through `_retag`, the take's iXML NOTE. The engine never waits on it."""
-        from stagebox.sync.takefile import SyncScorer
-        from stagebox.takes.log import ON_DISK
-
-        sync = self.cfg.sync
-        if sync.guide_folder is None:
-            return
-        folder = Path(self.cfg.takes.folder)
-
-        def keep(key, report) -> None:
-            cue, take = key
-            log.info("sync of cue %s take %s: %s", cue, take, report.message)
-            self.takelog.set_sync(cue, take, report.message)
-
-        scorer = SyncScorer(
-            keep, guide_folder=sync.guide_folder, max_offset_s=sync.max_offset_ms / 1000.0
-        ).start()
-        stack.callback(scorer.stop)
-        # At the end the take book stops first (then again, harmlessly, where it was set up),
-        # so the takes it logs last are still handed to the scorer, which finishes them.
-        stack.callback(self.book.stop)
-
-        def submit(record) -> None:
-            if record.state not in ON_DISK or not record.frames:
-                return
-            words = ()
-            if self.sheet is not None:
-                with contextlib.suppress(KeyError):
-                    words = self.sheet.get(record.cue).words
-            scorer.submit((record.cue, record.take), folder / record.file, words)
-
-        self.book.on_logged = submit
 
     def _start_panel(self, stack: contextlib.ExitStack) -> None:
         cfg = self.cfg
@@ -331,6 +298,7 @@ class StageService(CommandTable, StatusReport, Reloader, StageLamps, ReviewComma
             mics=tuple(c + 1 for c in settings.mic_channels),
         )
         self.sink = sink
+        self._start_guide(self.backend.sample_rate)  # the guide channel (livesync.py)
         cues = list(self.sheet) if self.sheet else []
         self.engine = Engine(
             settings,
@@ -339,6 +307,7 @@ class StageService(CommandTable, StatusReport, Reloader, StageLamps, ReviewComma
             mode=cfg.stage.mode,
             takes=self.book,
             listeners=[self._on_event],
+            guide_sink=self.guide_sink,
         )
         stack.callback(self._close_engine)
 
@@ -469,6 +438,7 @@ class StageService(CommandTable, StatusReport, Reloader, StageLamps, ReviewComma
         status = self.writer.status()  # once a period: a snapshot of a few fields
         if not status.alive:
             self.fault.writer_failed(status.error or "?", for_good=True)
+        self._guide_events()  # the guide channel's writer: warnings only (livesync.py)
 
     def _end_audio(self, why: str) -> None:
         self._audio_running = False
@@ -482,6 +452,7 @@ class StageService(CommandTable, StatusReport, Reloader, StageLamps, ReviewComma
         """Every stage event: the journal, the lamps (collected), listeners."""
         if event.event == ev.PUNCH_OUT:
             self._last_take = (event.cue, event.take)
+            self._sync_punched_out(*self._last_take)
         if event.event not in (ev.LIGHT, ev.BEEP):
             extra = {"TIMECODE": event.timecode or ""}
             details = event.details()

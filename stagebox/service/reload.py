@@ -21,6 +21,7 @@ RESTART_SECTIONS = (
     "takes",
     "timecode",
     "daw",
+    "sync",  # the guide channel's recorder and the scorer are built at start-up
 )
 
 

@@ -101,6 +101,7 @@ class StatusReport:
             disk_seconds_left=self._disk.left if self._disk else None,
             message=self._message,
             fault=self.fault.announce(),
+            sync=self._stage_sync(),
         )
         self._latest = snap
         return snap

@@ -12,7 +12,11 @@ DAW, an actor or a sound card:
 - the mic channel: a synthetic line (`stagebox.sim.voice`) starting on each cue's TC-in in
   every pass, over a quiet room-noise floor, so a take visibly contains the line. By default
   each pass is a new line; with `same_line` every pass says the cue's one line (the guide's,
-  `guide_line`), and `late` makes the actor start it late on given passes (sync tests, demo).
+  `guide_line`), and `late` makes the actor start it late on given passes (sync tests, demo);
+  with `late_from`, only the words from that many seconds into the line come late;
+- optionally a guide channel (`guide_channel`): the DAW's guide track, the cue's line as
+  spoken on time (`guide_line`) from its TC-in in every pass, over its own room tone, as a
+  stage with the guide on a capture input has it.
 
 The feed knows its truth: for every pass, where each LTC frame starts (computed with the
 encoder's own arithmetic, and equal to `encoder.emitted` once rendered) and the sample where
@@ -116,6 +120,8 @@ class StageFeed:
         seed: int = 0,
         same_line: bool = False,  # every pass speaks the same line (the guide's)
         late: Sequence[float] = (),  # s the actor is late on pass 1, 2, ... (0 if not given)
+        late_from: float = 0.0,  # s into the line from which the lateness applies (0: all)
+        guide_channel: int | None = None,  # channel carrying the DAW's guide track (None: none)
     ) -> None:
         self._args = dict(locals())
         del self._args["self"]
@@ -136,13 +142,14 @@ class StageFeed:
         ):
             if value < 0:
                 raise ValueError(f"{name} must not be negative, not {value} s")
-        if len({mic_channel, ltc_channel}) != 2 or not (
-            0 <= mic_channel < channels and 0 <= ltc_channel < channels
-        ):
+        used = [mic_channel, ltc_channel] + ([guide_channel] if guide_channel is not None else [])
+        if len(set(used)) != len(used) or not all(0 <= c < channels for c in used):
             raise ValueError(
-                f"mic channel {mic_channel} and LTC channel {ltc_channel} must be different "
-                f"channels of 0..{channels - 1}"
+                f"mic channel {mic_channel}, LTC channel {ltc_channel} and guide channel "
+                f"{guide_channel} must be different channels of 0..{channels - 1}"
             )
+        if late_from < 0:
+            raise ValueError(f"late_from must not be negative, not {late_from} s")
         self.sample_rate = sample_rate
         self.channels = channels
         self.mic_channel = mic_channel
@@ -152,6 +159,9 @@ class StageFeed:
         self.seed = seed
         self.same_line = same_line
         self.late = tuple(float(x) for x in late)
+        self.late_from = float(late_from)
+        self.guide_channel = guide_channel
+        self._guides: dict[str, np.ndarray] = {}  # each cue's guide line, once synthesised
         self._line_length: dict[int, int] = {}  # samples of each cue's line (same_line)
         self._noise_rms = 10.0 ** (noise_level_dbfs / 20.0)
         self._voice_peak = 10.0 ** (voice_level_dbfs / 20.0)
@@ -239,6 +249,9 @@ class StageFeed:
                     out[lo - start : hi - start, self.ltc_channel] = 0.0
         out[:, self.mic_channel] = self._room_noise(start, n)
         self._add_lines(out[:, self.mic_channel], start, n)
+        if self.guide_channel is not None:
+            out[:, self.guide_channel] = self._room_noise(start, n, stream=3)
+            self._add_guide(out[:, self.guide_channel], start, n)
         self.position = start + n
         return out
 
@@ -259,18 +272,34 @@ class StageFeed:
         parts.append(enc.render(end - enc.position))
         return np.concatenate(parts)
 
-    def _room_noise(self, start: int, n: int) -> np.ndarray:
+    def _room_noise(self, start: int, n: int, stream: int = 1) -> np.ndarray:
         first, last = start // NOISE_CHUNK, (start + n - 1) // NOISE_CHUNK
-        chunks = [self._noise_chunk(c) for c in range(first, last + 1)]
+        chunks = [self._noise_chunk(c, stream) for c in range(first, last + 1)]
         noise = np.concatenate(chunks)[start - first * NOISE_CHUNK :][:n]
         return (noise * self._noise_rms).astype(np.float32)
 
-    def _noise_chunk(self, index: int) -> np.ndarray:
-        chunk = self._noise_cache.get(index)
+    def _noise_chunk(self, index: int, stream: int = 1) -> np.ndarray:
+        chunk = self._noise_cache.get((stream, index))
         if chunk is None:
-            chunk = np.random.default_rng([self.seed, 1, index]).standard_normal(NOISE_CHUNK)
-            self._noise_cache = {index: chunk}  # blocks move forward: keep only the newest
+            rng = np.random.default_rng([self.seed, stream, index])
+            chunk = rng.standard_normal(NOISE_CHUNK)
+            # Blocks move forward: keep only the newest chunk of each stream.
+            self._noise_cache = {k: v for k, v in self._noise_cache.items() if k[0] != stream}
+            self._noise_cache[(stream, index)] = chunk
         return chunk
+
+    def _add_guide(self, guide: np.ndarray, start: int, n: int) -> None:
+        """The DAW's guide track: each cue's line on time from its TC-in, every pass."""
+        end = start + n
+        for p in self.passes:
+            for cue in self.cues:
+                a = p.lines[cue.number][0]
+                line = self._guides.get(cue.number)
+                if line is None:
+                    line = self._guides[cue.number] = self.guide_line(cue.number)
+                lo, hi = max(a, start), min(a + len(line), end)
+                if lo < hi:
+                    guide[lo - start : hi - start] += line[lo - a : hi - a]
 
     def guide_line(self, cue_number: str) -> np.ndarray:
         """The line of a cue as spoken on time from its TC-in (with `same_line`: what every
@@ -296,19 +325,22 @@ class StageFeed:
                 a, b = p.lines[cue.number]
                 key = (p.index, cue.number)
                 length = self._line_length.get(c_index, b - a)
-                a += shift
-                b = a + length
-                if b <= start:
+                # The line in two pieces: the words said on time (`late_from`), the rest late.
+                on_time = min(length, round(self.late_from * self.sample_rate)) if shift else 0
+                pieces = ((a, 0, on_time), (a + on_time + shift, on_time, length))
+                if all(at + hi - lo <= start for at, lo, hi in pieces):
                     self._lines.pop(key, None)
                     continue
-                if a >= end:
+                if all(at >= end or lo == hi for at, lo, hi in pieces):
                     continue
                 line = self._lines.get(key)
                 if line is None:
-                    line = self._line(p.index, c_index, a - shift, a - shift + (b - a))
+                    line = self._line(p.index, c_index, a, a + length)
                     self._lines[key] = line
-                lo, hi = max(a, start), min(b, end)
-                mic[lo - start : hi - start] += line[lo - a : hi - a]
+                for at, lo, hi in pieces:
+                    s0, s1 = max(at, start), min(at + hi - lo, end)
+                    if s0 < s1:
+                        mic[s0 - start : s1 - start] += line[lo + s0 - at : lo + s1 - at]
 
     def render_all(self) -> np.ndarray:
         """Everything left in the feed, as one array (frames, channels)."""

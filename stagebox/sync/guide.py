@@ -11,7 +11,7 @@ Two sources, as a stage has them:
 - **A capture channel**: the DAW's guide track on one input of the HAT, so in the same
   capture stream as the take and sample-aligned with it by construction. The service either
   keeps it as a second file beside each take (`<take>.guide.wav`, config
-  `sync.guide_file`) or hands the block straight to the scorer (`capture_guide`).
+  `sync.guide_file`) or keeps it in memory for the scorer (`stagebox.takes.guidetrack`).
 
 `guide_for_take(take, ...)` is the one resolver the CLI and the service use: the second file
 beside the take first, then the guide folder.
@@ -26,9 +26,9 @@ from pathlib import Path
 import numpy as np
 
 from stagebox.takes.bwf import read_take_metadata
+from stagebox.takes.names import guide_name
 from stagebox.wavfile import WavError, WavReader, read_wav_info
 
-GUIDE_SUFFIX = ".guide.wav"  # the capture channel's guide kept beside a take
 MIN_COVERED = 0.5  # share of the take's span a guide folder must cover to be used
 
 
@@ -64,7 +64,7 @@ class Guide:
 def guide_take_path(take: str | os.PathLike) -> Path:
     """The second file that keeps a take's guide channel: `<take stem>.guide.wav`."""
     p = Path(take)
-    return p.with_name(p.stem + GUIDE_SUFFIX)
+    return p.with_name(guide_name(p))
 
 
 def capture_guide(capture: np.ndarray, guide_channel: int) -> np.ndarray:
@@ -156,18 +156,21 @@ def guide_for_take(
     *,
     guide_folder: str | os.PathLike | None = None,
     files: list[GuideFile] | None = None,
+    beside: bool = True,
 ) -> Guide | None:
     """The guide for a take file: its `.guide.wav` beside it, else cut from the guide folder
     by the take's TimeReference. None when neither exists (the scorer says "no guide").
 
     `files`: an already scanned guide folder (a session scores many takes against one).
+    `beside`: look for the `.guide.wav` (False: the guide folder only, for a take whose live
+    guide the service knows was not recorded).
     Raises GuideError for a guide that is there but unusable, naming the file.
     """
     take = Path(take)
     info = read_wav_info(take)
-    beside = guide_take_path(take)
-    if beside.is_file():
-        return read_guide_file(beside, info.sample_rate, info.frames)
+    kept = guide_take_path(take)
+    if beside and kept.is_file():
+        return read_guide_file(kept, info.sample_rate, info.frames)
     if guide_folder is None and files is None:
         return None
     meta = read_take_metadata(take)

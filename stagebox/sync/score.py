@@ -135,6 +135,28 @@ class SyncReport:
         return f"check words at {where} ({pct})"
 
     @property
+    def stage_line(self) -> str:
+        """The verdict as the stage shows it after the pass, in capitals and short: "IN SYNC
+        96% +12ms", "CHECK WORDS @01:00:12:05 'never'", "OUT OF SYNC +3f", "CANNOT JUDGE: no
+        guide" (the front panel, the monitor, the actor's screen; the service adds "T3 ")."""
+        if not self.judged:
+            reason = self.reason if len(self.reason) <= 24 else ""
+            return f"CANNOT JUDGE: {reason}" if reason else "CANNOT JUDGE"
+        pct = f"{round(100 * (self.score or 0.0))}%"
+        if self.verdict == IN_SYNC:
+            return f"IN SYNC {pct} {self.offset_ms:+.0f}ms"
+        if self.verdict == OUT_OF_SYNC:
+            return f"OUT OF SYNC {_offset_short(self.offset_ms, self.offset_frames)}"
+        first = self.checks[0] if self.checks else None
+        if first is None:
+            return f"CHECK WORDS {pct}"
+        place = f"@{first.timecode}" if first.timecode else f"@{first.at_s:.2f}s"
+        if first.word:
+            return f"CHECK WORDS {place} {first.word!r}"
+        deviation = _offset_short(first.deviation_ms, first.deviation_ms / self.frame_ms)
+        return f"CHECK WORDS {place} {deviation}"
+
+    @property
     def summary(self) -> str:
         """A few characters for a take line or the front panel: "sync 96%", "sync ?"."""
         if not self.judged:
@@ -403,6 +425,15 @@ class _Namer:
             else:
                 break
         return name
+
+
+def _offset_short(ms: float | None, frames: float | None) -> str:
+    """ "+3f" from a frame off on, "+12ms" under it (where a frame count would read 0)."""
+    if ms is None or frames is None:
+        return ""
+    if abs(frames) >= 0.95:
+        return f"{round(frames):+d}f"
+    return f"{ms:+.0f}ms"
 
 
 def _frames_text(frames: float | None) -> str:

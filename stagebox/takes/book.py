@@ -37,7 +37,8 @@ class TakeBook(Worker):
         self._next: dict[str, int] = {}
         self._lock = threading.Lock()
         self._queue: queue.Queue = queue.Queue()
-        # Called on the log thread with each finished take's record, once it is logged (the
+        # Called on the log thread with each finished take's record and its guide channel
+        # (a stagebox.takes.guidetrack.CapturedGuide, or None), once it is logged (the
         # service's sync scorer takes it from there). Set before takes are recorded.
         self.on_logged = None
         self.start()
@@ -147,7 +148,7 @@ class TakeBook(Worker):
         record = self._record(info, state=state, reason=reason, frames=frames)
         self.log.record_take(record)
         if self.on_logged is not None:
-            self.on_logged(record)
+            self.on_logged(record, info.get("guide"))
 
     @staticmethod
     def _record(info: dict, *, state: str, reason: str, frames: int):

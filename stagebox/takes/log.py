@@ -300,7 +300,7 @@ class TakeLog:
         the number of takes written (see `report.write_report`)."""
         from stagebox.takes.report import write_report
 
-        return write_report(out, [r for r in self.takes() if r.state in ON_DISK])
+        return write_report(out, [r for r in self.takes() if r.state in ON_DISK], self.folder)
 
     # -- internals ----------------------------------------------------------------------------
 

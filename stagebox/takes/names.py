@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as _dt
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 DEFAULT_TEMPLATE = "<cue>_T<take:03>.wav"
 FIELDS = ("cue", "take", "character", "project", "date", "time")
@@ -152,3 +153,16 @@ def take_name_pattern(template: str, cue: str) -> re.Pattern[str]:
         else:
             pieces.append(r".*?")
     return re.compile("".join(pieces), re.IGNORECASE | re.ASCII)
+
+
+GUIDE_SUFFIX = ".guide.wav"  # a take's guide channel kept beside it (takes/guidetrack.py)
+
+
+def guide_name(take_file: str | Path) -> str:
+    """The guide file's name beside take `take_file`: `101_T003.wav` -> `101_T003.guide.wav`."""
+    return Path(take_file).stem + GUIDE_SUFFIX
+
+
+def is_guide_file(name: str | Path) -> bool:
+    """A take's guide channel file (never a take of its own)."""
+    return Path(name).name.lower().endswith(GUIDE_SUFFIX)

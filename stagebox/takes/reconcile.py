@@ -12,7 +12,9 @@ folder. They must agree, so after a crash, a repair or anything done to the fold
   copied in) is adopted from its own bext and iXML: cue (SCENE), take (TAKE), TC-in (the
   TimeReference on the iXML SPEED rate), frames from the file;
 - a file in the folder that is not a take (no bext/iXML, not readable) is left alone and
-  named in a warning.
+  named in a warning;
+- a take's guide channel (`<take>.guide.wav`, `stagebox.takes.guidetrack`) belongs to its
+  take: it is never adopted as a take of its own.
 
 Nothing here writes to a take file: it only reads them and appends to the log.
 """
@@ -35,6 +37,7 @@ from stagebox.takes.log import (
     TakeLogError,
     TakeRecord,
 )
+from stagebox.takes.names import is_guide_file
 from stagebox.timecode import Timecode
 from stagebox.wavfile import WavError, read_wav_info
 
@@ -87,7 +90,9 @@ def reconcile(takelog: TakeLog, repaired: list[Path] | tuple[Path, ...] = ()) ->
             takelog.set_state(record.cue, record.take, record.state, why, frames)
             changes.append(f"cue {record.cue} take {record.take}: {why}")
     for path in sorted(folder.glob("*.wav")) + sorted(folder.glob("*.WAV")):
-        if path.name in known or path.name.startswith(".") or take_is_live(path):
+        if path.name in known or path.name.startswith(".") or is_guide_file(path):
+            continue
+        if take_is_live(path):
             continue
         try:
             record = _adopt(path, repaired=path.name in repaired_names)

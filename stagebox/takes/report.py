@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import IO
 
 from stagebox.takes.log import TakeRecord
+from stagebox.takes.names import guide_name
 
 REPORT_COLUMNS = (
     "cue",
@@ -25,6 +26,7 @@ REPORT_COLUMNS = (
     "circled",
     "note",
     "sync",
+    "guide",  # the take's guide channel file beside it (<take>.guide.wav), "" without one
     "character",
     "date",
     "duration",
@@ -37,22 +39,27 @@ REPORT_COLUMNS = (
 )
 
 
-def write_report(out: str | Path | IO[str], records: list[TakeRecord]) -> int:
-    """Write `records` as the report to a path or an open text file; returns the count."""
+def write_report(out: str | Path | IO[str], records: list[TakeRecord], folder: Path) -> int:
+    """Write `records` (takes in `folder`) as the report to a path or an open text file;
+    returns the count."""
     if hasattr(out, "write"):
-        _write_rows(out, records)
+        _write_rows(out, records, folder)
         return len(records)
     target = Path(out)
     tmp = target.with_name(f".{target.name}.tmp")
     with open(tmp, "w", newline="", encoding="utf-8") as f:
-        _write_rows(f, records)
+        _write_rows(f, records, folder)
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, target)
     return len(records)
 
 
-def _write_rows(f: IO[str], records: list[TakeRecord]) -> None:
+def _write_rows(f: IO[str], records: list[TakeRecord], folder: Path) -> None:
+    def guide(record: TakeRecord) -> str:
+        name = guide_name(record.file)
+        return name if (folder / name).is_file() else ""
+
     writer = csv.writer(f, lineterminator="\r\n")
     writer.writerow(REPORT_COLUMNS)
     for r in records:
@@ -68,6 +75,7 @@ def _write_rows(f: IO[str], records: list[TakeRecord]) -> None:
                 "yes" if r.circled else "no",
                 "; ".join([*r.flags, *([r.note] if r.note else [])]),
                 r.sync,
+                guide(r),
                 r.character,
                 r.started[:10],
                 f"{r.duration:.3f}",
