@@ -2,7 +2,7 @@
 
 - the step detector's per-hop maxima: one reshape for a few hops, pairwise halving for many;
 - the framer's acceptance of candidates: a run that follows on is taken whole, the rest one by
-  one (`LTCDecoder._simple_runs`);
+  one (`FrameSequencer._simple_runs`);
 - the transitions of clean LTC: zero crossings (the fast path) or the step detector.
 And one table of the flag bits (BGF0-2, the parity bit) serves the encoder and the decoder.
 """
@@ -17,6 +17,7 @@ from stagebox.ltc import decoder as decoder_module
 from stagebox.ltc import edges
 from stagebox.ltc.decoder import LTCDecoder, decode_all
 from stagebox.ltc.frame import LTCFrame, flag_bits, pack_bits
+from stagebox.ltc.sequencer import FrameSequencer
 from stagebox.timecode import Rate
 
 SR = 48000
@@ -50,7 +51,7 @@ def test_few_and_many_hops_give_the_same_frames(monkeypatch):
 def test_runs_taken_whole_give_the_frames_of_the_one_by_one_loop(monkeypatch):
     sig = ltc("29.97df", 3.0, SR)[0].astype(np.float32)
     bulk = decode_all(sig, SR)
-    monkeypatch.setattr(decoder_module.LTCDecoder, "_simple_runs", staticmethod(lambda c: None))
+    monkeypatch.setattr(FrameSequencer, "_simple_runs", staticmethod(lambda c: None))
     loop = decode_all(sig, SR)
     assert len(bulk) >= 85
     assert frames_of(bulk) == frames_of(loop)
