@@ -109,7 +109,9 @@ def _integers(
     digits = np.empty((v.size, cols), dtype=np.int64)  # least significant in the last column
     rest = size
     for j in range(cols - 1, -1, -1):
-        rest, digits[:, j] = np.divmod(rest, base)
+        below = rest // base  # (twice as fast as np.divmod)
+        digits[:, j] = rest - below * base
+        rest = below
     chars = _DIGITS[digits]
     from_right = np.arange(cols - 1, -1, -1)  # each column's place: 0 for the units
     count = np.ones(v.size, dtype=np.int64)  # digits of each value
