@@ -141,13 +141,12 @@ def main() -> None:
         print(f"  {args.compare.name}'s lines the same as ours: {'yes' if same_old else 'NO'}")
     if c is not None:
         same = [x.split()[:2] for x in theirs] == [x.split()[:2] for x in ours[: len(theirs)]]
-        for i, kind in ((0, "wall"), (1, "CPU")):
-            ratios = [
-                o[i] / t[i]
-                for o, t in zip(runs["stagebox ltc decode"], runs["libltc C"], strict=True)
-            ]
-            text = ", ".join(f"{r:.2f}" for r in ratios)
-            print(f"  ratio ours / C, {kind}: median {statistics.median(ratios):.2f} ({text})")
+        for label in (label for label in runs if label.startswith(("stagebox", "("))):
+            who = "ours" if label.startswith("stagebox") else label
+            for i, kind in ((0, "wall"), (1, "CPU")):
+                ratios = [o[i] / t[i] for o, t in zip(runs[label], runs["libltc C"], strict=True)]
+                text = ", ".join(f"{r:.2f}" for r in ratios)
+                print(f"  ratio {who} / C, {kind}: median {statistics.median(ratios):.2f} ({text})")
         print(
             f"  frames: ours {len(ours)}, C {len(theirs)}, same user bits and labels: "
             f"{'yes' if same else 'NO'}"

@@ -5,8 +5,8 @@ first transition is, its half cell, its 80 bits, their 16 fields (`framer.field_
 its direction. This turns them into `LTCFrame`s: the label and user bits from the fields, the
 binary group flags where the frame's rate family puts them (`frame.flag_bits`, the one table
 the encoder reads too), the start and end in stream order, and the level: the peak of the raw
-input over the frame's span, read from the decoder's buffer `buf` (float32, `buf[0]` at
-absolute sample `buf_start`, `buf_len` samples valid).
+input over the frame's span, read from the decoder's buffer `buf` (float32 or signed integers,
+`samples.scaled`; `buf[0]` at absolute sample `buf_start`, `buf_len` samples valid).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import numpy as np
 
 from stagebox.ltc.frame import FRAME_BITS, LTCFrame, build_frames, flag_bits
 from stagebox.ltc.framer import HALVES, Candidates
+from stagebox.ltc.samples import scaled
 
 _BGF_25 = flag_bits(25)[:3]  # bit positions of BGF0..2 at 25 fps
 _BGF_30 = flag_bits(30)[:3]  # and at 24 and 30 fps
@@ -55,7 +56,11 @@ def make_frame(
     lo = max(int(t0) - buf_start, 0)
     hi = min(int(math.ceil(t0 + span)) + 1 - buf_start, buf_len)
     seg = buf[lo:hi]
-    peak = max(float(seg.max()), -float(seg.min())) if hi > lo else 0.0
+    if hi > lo:
+        top, bottom = scaled(np.array([seg.max(), seg.min()], dtype=buf.dtype)).tolist()
+        peak = max(top, -bottom)
+    else:
+        peak = 0.0
     f = fields.tolist()
     start, end = (t0 + span, t0) if reverse else (t0, t0 + span)
     user = 0
@@ -125,12 +130,12 @@ def make_frames(
     if r1 < buf.size:
         x = buf[r0 : r1 + 1]  # one spare sample: reduceat's last index
     else:
-        x = np.append(buf[r0:r1], np.float32(0.0))
+        x = np.append(buf[r0:r1], buf.dtype.type(0))
     pairs = np.empty(2 * t0.size, dtype=np.int64)
     pairs[0::2] = lo - r0
     pairs[1::2] = hi - r0
-    top = np.maximum.reduceat(x, pairs)[0::2]
-    bottom = np.minimum.reduceat(x, pairs)[0::2]
+    top = scaled(np.maximum.reduceat(x, pairs)[0::2])
+    bottom = scaled(np.minimum.reduceat(x, pairs)[0::2])
     peak = np.maximum(top, -bottom).astype(np.float64)
     peak[hi == lo] = 0.0
     # `dbfs` (math.log10, as `make_frame`: the same bits), without a call per frame

@@ -31,6 +31,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from stagebox.ltc.samples import scaled
+
 STEEP = 0.25  # of the step between the levels: the least step across a crossing's pair
 CENTRE = 0.15  # of the step between the levels: the most their mean may be off zero
 FLOOR = 2e-4  # a step between the levels below this (about -80 dBFS) is silence
@@ -41,7 +43,8 @@ GAP_MAX = 1.25  # of the longest bit cell: longer intervals are a dropout or no 
 class CrossingFinder:
     """Zero crossings of the raw signal, and which hops they prove clean.
 
-    `find(x, first, hops)` takes raw samples `x` covering absolute samples
+    `find(x, first, hops)` takes raw samples `x` (as the decoder keeps them: float32 or
+    signed integers, `samples.scaled`) covering absolute samples
     `[first - pad, first + hops * hop + pad)` and returns the crossings in those hops (times
     in fractional absolute samples, signs +1 rising and -1 falling, the hop each belongs to,
     counted from `first`) and a bool per hop: clean.
@@ -71,12 +74,12 @@ class CrossingFinder:
         neg = x[p - 1 : p + n_out] < 0  # (not signbit: -0.0 and 0.0 are one side of zero)
         j = (neg[1:] != neg[:-1]).nonzero()[0]  # crossing between samples j-1 and j of the hops
         k = j + (p - 1)  # x index of the pair's first sample
-        y0 = x[k]
-        y1 = x[k + 1]
+        y0 = scaled(x[k])
+        y1 = scaled(x[k + 1])
         step = y1 - y0  # never 0: one of the two is below zero, the other not
         t = (first - 1 + j) + y0 / -step
-        before = x[k - r]
-        after = x[k + 1 + r]
+        before = scaled(x[k - r])
+        after = scaled(x[k + 1 + r])
         levels = np.abs(after - before)
         d = np.empty_like(t)  # samples: interval from the crossing before
         if t.size:

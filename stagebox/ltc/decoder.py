@@ -25,7 +25,8 @@ The pipeline (each stage in its own module):
    first are read on its grid and returned with it (late by those frames).
 5. `assemble` makes the `LTCFrame`s: fields, flags, start and end, level.
 
-The samples come in through `samples.to_float` (any numeric type, scaled to float32).
+The samples come in through `samples.py`: signed integers are kept as they come and scaled
+where they are read (`samples.scaled`), any other type is scaled to float32 on the way in.
 
 Hops sit at fixed absolute positions from the start of the stream (or from the last
 discontinuity), so the frames found never depend on how the caller cut the stream into blocks:
@@ -47,7 +48,7 @@ Cost: a fixed number of numpy calls per hop (1024 samples at 48 kHz), whatever t
 size; a block bringing many hops is handled BATCH_HOPS at a time (at most BATCH_SAMPLES; the
 transition finder FIND_HOPS at a time, to stay in cache), which gives the same frames with
 fewer numpy calls.
-Samples are float32. No threads, no I/O; buffers are allocated once and numpy allocates only
+Samples are read as float32. No threads, no I/O; buffers are allocated once and numpy allocates only
 its temporaries. Measured against libltc in `docs/benchmarks.md`.
 """
 
@@ -64,7 +65,7 @@ from stagebox.ltc.edges import EdgeFinder
 from stagebox.ltc.flywheel import read_bits, refit
 from stagebox.ltc.frame import FRAME_BITS, LTCFrame
 from stagebox.ltc.framer import HALVES, Candidates, Framer, field_values, labels_ok
-from stagebox.ltc.samples import as_mono, to_float
+from stagebox.ltc.samples import as_mono, kept_as_is, scaled, to_float
 from stagebox.ltc.sequencer import LOOKBACK_FRAMES, FrameSequencer
 
 __all__ = ["LTCDecoder", "decode_all", "to_float"]
@@ -171,10 +172,13 @@ class LTCDecoder:
         x = as_mono(block)
         out: list[LTCFrame] = []
         if self._origin is None:
-            self._start(0 if position is None else int(position))
+            self._start(0 if position is None else int(position), x.dtype)
         elif position is not None and int(position) != self.position:
             out.extend(self.flush())
-            self._start(int(position))
+            self._start(int(position), x.dtype)
+        elif x.dtype != self._buf.dtype and self._buf.dtype != np.float32:
+            self._buf = scaled(self._buf)  # another type mid-stream: float32 from here on
+        as_is = x.dtype == self._buf.dtype and self._buf.dtype != np.float32
         done = 0
         while done < x.size:
             room = self._cap - self._buf_len
@@ -182,7 +186,11 @@ class LTCDecoder:
                 self._compact()
                 room = self._cap - self._buf_len
             take = min(room, x.size - done)
-            to_float(x[done : done + take], out=self._buf[self._buf_len : self._buf_len + take])
+            into = self._buf[self._buf_len : self._buf_len + take]
+            if as_is:
+                into[...] = x[done : done + take]
+            else:
+                to_float(x[done : done + take], out=into)
             self._buf_len += take
             done += take
             self._run(out, final=False)
@@ -199,7 +207,11 @@ class LTCDecoder:
 
     # -- internals ---------------------------------------------------------------------
 
-    def _start(self, position: int) -> None:
+    def _start(self, position: int, dtype: np.dtype) -> None:
+        """A new stream from `position`, its samples kept as `dtype`'s if `kept_as_is`."""
+        keep = dtype if kept_as_is(dtype) else np.dtype(np.float32)
+        if self._buf.dtype != keep:
+            self._buf = np.zeros(self._cap, dtype=keep)
         self.reset()
         self._origin = position
         self._buf_start = position - self._margin
@@ -304,7 +316,7 @@ class LTCDecoder:
         """The step detector's transitions in hops [at, at + n * hop)."""
         lo = at - finder.margin - self._buf_start
         hi = at + n * self.hop + finder.lookahead - self._buf_start
-        return finder.find(self._buf[lo:hi], at, n, final=final, reach=reach)
+        return finder.find(scaled(self._buf[lo:hi]), at, n, final=final, reach=reach)
 
     def _find_step(self, at: int, n: int, final: bool) -> list[tuple[np.ndarray, np.ndarray]]:
         """The step conditioning's transitions in hops [at, at + n * hop), as (t, s) parts in
@@ -378,7 +390,7 @@ class LTCDecoder:
         for i, (t0, half) in enumerate(zip(cand.t0.tolist(), cand.half.tolist(), strict=True)):
             lo = max(int(t0) - self._buf_start, 0)
             hi = min(int(t0 + HALVES * half) + 1 - self._buf_start, self._buf_len)
-            level = np.abs(self._buf[lo:hi])
+            level = np.abs(scaled(self._buf[lo:hi]))
             if level.size < 2:
                 continue
             mid, p90 = np.partition(level, [level.size // 2, (9 * level.size) // 10])[
@@ -419,7 +431,11 @@ class LTCDecoder:
         t0, fit_half, used = refit(t, t0, half)
         if used < FRAME_BITS:
             return None
-        bits = read_bits(self._buf, self._buf_start, t0, fit_half)
+        # The samples read_bits may read (a sample to spare each side), as float32.
+        lo = max(math.floor(t0 - 2 * fit_half) - 2, self._buf_start)
+        hi = min(math.ceil(t0 + (HALVES + 2) * fit_half) + 3, self._buf_start + self._buf.size)
+        x = scaled(self._buf[lo - self._buf_start : max(lo, hi) - self._buf_start])
+        bits = read_bits(x, lo, t0, fit_half)
         if bits is None:
             return None
         if reverse:
