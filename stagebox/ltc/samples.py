@@ -77,4 +77,7 @@ def scaled(raw: np.ndarray) -> np.ndarray:
 
 def _full_scale(dtype: np.dtype) -> np.float32:
     """The factor from a signed integer type to full scale 1.0 (a power of two: exact)."""
-    return np.float32(1.0 / (1 << (8 * dtype.itemsize - 1)))
+    return _FULL_SCALE[dtype.itemsize]
+
+
+_FULL_SCALE = {size: np.float32(1.0 / (1 << (8 * size - 1))) for size in (1, 2, 4, 8)}
