@@ -142,7 +142,7 @@ def make_frames(
     # unless a frame is silent
     peaks = peak.tolist()
     if all(peaks):
-        level = [20.0 * v for v in map(math.log10, peaks)]
+        level = list(map((20.0).__mul__, map(math.log10, peaks)))  # (20.0 * v, no loop)
     else:
         level = list(map(dbfs, peaks))
     labels = fields[:, [7, 5, 3, 1]] * 10 + fields[:, [6, 4, 2, 0]]  # h, m, s, f
