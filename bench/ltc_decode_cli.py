@@ -14,6 +14,15 @@ each whole process. Prints the median of each and the median of the per-round ra
 `--compare DIR` adds `python -m stagebox ltc decode` run from DIR (another checkout's root,
 e.g. an earlier commit from `git archive`), timed in the same rounds.
 
+Python runs as it does once installed: with its bytecode cache (`__pycache__`, written by
+the first, untimed round), even where the environment says PYTHONDONTWRITEBYTECODE (as this
+development machine's does; compiling stagebox's two dozen modules from source in every run
+would add 20 to 50 ms that no installed stage pays). `--no-bytecode-cache` keeps the
+environment as it is.
+
+Time is CPU time (user + system) of each whole process: on a shared machine wall-clock time
+is mostly waiting for a core.
+
 This is the figure for the command as a user runs it. bench/ltc_decode.py compares the two
 decoders inside one Python process (libltc through ctypes): its per-block Python calls slow
 libltc down, so it flatters ours; it is the in-process figure only.
@@ -60,12 +69,14 @@ def build_c(folder: Path) -> Path | None:
     return exe
 
 
-def timed(argv: list[str], out: Path, cwd: Path | None = None) -> tuple[float, float]:
+def timed(
+    argv: list[str], out: Path, cwd: Path | None = None, env: dict | None = None
+) -> tuple[float, float]:
     """(wall seconds, CPU seconds) of one whole process, its stdout to `out`."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     with open(out, "wb") as f:
-        r = subprocess.run(argv, stdout=f, stderr=subprocess.PIPE, cwd=cwd)
+        r = subprocess.run(argv, stdout=f, stderr=subprocess.PIPE, cwd=cwd, env=env)
     wall = time.perf_counter() - t
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if r.returncode != 0:
@@ -80,7 +91,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5, help="rounds")
     parser.add_argument("--file", type=Path, help="LTC WAV to use (generated if missing)")
     parser.add_argument("--compare", metavar="DIR", type=Path, help="also time DIR's stagebox")
+    parser.add_argument(
+        "--no-bytecode-cache", action="store_true", help="keep PYTHONDONTWRITEBYTECODE if set"
+    )
     args = parser.parse_args()
+    env = dict(os.environ)
+    if not args.no_bytecode_cache:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         wav = args.file or folder / "ltc.wav"
@@ -99,19 +117,21 @@ def main() -> None:
             module = [sys.executable, "-m", "stagebox", "ltc", "decode", str(wav)]
             plans[f"({args.compare.name})"] = (module, args.compare.resolve())
         outs = {label: folder / f"out{i}.txt" for i, label in enumerate(plans)}
-        for label, (argv, cwd) in plans.items():  # once, to fill the page cache
-            timed(argv, outs[label], cwd)
+        for label, (argv, cwd) in plans.items():  # once: the page cache, the bytecode cache
+            timed(argv, outs[label], cwd, env)
         runs: dict[str, list[tuple[float, float]]] = {label: [] for label in plans}
         for _ in range(args.runs):
             for label, (argv, cwd) in plans.items():
-                runs[label].append(timed(argv, outs[label], cwd))
+                runs[label].append(timed(argv, outs[label], cwd, env))
         ours = outs["stagebox ltc decode"].read_text().splitlines()
         theirs = outs["libltc C"].read_text().splitlines() if c is not None else []
         same_old = args.compare and outs[f"({args.compare.name})"].read_text().splitlines() == ours
     size = wav.stat().st_size if wav.exists() else 0
     print(
         f"{platform.machine()}, Python {platform.python_version()}, {args.runs} rounds, "
-        f"load average {os.getloadavg()[0]:.1f}; {len(ours)} frames ({size / 1e6:.0f} MB)"
+        f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after; "
+        f"{len(ours)} frames ({size / 1e6:.0f} MB); bytecode cache "
+        f"{'off' if 'PYTHONDONTWRITEBYTECODE' in env else 'on'}"
     )
     for label, values in runs.items():
         wall = statistics.median(v[0] for v in values)
@@ -121,13 +141,12 @@ def main() -> None:
         print(f"  {args.compare.name}'s lines the same as ours: {'yes' if same_old else 'NO'}")
     if c is not None:
         same = [x.split()[:2] for x in theirs] == [x.split()[:2] for x in ours[: len(theirs)]]
-        for i, kind in ((0, "wall"), (1, "CPU")):
-            ratios = [
-                o[i] / t[i]
-                for o, t in zip(runs["stagebox ltc decode"], runs["libltc C"], strict=True)
-            ]
-            text = ", ".join(f"{r:.2f}" for r in ratios)
-            print(f"  ratio ours / C, {kind}: median {statistics.median(ratios):.2f} ({text})")
+        for label in (label for label in runs if label.startswith(("stagebox", "("))):
+            who = "ours" if label.startswith("stagebox") else label
+            for i, kind in ((0, "wall"), (1, "CPU")):
+                ratios = [o[i] / t[i] for o, t in zip(runs[label], runs["libltc C"], strict=True)]
+                text = ", ".join(f"{r:.2f}" for r in ratios)
+                print(f"  ratio {who} / C, {kind}: median {statistics.median(ratios):.2f} ({text})")
         print(
             f"  frames: ours {len(ours)}, C {len(theirs)}, same user bits and labels: "
             f"{'yes' if same else 'NO'}"

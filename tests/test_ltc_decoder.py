@@ -9,7 +9,7 @@ import pytest
 from ltc_signals import AMPLITUDE, assert_all_decoded, decode_in_blocks, ltc, match, pyltc_ltc
 
 from stagebox.ltc import LTCDecoder, decode_all
-from stagebox.ltc.decoder import to_float
+from stagebox.ltc.samples import to_float
 from stagebox.timecode import RATES
 
 SAMPLE_RATES = (44100, 48000, 96000)

@@ -2,8 +2,10 @@
 
 - the step detector's per-hop maxima: one reshape for a few hops, pairwise halving for many;
 - the framer's acceptance of candidates: a run that follows on is taken whole, the rest one by
-  one (`LTCDecoder._simple_runs`);
-- the transitions of clean LTC: zero crossings (the fast path) or the step detector.
+  one (`FrameSequencer._simple_runs`);
+- the transitions of clean LTC: zero crossings (the fast path) or the step detector;
+- the samples: signed integers kept as they come and scaled where read, or float32 from the
+  start (`samples.py`).
 And one table of the flag bits (BGF0-2, the parity bit) serves the encoder and the decoder.
 """
 
@@ -11,12 +13,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from ltc_signals import decode_in_blocks, ltc, white_noise
+from ltc_signals import AMPLITUDE, decode_in_blocks, ltc, white_noise, zero_phase
 
 from stagebox.ltc import decoder as decoder_module
 from stagebox.ltc import edges
 from stagebox.ltc.decoder import LTCDecoder, decode_all
 from stagebox.ltc.frame import LTCFrame, flag_bits, pack_bits
+from stagebox.ltc.samples import to_float
+from stagebox.ltc.sequencer import FrameSequencer
 from stagebox.timecode import Rate
 
 SR = 48000
@@ -50,7 +54,7 @@ def test_few_and_many_hops_give_the_same_frames(monkeypatch):
 def test_runs_taken_whole_give_the_frames_of_the_one_by_one_loop(monkeypatch):
     sig = ltc("29.97df", 3.0, SR)[0].astype(np.float32)
     bulk = decode_all(sig, SR)
-    monkeypatch.setattr(decoder_module.LTCDecoder, "_simple_runs", staticmethod(lambda c: None))
+    monkeypatch.setattr(FrameSequencer, "_simple_runs", staticmethod(lambda c: None))
     loop = decode_all(sig, SR)
     assert len(bulk) >= 85
     assert frames_of(bulk) == frames_of(loop)
@@ -82,3 +86,49 @@ def test_one_flag_bit_table_for_encoder_and_decoder(nominal):
     bits = pack_bits(LTCFrame(1, 0, 0, 0, binary_group_flags=0b101), nominal)
     assert (bits[bgf0], bits[bgf1], bits[bgf2]) == (1, 0, 1)
     assert int(bits.sum()) % 2 == 0  # the parity bit makes the count of zeros (and ones) even
+
+
+def _every_path(seconds: float = 6.0) -> np.ndarray:
+    """25 fps LTC that takes every path: clean (crossings), 6 dB SNR (the step detector, the
+    flywheel), differentiated (the pulse conditioning), a dropout, played backwards, loud
+    enough to clip at full scale."""
+    sig = ltc("25", seconds, SR)[0]
+    n = sig.size // 6
+    sig[n : 2 * n] += white_noise(n / SR, SR, AMPLITUDE / 2)[:n]
+    sig[2 * n : 3 * n] = 20 * np.diff(zero_phase(sig, "high", 300, SR), prepend=0)[2 * n : 3 * n]
+    sig[3 * n + 1000 : 3 * n + 4000] = 0.0
+    sig[4 * n : 5 * n] = sig[4 * n : 5 * n][::-1]
+    sig[5 * n :] *= 1 / AMPLITUDE
+    return np.clip(sig, -1.0, 1.0)
+
+
+@pytest.mark.parametrize("dtype", [np.int16, np.int32])
+@pytest.mark.parametrize("block", [1 << 20, 1000])
+def test_integers_kept_as_they_come_give_the_frames_of_float32(dtype, block):
+    """The decoder keeps signed integer samples as they come and scales them where it reads
+    them; float32 samples are scaled on the way in. The same samples give the same frames to
+    the last bit either way, levels included."""
+    sig = _every_path()
+    full = np.iinfo(dtype).max + 1
+    ints = np.clip(np.round(sig * full), -full, full - 1).astype(dtype)
+    floats = to_float(ints)  # exactly the values the decoder reads from `ints`
+    kept = decode_in_blocks(ints, block, SR)
+    scaled = decode_in_blocks(floats, block, SR)
+    assert len(kept) >= 100
+    assert [tuple(f) for f in kept] == [tuple(f) for f in scaled]  # bits and level too
+    assert max(f.level for f in kept) > -0.1  # the loud part: full scale reached
+
+
+def test_a_type_change_mid_stream_gives_the_same_frames():
+    """int16, then float32, then int16 again in one stream (the kept samples become float32
+    when the type changes): the frames of the whole stream as float32."""
+    sig = _every_path()
+    ints = np.round(np.clip(sig, -1.0, 1.0 - 2**-15) * 32768).astype(np.int16)
+    floats = to_float(ints)
+    dec = LTCDecoder(SR)
+    third = sig.size // 3
+    mixed = dec.decode(ints[:third], 0)
+    mixed += dec.decode(floats[third : 2 * third])
+    mixed += dec.decode(ints[2 * third :])
+    mixed += dec.flush()
+    assert [tuple(f) for f in mixed] == [tuple(f) for f in decode_all(floats, SR)]

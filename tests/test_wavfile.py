@@ -377,7 +377,7 @@ def test_samples_are_the_files_own_and_scale_to_what_read_gives(
 ):
     """`samples()` hands out one channel as stored (no copy): scaled by its type's full scale,
     as the LTC decoder does, it is exactly `read()`'s float32, in every range."""
-    from stagebox.ltc.decoder import to_float
+    from stagebox.ltc.samples import to_float
 
     rng = np.random.default_rng(bits + channels)
     n = 1000

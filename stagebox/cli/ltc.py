@@ -1,9 +1,11 @@
 """`stagebox ltc ...`: generate LTC to a WAV file, and decode the LTC in a WAV file.
 
-`ltc decode` is a whole-process tool (run on 30-minute reels), so its path is kept lean: the
-file's channel goes to the decoder straight from the memory map in its own sample type, the
-frames are formatted in one pass at the end of each block, the summary is worked out on arrays;
-and it imports neither the encoder nor what `--json` needs unless asked.
+`ltc decode` is a whole-process tool (run on 30-minute reels), so its path is kept lean: it
+runs with the process set for bulk work (`bulkrun.py`: the allocator keeps its memory, one
+BLAS thread, the collector paused); the file's channel goes to the decoder straight from the
+memory map in its own sample type; each block's frames are taken out as columns once, which
+give their lines (`frametext.py`, built as one byte array) and the summary (worked out on
+arrays at the end); it imports neither the encoder nor what `--json` needs unless asked.
 """
 
 from __future__ import annotations
@@ -112,10 +114,20 @@ def run_generate(args: argparse.Namespace) -> int:
 
 
 MAX_GENERATE_SECONDS = 3600  # an hour of LTC (a test signal, not a programme's length)
-DECODE_BLOCK = 1 << 20  # samples read and decoded at a time (memory stays small on a Pi)
+# Samples decoded at a time: a view of the file's memory map (no copy; a 24-bit file's are
+# read as float32, 16 MB), about 87 s at 48 kHz, whose lines are then printed.
+DECODE_BLOCK = 1 << 22
 
 
 def run_decode(args: argparse.Namespace) -> int:
+    from stagebox.cli.bulkrun import bulk_run
+
+    with bulk_run():
+        return _decode(args)
+
+
+def _decode(args: argparse.Namespace) -> int:
+    from stagebox.cli.frametext import frame_columns, frame_text
     from stagebox.ltc.decoder import LTCDecoder
     from stagebox.wavfile import WavError, WavReader
 
@@ -136,9 +148,16 @@ def run_decode(args: argparse.Namespace) -> int:
             decoder = LTCDecoder(info.sample_rate)
         except ValueError as exc:
             raise CLIError(f"{args.file}: {exc}") from None
-        write = _json_lines if args.json else frame_lines
-        frames: list[LTCFrame] = []
         out = sys.stdout
+        seen = Seen()
+
+        def show(found: list[LTCFrame]) -> None:
+            if not found:
+                return
+            cols = frame_columns(found)
+            out.write(_json_lines(found) if args.json else frame_text(cols))
+            seen.add(found, cols)
+
         for pos in range(0, reader.frames, DECODE_BLOCK):
             try:
                 # The file's own samples (int16 for most LTC), no copy: the decoder scales
@@ -148,13 +167,34 @@ def run_decode(args: argparse.Namespace) -> int:
                 raise CLIError(str(exc)) from None
             found = decoder.decode(block, pos)
             del block  # a view of the file's map
-            out.write(write(found))
-            frames.extend(found)
-        found = decoder.flush()
-        out.write(write(found))
-        frames.extend(found)
-    print(f"{args.file}: {summary(frames, info.sample_rate)}", file=sys.stderr)
+            show(found)
+        show(decoder.flush())
+    print(f"{args.file}: {summary(seen, info.sample_rate)}", file=sys.stderr)
     return 0
+
+
+class Seen:
+    """What the summary needs of the frames printed: the first and the last, and the
+    columns of all (`frame_columns`), gathered block by block."""
+
+    def __init__(self) -> None:
+        self.first: LTCFrame | None = None
+        self.last: LTCFrame | None = None
+        self.count = 0
+        self._parts: list[dict[str, np.ndarray]] = []
+
+    def add(self, frames: list[LTCFrame], cols: dict[str, np.ndarray]) -> None:
+        self.first = self.first or frames[0]
+        self.last = frames[-1]
+        self.count += len(frames)
+        self._parts.append(cols)
+
+    def columns(self) -> dict[str, np.ndarray]:
+        import numpy as np
+
+        if len(self._parts) > 1:
+            self._parts = [{k: np.concatenate([p[k] for p in self._parts]) for k in self._parts[0]}]
+        return self._parts[0]
 
 
 def frame_record(frame: LTCFrame) -> dict:
@@ -176,37 +216,6 @@ def _json_lines(frames: list[LTCFrame]) -> str:
     import json
 
     return "".join(json.dumps(frame_record(f)) + "\n" for f in frames)
-
-
-# One frame as text, like libltc's ltcdump: user bits, timecode, start and end sample.
-FRAME_LINE = "%08x   %02d:%02d:%02d%s%02d | %8d %8d%s\n"
-
-
-def frame_lines(frames: list[LTCFrame]) -> str:
-    """The frames as text, one line each (`FRAME_LINE`), formatted in one pass: the fields
-    are taken out column by column and the start and end rounded as arrays, not frame by
-    frame (30 minutes of LTC is 45 000 frames)."""
-    if not frames:
-        return ""
-    import numpy as np
-
-    # The named tuple's fields in order: hours .. reverse, then level and bits (not shown).
-    (h, m, s, f, df, _colour, user, _flags, start, end, rev, *_) = zip(*frames, strict=True)
-    start = np.rint(start).astype(np.int64).tolist()  # half to even, as round() does
-    end = np.rint(end).astype(np.int64).tolist()
-    sep = map((":", ";").__getitem__, df)
-    mark = map(("", " R").__getitem__, rev)
-    rows = zip(user, h, m, s, sep, f, start, end, mark, strict=True)
-    return "".join(map(FRAME_LINE.__mod__, rows))
-
-
-def _columns(frames: list[LTCFrame]) -> dict[str, np.ndarray]:
-    """The fields the summary reads, as arrays by field name."""
-    import numpy as np
-
-    wanted = ("hours", "minutes", "seconds", "frames", "drop_frame", "start", "end", "reverse")
-    fields = zip(frames[0]._fields, zip(*frames, strict=True), strict=True)
-    return {name: np.asarray(values) for name, values in fields if name in wanted}
 
 
 def detected_rate(cols: dict[str, np.ndarray], sample_rate: int) -> Rate | None:
@@ -251,19 +260,19 @@ def label_exists(h: np.ndarray, m: np.ndarray, s: np.ndarray, f: np.ndarray, rat
     return ok
 
 
-def summary(frames: list[LTCFrame], sample_rate: int) -> str:
-    if not frames:
+def summary(seen: Seen, sample_rate: int) -> str:
+    if not seen.count:
         return "no LTC frames found"
     import numpy as np
 
-    cols = _columns(frames)
+    cols = seen.columns()
     rate = detected_rate(cols, sample_rate)
     fps = sample_rate / median_period(cols)
     rate_text = f"{rate} fps" if rate else f"{fps:.3f} fps (no standard rate)"
     reverse = int(np.count_nonzero(cols["reverse"]))
     jumps = discontinuities(cols, rate) if rate is not None else 0
     text = (
-        f"{len(frames)} frames, {frames[0].label} .. {frames[-1].label}, {rate_text}, "
+        f"{seen.count} frames, {seen.first.label} .. {seen.last.label}, {rate_text}, "
         f"{jumps} discontinuities"
     )
     if reverse:

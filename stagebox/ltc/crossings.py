@@ -31,6 +31,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from stagebox.ltc.samples import scaled
+
 STEEP = 0.25  # of the step between the levels: the least step across a crossing's pair
 CENTRE = 0.15  # of the step between the levels: the most their mean may be off zero
 FLOOR = 2e-4  # a step between the levels below this (about -80 dBFS) is silence
@@ -41,7 +43,8 @@ GAP_MAX = 1.25  # of the longest bit cell: longer intervals are a dropout or no 
 class CrossingFinder:
     """Zero crossings of the raw signal, and which hops they prove clean.
 
-    `find(x, first, hops)` takes raw samples `x` covering absolute samples
+    `find(x, first, hops)` takes raw samples `x` (as the decoder keeps them: float32 or
+    signed integers, `samples.scaled`) covering absolute samples
     `[first - pad, first + hops * hop + pad)` and returns the crossings in those hops (times
     in fractional absolute samples, signs +1 rising and -1 falling, the hop each belongs to,
     counted from `first`) and a bool per hop: clean.
@@ -56,6 +59,12 @@ class CrossingFinder:
         # (25 us, 1.2 samples at 48 kHz) and well inside the shortest half cell.
         self.reach = max(2, round(2 * sample_rate / 48000))
         self.pad = self.reach + 1  # samples `find` needs either side of the hops
+        # x indices, from a crossing's j, of: the pair's first and second sample, the level
+        # before it and the level after it
+        first_of_pair = self.pad - 1
+        self._around = (
+            np.array([[0], [1], [-self.reach], [1 + self.reach]], dtype=np.int64) + first_of_pair
+        )
         self.gap_min = GAP_MIN * cell_min  # samples
         self.gap_max = GAP_MAX * cell_max  # samples
         self.reset()
@@ -66,17 +75,14 @@ class CrossingFinder:
     def find(self, x: np.ndarray, first: int, hops: int):
         """(t, s, hop, clean) for hops [first, first + hops * hop); x from first - pad."""
         p = self.pad
-        r = self.reach
         n_out = hops * self.hop
         neg = x[p - 1 : p + n_out] < 0  # (not signbit: -0.0 and 0.0 are one side of zero)
         j = (neg[1:] != neg[:-1]).nonzero()[0]  # crossing between samples j-1 and j of the hops
-        k = j + (p - 1)  # x index of the pair's first sample
-        y0 = x[k]
-        y1 = x[k + 1]
+        # The pair's two samples and the levels `reach` before and after it, one gather
+        # (rows: each a contiguous array over the crossings).
+        y0, y1, before, after = scaled(x.take(j + self._around))
         step = y1 - y0  # never 0: one of the two is below zero, the other not
         t = (first - 1 + j) + y0 / -step
-        before = x[k - r]
-        after = x[k + 1 + r]
         levels = np.abs(after - before)
         d = np.empty_like(t)  # samples: interval from the crossing before
         if t.size:

@@ -18,10 +18,15 @@ The pipeline (each stage in its own module):
    while the step one is not locked (fewer than three of its frames in the last four frames'
    time), which halves the cost of ordinary LTC, and its frames count only where the signal
    is spiky (`_differentiated`): on square-wave LTC they would be a detector width late.
-4. `flywheel` reads frames the framer missed (noise broke a transition or two) on the grid
+4. `sequencer.FrameSequencer` accepts the candidates in stream order and has `flywheel`
+   read the frames the framer missed (noise broke a transition or two) on the grid
    predicted from the last frame, with matched-filter bit decisions, for up to
    FLYWHEEL_FRAMES frames; and when a run of frames starts, the LOOKBACK_FRAMES before its
    first are read on its grid and returned with it (late by those frames).
+5. `assemble` makes the `LTCFrame`s: fields, flags, start and end, level.
+
+The samples come in through `samples.py`: signed integers are kept as they come and scaled
+where they are read (`samples.scaled`), any other type is scaled to float32 on the way in.
 
 Hops sit at fixed absolute positions from the start of the stream (or from the last
 discontinuity), so the frames found never depend on how the caller cut the stream into blocks:
@@ -43,7 +48,7 @@ Cost: a fixed number of numpy calls per hop (1024 samples at 48 kHz), whatever t
 size; a block bringing many hops is handled BATCH_HOPS at a time (at most BATCH_SAMPLES; the
 transition finder FIND_HOPS at a time, to stay in cache), which gives the same frames with
 fewer numpy calls.
-Samples are float32. No threads, no I/O; buffers are allocated once and numpy allocates only
+Samples are read as float32. No threads, no I/O; buffers are allocated once and numpy allocates only
 its temporaries. Measured against libltc in `docs/benchmarks.md`.
 """
 
@@ -51,15 +56,19 @@ from __future__ import annotations
 
 import bisect
 import math
-from itertools import repeat
 
 import numpy as np
 
+from stagebox.ltc.assemble import make_frames
 from stagebox.ltc.crossings import CrossingFinder
 from stagebox.ltc.edges import EdgeFinder
 from stagebox.ltc.flywheel import read_bits, refit
-from stagebox.ltc.frame import FRAME_BITS, LTCFrame, build_frames, flag_bits
+from stagebox.ltc.frame import FRAME_BITS, LTCFrame
 from stagebox.ltc.framer import HALVES, Candidates, Framer, field_values, labels_ok
+from stagebox.ltc.samples import as_mono, kept_as_is, scaled, to_float
+from stagebox.ltc.sequencer import LOOKBACK_FRAMES, FrameSequencer
+
+__all__ = ["LTCDecoder", "decode_all", "to_float"]
 
 FPS_MIN = 24000 / 1001  # slowest standard rate (23.976)
 FPS_MAX = 30.0  # fastest standard rate
@@ -72,81 +81,16 @@ HOP_SECONDS = 1024 / 48000  # about 21 ms: one hop's latency and the unit of wor
 BATCH_HOPS = 1024
 BATCH_SAMPLES = 1 << 20  # and at most this many samples (4 MB of float32): fewer hops >48 kHz
 FIND_HOPS = 128  # of those, hops the transition finder takes at once (see `_run_path`)
-FLYWHEEL_FRAMES = 8  # frames after the last decoded one read on the predicted grid
-LOOKBACK_FRAMES = 4  # frames before the first of a run read on its grid
 REACH = 2  # samples: how far back the step detector looks for peaks after clean hops
-_BGF_25 = flag_bits(25)[:3]  # bit positions of BGF0..2 at 25 fps
-_BGF_30 = flag_bits(30)[:3]  # and at 24 and 30 fps
-_NOMINALS = np.array([24.0, 25.0, 30.0])  # frames a second of the three LTC families
-
-
-def family_25(fps, frame_label):
-    """Whether a frame's binary group flags sit where the 25 fps family puts them: its nearest
-    nominal rate, by its own length, is 25 (24 and 30 share the other layout). Frame labels of
-    24 and up rule out 24 fps, 25 and up 25 fps. Scalars or arrays (one value per frame)."""
-    if np.ndim(fps) == 0:  # one frame (streaming): the same rule without numpy's overhead
-        options = [n for n in (24, 25, 30) if frame_label < n] or [30]
-        return min(options, key=lambda n: abs(math.log(max(float(fps), 1e-9) / n))) == 25
-    fps = np.asarray(fps, dtype=np.float64)
-    label = np.asarray(frame_label)
-    d = np.abs(np.log(np.maximum(fps, 1e-9)[..., None] / _NOMINALS))
-    d[..., 0] = np.where(label >= 24, np.inf, d[..., 0])
-    d[..., 1] = np.where(label >= 25, np.inf, d[..., 1])
-    return d.argmin(axis=-1) == 1
 
 
 CLEAN_STREAK = 3  # clean hops in a row before the crossings are used (see `_find_step`)
 SPIKY = 0.5  # a pulse-conditioning frame is kept where median |x| < this x its 90th pct
-_BITS_ROW = np.dtype((np.void, FRAME_BITS))  # a frame's 80 uint8 bits as one bytes item
 
 
 def _hop_size(sample_rate: int) -> int:
     """A power of two near HOP_SECONDS of audio (1024 at 44.1 and 48 kHz, 2048 at 96)."""
     return 1 << max(4, round(math.log2(sample_rate * HOP_SECONDS)))
-
-
-def to_float(block: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """A block as float32 at full scale 1.0 (ints by their dtype's full scale; NaN and
-    infinite samples as 0), into `out` (float32, the block's length) when given.
-
-    float32 holds 24 bits of mantissa, more than any converter delivers, and halves the
-    memory traffic of every pass over the samples. Integer samples (the usual 16-bit WAV or
-    capture) go straight into `out`: no block-sized temporary to allocate and copy."""
-    a = as_mono(block)
-    kind = a.dtype.kind
-    if kind == "i":  # (one call: the cast and the scaling in one loop)
-        scale = np.float32(1.0 / (1 << (8 * a.dtype.itemsize - 1)))
-        return np.multiply(a, scale, dtype=np.float32, out=out)
-    if kind == "f":
-        a = a.astype(np.float32, copy=False)
-        # NaN or infinity (a corrupt float file) would poison every sum near it: such
-        # samples are silence. One BLAS dot product finds them (NaN or infinite if any
-        # sample is; unlike a ufunc's sum, it raises no floating-point warning).
-        if not math.isfinite(np.dot(a, a)):
-            a = np.where(np.isfinite(a), a, np.float32(0.0))
-    elif kind == "u":
-        mid = 1 << (8 * a.dtype.itemsize - 1)
-        a = (a.astype(np.float32) - np.float32(mid)) * np.float32(1.0 / mid)
-    elif kind == "b":
-        a = a.astype(np.float32)
-    else:
-        raise ValueError(f"decode wants numeric samples, not dtype {a.dtype}")
-    if out is None:
-        return a
-    out[...] = a
-    return out
-
-
-def as_mono(block: np.ndarray) -> np.ndarray:
-    """`block` as a 1-D array (a (n, 1) or (1, n) block flattened); ValueError otherwise."""
-    a = np.asarray(block)
-    if a.ndim == 2 and 1 in a.shape:
-        a = a.reshape(-1)
-    if a.ndim != 1:
-        raise ValueError(f"decode wants a mono block (1-D), not shape {a.shape}")
-    if a.dtype.kind not in "iufb":
-        raise ValueError(f"decode wants numeric samples, not dtype {a.dtype}")
-    return a
 
 
 class LTCDecoder:
@@ -194,6 +138,7 @@ class LTCDecoder:
         self._batch = min(BATCH_HOPS, max(1, BATCH_SAMPLES // self.hop))  # hops a batch
         self._cap = self._history + self._batch * self.hop + self._lookahead + self.hop
         self._buf = np.zeros(self._cap, dtype=np.float32)
+        self._sequencer = FrameSequencer(self._read, self._fly_delay)
         self.reset()
 
     def reset(self) -> None:
@@ -211,10 +156,7 @@ class LTCDecoder:
         self._buf_start = 0  # absolute sample of _buf[0]
         self._buf_len = 0
         self._next_hop = 0  # absolute sample where the next hop starts
-        self._last_t0 = -math.inf  # stream start of the last frame returned
-        self._last_half = 0.0  # samples: its half cell
-        self._last_rev = False
-        self._fly_slot = FLYWHEEL_FRAMES + 1  # next predicted frame to read (none yet)
+        self._sequencer.reset()
 
     @property
     def position(self) -> int | None:
@@ -230,10 +172,13 @@ class LTCDecoder:
         x = as_mono(block)
         out: list[LTCFrame] = []
         if self._origin is None:
-            self._start(0 if position is None else int(position))
+            self._start(0 if position is None else int(position), x.dtype)
         elif position is not None and int(position) != self.position:
             out.extend(self.flush())
-            self._start(int(position))
+            self._start(int(position), x.dtype)
+        elif x.dtype != self._buf.dtype and self._buf.dtype != np.float32:
+            self._buf = scaled(self._buf)  # another type mid-stream: float32 from here on
+        as_is = x.dtype == self._buf.dtype and self._buf.dtype != np.float32
         done = 0
         while done < x.size:
             room = self._cap - self._buf_len
@@ -241,7 +186,11 @@ class LTCDecoder:
                 self._compact()
                 room = self._cap - self._buf_len
             take = min(room, x.size - done)
-            to_float(x[done : done + take], out=self._buf[self._buf_len : self._buf_len + take])
+            into = self._buf[self._buf_len : self._buf_len + take]
+            if as_is:
+                into[...] = x[done : done + take]
+            else:
+                to_float(x[done : done + take], out=into)
             self._buf_len += take
             done += take
             self._run(out, final=False)
@@ -258,7 +207,11 @@ class LTCDecoder:
 
     # -- internals ---------------------------------------------------------------------
 
-    def _start(self, position: int) -> None:
+    def _start(self, position: int, dtype: np.dtype) -> None:
+        """A new stream from `position`, its samples kept as `dtype`'s if `kept_as_is`."""
+        keep = dtype if kept_as_is(dtype) else np.dtype(np.float32)
+        if self._buf.dtype != keep:
+            self._buf = np.zeros(self._cap, dtype=keep)
         self.reset()
         self._origin = position
         self._buf_start = position - self._margin
@@ -326,7 +279,13 @@ class LTCDecoder:
         for c in found:
             if c is not None:
                 cand = _merge(cand, c)
-        self._emit(cand, out, float(self._next_hop))
+        accepted = self._sequencer.emit(cand, float(self._next_hop))
+        if accepted:
+            out.extend(
+                make_frames(
+                    self._buf, self._buf_start, self._buf_len, self.sample_rate, accepted, cand
+                )
+            )
 
     def _run_path(self, finder, framer, first, hops, final, stream_end) -> Candidates | None:
         # The transition finder takes FIND_HOPS at a time: its arrays (0.5 MB each) stay in
@@ -351,13 +310,13 @@ class LTCDecoder:
         framer.push(t, s)
         if final:
             framer.close(stream_end)
-        return framer.frames(self._after())
+        return framer.frames(self._sequencer.after())
 
     def _find(self, finder: EdgeFinder, at: int, n: int, final: bool, reach: int = 0):
         """The step detector's transitions in hops [at, at + n * hop)."""
         lo = at - finder.margin - self._buf_start
         hi = at + n * self.hop + finder.lookahead - self._buf_start
-        return finder.find(self._buf[lo:hi], at, n, final=final, reach=reach)
+        return finder.find(scaled(self._buf[lo:hi]), at, n, final=final, reach=reach)
 
     def _find_step(self, at: int, n: int, final: bool) -> list[tuple[np.ndarray, np.ndarray]]:
         """The step conditioning's transitions in hops [at, at + n * hop), as (t, s) parts in
@@ -431,7 +390,7 @@ class LTCDecoder:
         for i, (t0, half) in enumerate(zip(cand.t0.tolist(), cand.half.tolist(), strict=True)):
             lo = max(int(t0) - self._buf_start, 0)
             hi = min(int(t0 + HALVES * half) + 1 - self._buf_start, self._buf_len)
-            level = np.abs(self._buf[lo:hi])
+            level = np.abs(scaled(self._buf[lo:hi]))
             if level.size < 2:
                 continue
             mid, p90 = np.partition(level, [level.size // 2, (9 * level.size) // 10])[
@@ -466,133 +425,17 @@ class LTCDecoder:
         change = np.flatnonzero(np.diff(np.concatenate([[0], wanted, [0]]).astype(np.int8)))
         return list(zip(change[0::2].tolist(), change[1::2].tolist(), strict=True))
 
-    def _after(self) -> float:
-        return self._last_t0 + 0.5 * HALVES * self._last_half
-
-    def _emit(self, cand: Candidates | None, out: list[LTCFrame], upto: float) -> None:
-        """Accept the candidates in stream order, reading any frame the framer missed
-        between them (the flywheel), then the slots after the last one that are due."""
-        accepted: list[tuple] = []  # (t0, half, bits, fields, reverse, row): stream order
-        if cand is not None:
-            halves = cand.half.tolist()
-            revs = cand.reverse.tolist()
-            t0s = cand.t0.tolist()
-            # A run of candidates each one frame after the one before (bulk decoding of
-            # clean code) leaves this loop nothing to decide: each is accepted, with no
-            # flywheel read before it. Such a run is found in a few numpy calls and taken
-            # whole; the loop handles the rest one by one (the same frames either way).
-            run_end = self._simple_runs(cand)
-            i = 0
-            while i < len(t0s):
-                t0 = t0s[i]
-                if (
-                    run_end
-                    and i
-                    and run_end[i - 1] > i
-                    and self._fly_slot == 1
-                    and self._last_t0 == t0s[i - 1]
-                ):
-                    end = run_end[i - 1]  # rows [i, end) are accepted as they come
-                    accepted.extend(
-                        zip(
-                            t0s[i:end],
-                            halves[i:end],
-                            repeat(None),
-                            repeat(None),
-                            revs[i:end],
-                            range(i, end),
-                        )
-                    )
-                    self._last_t0 = t0s[end - 1]
-                    self._last_half = halves[end - 1]
-                    self._last_rev = revs[end - 1]
-                    self._fly_slot = 1
-                    i = end
-                    continue
-                i += 1
-                # A frame right after the last one (the usual case) leaves the flywheel
-                # nothing to read: the same test as `_fly`'s, without the call.
-                slot = self._fly_slot
-                if slot <= FLYWHEEL_FRAMES:
-                    span = HALVES * self._last_half
-                    if self._last_t0 + slot * span <= t0 - 0.5 * span:
-                        self._fly(upto, before=t0, accepted=accepted)
-                else:
-                    self._fly(upto, before=t0, accepted=accepted)
-                if t0 <= self._last_t0 + 0.5 * HALVES * self._last_half:  # `_after()`
-                    continue  # the same frame, found by the other conditioning
-                # bits and fields stay in `cand` (row i - 1) until the frames are built
-                self._accept(t0, halves[i - 1], None, None, revs[i - 1], accepted, i - 1)
-        self._fly(upto, before=None, accepted=accepted)
-        if accepted:
-            out.extend(self._make_frames(accepted, cand))
-
-    @staticmethod
-    def _simple_runs(cand: Candidates) -> list[int] | None:
-        """run_end[k]: the candidates k + 1 .. run_end[k] - 1 each follow the one before as
-        `_emit`'s loop would accept it right after that one: not a duplicate of it (later
-        than half a frame after its start) and with no flywheel slot before it (earlier than
-        a frame and a half after). The same float expressions as the loop's, so the same
-        answer. None for a few candidates (streaming: the loop costs less)."""
-        if len(cand) < 8:
-            return None
-        prev = cand.t0[:-1]
-        cur = cand.t0[1:]
-        span = HALVES * cand.half[:-1]  # samples
-        fresh = cur > prev + 0.5 * HALVES * cand.half[:-1]  # `_after()` of the one before
-        no_fly = prev + 1 * span > cur - 0.5 * span  # `_fly`'s first slot not due before it
-        # pair k (candidate k to k + 1) broken: a run from k ends at the next broken pair
-        broken = np.append((~(fresh & no_fly)).nonzero()[0], cur.size)
-        return (broken[np.searchsorted(broken, np.arange(len(cand)))] + 1).tolist()
-
-    def _fly(self, upto: float, before: float | None, accepted: list[tuple]) -> None:
-        """Read predicted frames after the last one accepted, while they are due by `upto`
-        (late enough that the framer would have found them) and start before `before`."""
-        while self._fly_slot <= FLYWHEEL_FRAMES:
-            half = self._last_half
-            span = HALVES * half
-            t0 = self._last_t0 + self._fly_slot * span
-            if t0 + span + self._fly_delay > upto:
-                return
-            if before is not None and t0 > before - 0.5 * span:
-                return
-            self._fly_slot += 1
-            got = self._read(t0, half, self._last_rev)
-            if got is not None:
-                self._accept(*got, self._last_rev, accepted)
-
-    def _accept(
-        self, t0, half, bits, fields, reverse: bool, accepted: list[tuple], row: int = -1
-    ) -> None:
-        """Take a frame (row: its index in this batch's candidates, -1 if read on the grid)."""
-        if self._fly_slot > FLYWHEEL_FRAMES:
-            # First frame of a run: the frames just before it may have been there, broken
-            # by noise; read them on the grid now that it is known (they arrive with it).
-            earlier = []
-            for k in range(1, LOOKBACK_FRAMES + 1):
-                span = HALVES * half
-                t_k = t0 - k * span
-                if t_k <= self._after():
-                    break
-                got = self._read(t_k, half, reverse)
-                if got is None:
-                    break
-                earlier.append(got)
-            for got in reversed(earlier):
-                accepted.append((*got, reverse, -1))
-        accepted.append((t0, half, bits, fields, reverse, row))
-        self._last_t0 = t0
-        self._last_half = half
-        self._last_rev = reverse
-        self._fly_slot = 1
-
     def _read(self, t0: float, half: float, reverse: bool):
         """(t0, half, bits, fields) of the frame on the grid near t0, or None."""
         t = self._paths[0][1].t
         t0, fit_half, used = refit(t, t0, half)
         if used < FRAME_BITS:
             return None
-        bits = read_bits(self._buf, self._buf_start, t0, fit_half)
+        # The samples read_bits may read (a sample to spare each side), as float32.
+        lo = max(math.floor(t0 - 2 * fit_half) - 2, self._buf_start)
+        hi = min(math.ceil(t0 + (HALVES + 2) * fit_half) + 3, self._buf_start + self._buf.size)
+        x = scaled(self._buf[lo - self._buf_start : max(lo, hi) - self._buf_start])
+        bits = read_bits(x, lo, t0, fit_half)
         if bits is None:
             return None
         if reverse:
@@ -601,119 +444,6 @@ class LTCDecoder:
         if not labels_ok(bits[None], fields[None])[0]:
             return None
         return t0, fit_half, bits, fields
-
-    def _make_frame(self, t0, half, bits, fields, reverse: bool) -> LTCFrame:
-        """One LTCFrame, as `_make_frames` builds many."""
-        span = HALVES * half
-        lo = max(int(t0) - self._buf_start, 0)
-        hi = min(int(math.ceil(t0 + span)) + 1 - self._buf_start, self._buf_len)
-        seg = self._buf[lo:hi]
-        peak = max(float(seg.max()), -float(seg.min())) if hi > lo else 0.0
-        f = fields.tolist()
-        start, end = (t0 + span, t0) if reverse else (t0, t0 + span)
-        user = 0
-        for g in range(8):
-            user |= f[8 + g] << (4 * g)
-        bgf = _BGF_25 if family_25(self.sample_rate / span, f[1] * 10 + f[0]) else _BGF_30
-        b = bits.tolist()
-        return LTCFrame(
-            f[7] * 10 + f[6],
-            f[5] * 10 + f[4],
-            f[3] * 10 + f[2],
-            f[1] * 10 + f[0],
-            bool(b[10]),
-            bool(b[11]),
-            user,
-            b[bgf[0]] | (b[bgf[1]] << 1) | (b[bgf[2]] << 2),
-            start,
-            end,
-            reverse,
-            _dbfs(peak),
-            bits.astype(np.uint8).tobytes(),
-        )
-
-    def _make_frames(self, accepted: list[tuple], cand: Candidates | None) -> list[LTCFrame]:
-        """LTCFrames for the accepted (t0, half, bits, fields, reverse, row), all at once: the
-        fields, flags and levels are computed over the whole batch in a few numpy calls,
-        and the objects made by `build_frames` (no constructor call per frame). A few
-        frames (streaming) are built one by one, which costs fewer numpy calls; both give
-        the same frames. Rows read from `cand` (row >= 0) carry their bits there."""
-        if len(accepted) < 4:
-            return [
-                self._make_frame(*a[:5])
-                if a[5] < 0
-                else self._make_frame(a[0], a[1], cand.bits[a[5]], cand.fields[a[5]], a[4])
-                for a in accepted
-            ]
-        t0, half, _bits, _fields, rev, rows = zip(*accepted, strict=True)
-        t0 = np.array(t0)  # samples
-        span = HALVES * np.array(half)  # samples
-        rows = np.array(rows)  # index into `cand`, or -1 (read by the flywheel)
-        if cand is not None:
-            bits = cand.bits[np.maximum(rows, 0)]  # (n, 80) uint8
-            fields = cand.fields[np.maximum(rows, 0)]  # (n, 16): BCD digits, user groups
-            for i in np.flatnonzero(rows < 0).tolist():
-                bits[i] = accepted[i][2]
-                fields[i] = accepted[i][3]
-        else:
-            bits = np.stack(_bits)
-            fields = np.stack(_fields)
-        rev = np.array(rev, dtype=bool)
-        # Level: peak of the raw input over each frame's span, as buffer indices [lo, hi).
-        lo = np.maximum(np.trunc(t0).astype(np.int64) - self._buf_start, 0)
-        hi = np.minimum(np.ceil(t0 + span).astype(np.int64) + 1 - self._buf_start, self._buf_len)
-        hi = np.maximum(hi, lo)
-        r0 = int(lo.min())
-        r1 = int(hi.max())
-        if r1 < self._cap:
-            x = self._buf[r0 : r1 + 1]  # one spare sample: reduceat's last index
-        else:
-            x = np.append(self._buf[r0:r1], np.float32(0.0))
-        pairs = np.empty(2 * t0.size, dtype=np.int64)
-        pairs[0::2] = lo - r0
-        pairs[1::2] = hi - r0
-        top = np.maximum.reduceat(x, pairs)[0::2]
-        bottom = np.minimum.reduceat(x, pairs)[0::2]
-        peak = np.maximum(top, -bottom).astype(np.float64)
-        peak[hi == lo] = 0.0
-        # `_dbfs` (math.log10, as `_make_frame`: the same bits), without a call per frame
-        # unless a frame is silent
-        peaks = peak.tolist()
-        if all(peaks):
-            level = [20.0 * v for v in map(math.log10, peaks)]
-        else:
-            level = list(map(_dbfs, peaks))
-        labels = fields[:, [7, 5, 3, 1]] * 10 + fields[:, [6, 4, 2, 0]]  # h, m, s, f
-        user = fields[:, 8:16] @ (1 << (4 * np.arange(8, dtype=np.int64)))
-        nominal25 = family_25(self.sample_rate / span, labels[:, 3])  # flags move at 25 fps
-        # BGF0 | BGF1 << 1 | BGF2 << 2, where `flag_bits` puts them for each rate family
-        # (three column picks: numpy's integer matrix product has no BLAS)
-        bgf = sum(
-            (1 << n) * np.where(nominal25, bits[:, at25], bits[:, at30]).astype(np.int64)
-            for n, (at25, at30) in enumerate(zip(_BGF_25, _BGF_30, strict=True))
-        )
-        start = np.where(rev, t0 + span, t0)
-        end = np.where(rev, t0, t0 + span)
-        flags = bits[:, [10, 11]].astype(bool).T  # drop frame, colour frame
-        return build_frames(
-            [
-                *labels.T.tolist(),
-                *flags.tolist(),
-                user.tolist(),
-                bgf.tolist(),
-                start.tolist(),
-                end.tolist(),
-                rev.tolist(),
-                level,
-                # rows as 80-byte items: `tolist` gives each as a bytes object
-                np.ascontiguousarray(bits, np.uint8).view(_BITS_ROW).ravel().tolist(),
-            ]
-        )
-
-
-def _dbfs(peak: float) -> float:
-    """Peak level in dBFS (full scale 1.0)."""
-    return 20.0 * math.log10(peak) if peak > 0 else -math.inf
 
 
 def _merge(a: Candidates | None, b: Candidates | None) -> Candidates | None:
