@@ -1,7 +1,9 @@
 """One managed-thread life cycle for every worker thread of the service.
 
-The lamp driver, the buttons, the front panel, the disk watch, the take book and the DAW
-sender each run one thread. They share one convention (after gpiozero's `threads.py`):
+Every thread of the service is one: the take writer (and the guide writer), the take book,
+the disk watch, the lamp driver, the buttons, the front panel, the control socket, the display
+sender, the DAW sender, the review desk and the sync scorer. They share one convention (after
+gpiozero's `threads.py`):
 
 - `start()` starts the thread (once: a second start is an error) and returns the worker;
 - the thread runs `run()`, which loops until `stopping` is set and sleeps on it (or on its own

@@ -106,8 +106,8 @@ class LiveSync:
             log.info("sync of cue %s take %s: %s%s", cue, take, report.message, took)
             self.takelog.set_sync(cue, take, report.message)
 
-        scorer = SyncScorer(
-            keep, guide_folder=sync.guide_folder, max_offset_s=sync.max_offset_ms / 1000.0
+        scorer = self._watch(
+            SyncScorer(keep, guide_folder=sync.guide_folder, max_offset_s=sync.max_offset_ms / 1e3)
         ).start()
         stack.callback(scorer.stop)
         # At the end the take book stops first (then again, harmlessly, where it was set up),

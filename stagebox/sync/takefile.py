@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 import os
 import queue
-import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -36,6 +35,7 @@ from stagebox.takes.bwf import read_take_metadata
 from stagebox.takes.guidetrack import CapturedGuide, GuideCaptureError
 from stagebox.timecode import Rate, Timecode
 from stagebox.wavfile import WavError, read_wav, read_wav_info
+from stagebox.worker import Worker
 
 log = logging.getLogger(__name__)
 
@@ -85,14 +85,17 @@ def score_take_file(
     )
 
 
-class SyncScorer:
-    """Scores takes on its own thread, in the order they are submitted.
+class SyncScorer(Worker):
+    """Scores takes on its own thread (a `Worker`), in the order they are submitted.
 
     `on_report(key, report)` is called on the scorer's thread for each take (`key` is what
     `submit` was given with the path: the service passes (cue, take)). The guide folder is
     scanned once at start and again when a take finds no guide (new exports arrive during a
-    session). `stop()` finishes the take in hand and joins the thread.
+    session). `stop()` finishes the takes submitted so far and joins the thread.
     """
+
+    name = "sync-scorer"
+    label = "the sync scorer"
 
     def __init__(
         self,
@@ -101,27 +104,23 @@ class SyncScorer:
         guide_folder: str | os.PathLike | None = None,
         max_offset_s: float = 1.0,
     ) -> None:
+        super().__init__()
         self.on_report = on_report
         self.guide_folder = Path(guide_folder) if guide_folder else None
         self.max_offset_s = max_offset_s
         self._queue: queue.Queue = queue.Queue()
         self._files: list[GuideFile] | None = None
-        self._thread = threading.Thread(target=self._run, name="sync-scorer", daemon=True)
-
-    def start(self) -> SyncScorer:
-        self._thread.start()
-        return self
 
     def submit(self, key: object, path: str | os.PathLike, words=(), live=None) -> None:
         """Score the take at `path` when the thread gets to it (never blocks). `live`: the
         take's guide channel (a `CapturedGuide`), scored against first."""
         self._queue.put((key, Path(path), tuple(words), live))
 
-    def stop(self, timeout: float = 10.0) -> None:
-        self._queue.put(None)
-        self._thread.join(timeout)
-        if self._thread.is_alive():
-            raise RuntimeError("the sync scorer did not stop")
+    def stop(self, timeout: float = 10.0, raise_error: bool = True) -> None:
+        super().stop(timeout, raise_error)
+
+    def wake(self) -> None:
+        self._queue.put(None)  # behind the takes already submitted: they are scored first
 
     def _guide_files(self, rescan: bool = False) -> list[GuideFile] | None:
         if self.guide_folder is None:
@@ -137,7 +136,7 @@ class SyncScorer:
                 log.info("sync: guide passed over: %s", note)
         return self._files
 
-    def _run(self) -> None:
+    def run(self) -> None:
         normal_priority()
         while True:
             item = self._queue.get()
