@@ -13,6 +13,7 @@ import abc
 import json
 import math
 import re
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
@@ -419,3 +420,11 @@ def _range_text(minimum, maximum, fmt) -> str:
     if maximum is not None:
         return f", at most {fmt(maximum)}"
     return ""
+
+
+def setting(vtype: ValueType, default: Any, doc: str) -> Any:
+    """A config key: its type, its default as written in TOML, and a one-line doc."""
+    return field(
+        default=vtype.parse(default),
+        metadata={"type": vtype, "doc": doc},
+    )
