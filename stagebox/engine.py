@@ -28,6 +28,14 @@ from stagebox.cues.cue import Cue
 from stagebox.cues.tags import tag_text
 from stagebox.events import StageEvent
 from stagebox.lamps import LampPlan, LampPlanner
+from stagebox.localtake import (
+    LINE,
+    ROOMTONE,
+    STAMP_LTC,
+    kind_flags,
+    label_after,
+    local_stamp,
+)
 from stagebox.snapshot import StageSnapshot
 from stagebox.stage import Stage, StageSettings
 from stagebox.takes.names import format_take_name
@@ -251,7 +259,9 @@ class Engine:
             event = self._close_take(event)
         elif event.event == ev.BEEP:
             self.beeps.plan(Beep(event.data["n"], event.sample, event.data["length"]))
-        elif event.event in (ev.PASS_END, ev.JUMP, ev.UNLOCK):
+        elif event.event == ev.PASS_END or (
+            event.event in (ev.JUMP, ev.UNLOCK) and self.stage.local is None
+        ):  # a wild line's local count-in does not run on the LTC
             self.beeps.cancel_after(event.sample)
         self.lamps.add(event)
         self._emit(event)
@@ -263,13 +273,22 @@ class Engine:
         # (the offset makes up for converter and cable latency): its timestamp is that
         # moment's, so on an exact punch it is TC-in (minus handles) itself.
         sound = at - self.settings.stage.record_offset
-        rate = self.clock.rate
-        label = _label(event.data.get("label"), rate) or self.clock.timecode_at(sound)
-        frame_start = self.clock.punch_sample(label)
-        # Samples since midnight of the take's first sample (on TC-in it is TC-in's own).
-        time_reference = label.samples_since_midnight(self.settings.sample_rate) + (
-            sound - frame_start
-        )
+        local = self.stage.local  # room tone / wild: stamped with LTC or the time of day
+        kind, stamp, details, flags = LINE, STAMP_LTC, tuple(cue.details()), ()
+        if local is not None:
+            sr = self.settings.sample_rate
+            label, time_reference, rate, stamp = local_stamp(self.clock, local, at, sound, sr)
+            kind, details = local.kind, local.request.details
+            details += (("TAKE_KIND", kind), ("TIMESTAMP", stamp))
+            flags = kind_flags(kind, stamp)
+        else:
+            rate = self.clock.rate
+            label = _label(event.data.get("label"), rate) or self.clock.timecode_at(sound)
+            frame_start = self.clock.punch_sample(label)
+            # Samples since midnight of the take's first sample (on TC-in it is TC-in's own).
+            time_reference = label.samples_since_midnight(self.settings.sample_rate) + (
+                sound - frame_start
+            )
         takes = self.takes
         start = TakeStart(
             file=event.data["file"],
@@ -277,10 +296,10 @@ class Engine:
             take=event.data["take"],
             first_sample=at,
             time_reference=time_reference,
-            note=event.data.get("note", ""),
+            note="; ".join((*flags, *event.data.get("notes", ()))),
             rate=rate,
             rename=lambda n: (event.data["take"] + n, takes.name_for(cue, event.data["take"] + n)),
-            details=tuple(cue.details()),
+            details=details,
         )
         note = self.recorder.punch_in(start)
         self._take_info = {
@@ -291,14 +310,16 @@ class Engine:
             "rate": rate.name,
             "sample_rate": self.settings.sample_rate,
             "character": cue.character,
-            "line": cue.dialogue,
+            "line": "" if kind == ROOMTONE else cue.dialogue,  # room tone's is the screen's
             "original_line": cue.original,
             "tags": tag_text(cue.tags),
             "first_sample": at,
             "time_reference": time_reference,
             # what the stage noticed, one flag each (kept apart, never joined and re-split)
-            "flags": tuple(x for x in (*event.data.get("notes", ()), note) if x),
+            "flags": tuple(x for x in (*flags, *event.data.get("notes", ()), note) if x),
             "opened": self.recorder.opened,
+            "kind": kind,  # line, wild or roomtone
+            "stamp": stamp,  # LTC or time of day
         }
         self.takes.take_opened(self._take_info)
 
@@ -309,9 +330,13 @@ class Engine:
         info = self._take_info or {}
         flags = tuple(dict.fromkeys((*info.get("flags", ()), *event.data.get("notes", ()))))
         length = self.recorder.punch_out(event.sample, "; ".join(flags))
+        tc_out = event.data.get("label") or event.timecode
+        if info.get("kind", LINE) != LINE:  # a local take's TC-out: from its own stamp
+            rate = Rate.parse(info["rate"])
+            tc_out = str(label_after(info["time_reference"], length, info["sample_rate"], rate))
         info.update(
             frames=length,
-            tc_out=event.data.get("label") or event.timecode,
+            tc_out=tc_out,
             flags=flags,
             interrupted=event.data.get("interrupted", ""),
             closed=self.recorder.closed,
@@ -398,4 +423,5 @@ class Engine:
             message=message,
             fault=fault,
             warning=self.rate_warning(cue),
+            local=stage.local_view,
         )

@@ -12,6 +12,7 @@ import enum
 from dataclasses import asdict, dataclass, field
 
 from stagebox.cues.cue import Cue
+from stagebox.localtake import LocalView
 from stagebox.timecode import Rate, Timecode
 from stagebox.timemap import TimeFit
 
@@ -75,6 +76,7 @@ class StageSnapshot:
     # red everywhere the crew looks; the record light flashes and record will not arm.
     fault: str = ""
     warning: str = ""  # a standing problem the crew must see (LTC and sheet at other rates)
+    local: LocalView | None = None  # a room tone or wild take running (no LTC pass)
 
     def sample_at(
         self, monotonic: float, max_seconds: float = 1.0, not_before: bool = False
@@ -103,4 +105,10 @@ class StageSnapshot:
             data["timecode"] = str(self.clock.timecode_at(self.sample))
         else:
             data["timecode"] = None
+        if self.local is not None:  # what the views show of it, as of this snapshot
+            data["local"].update(
+                countdown=self.local.countdown(self.sample),
+                seconds_left=self.local.seconds_left(self.sample),
+                line=self.local.line(self.sample),
+            )
         return data

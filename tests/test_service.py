@@ -301,7 +301,9 @@ def test_demo_runs_and_every_punch_is_exact(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert "all exact" in result.stdout
     takes = sorted(p.name for p in (tmp_path / "demo").glob("*.wav"))
-    assert takes == [f"{n}_T001.wav" for n in range(101, 107)]
+    # every cue's take, and the room tone recorded after the last (reel 1, scene 5)
+    assert takes == [f"{n}_T001.wav" for n in range(101, 107)] + ["RT-R1-SC5_T001.wav"]
+    assert "RT-R1-SC5_T001.wav  room tone    3.00s  length +0 samples" in result.stdout
 
 
 # -- 6. lamps in a replayed stage, to the sample -------------------------------------------------

@@ -37,6 +37,8 @@ COMMANDS = [
     "monitor",
     "cue",
     "mode",
+    "roomtone",
+    "wild",
     "daw",
     "report",
     "doctor",

@@ -46,6 +46,8 @@ COMMANDS = (
     "cue previous",
     "take circle",
     "take uncircle",
+    "roomtone",  # start room tone, or stop it early
+    "wild",  # start a wild line's count-in, or stop it
 )
 
 DEBOUNCE_MS = 20.0  # ms: contacts of panel push-buttons settle in 1-10 ms
@@ -85,6 +87,8 @@ DEFAULT_ACTIONS: dict[str, ButtonAction] = {
     "next_cue": ButtonAction("cue next", repeat=True),
     "previous_cue": ButtonAction("cue previous", repeat=True),
     "circle": ButtonAction("take circle", long_press="take uncircle"),
+    "roomtone": ButtonAction("roomtone"),  # optional buttons: wired where the pin map has them
+    "wild": ButtonAction("wild"),
 }
 
 

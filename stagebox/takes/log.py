@@ -73,6 +73,8 @@ REPORT_COLUMNS = (
     "line",
     "original_line",
     "tags",
+    "kind",
+    "stamp",
 )
 
 
@@ -103,6 +105,8 @@ class TakeRecord:
     original_line: str = ""  # dubbing: the original-language line
     tags: str = ""  # the cue's other tags, in the tag grammar ("{R=Off mic} [EFF]")
     sync: str = ""  # the sync verdict against the guide ("in sync (96%, +0.2 fr)"), "" unscored
+    kind: str = "line"  # line (a pass through LTC), wild or roomtone (stagebox.localtake)
+    stamp: str = "LTC"  # what TC-in and TimeReference are: "LTC" or "time of day"
 
     def __post_init__(self) -> None:
         rate = self.rate
@@ -504,6 +508,8 @@ def _write_report(f: IO[str], records: list[TakeRecord]) -> None:
                 r.line,
                 r.original_line,
                 r.tags,
+                r.kind,
+                r.stamp,
             ]
         )
 
