@@ -259,8 +259,9 @@ class LocalPasses:
         assert local is not None and p is not None
         view = local.view
         if p.take is None:
-            self._pending.extend(self._end_pass(sample, "cancelled during the count-in"))
-            return "cancelled during the count-in: nothing recorded"
+            when = "during the count-in" if local.kind == WILD else "before it started"
+            self._pending.extend(self._end_pass(sample, f"cancelled {when}"))
+            return f"cancelled {when}: nothing recorded"
         at = max(sample, view.punch_in)
         seconds = (at - view.punch_in) / self.sample_rate
         if view.punch_out is not None and at < view.punch_out:

@@ -100,6 +100,7 @@ def test_roomtone_records_exactly_its_seconds_tagged_everywhere_and_stops_early(
         started = svc.cli("roomtone", "--seconds", "3").stdout
         status = svc.wait_until(lambda s: s["recording"] and s, 5, "room tone recording")
         monitor = svc.cli("monitor", "--once", "--width", "120", "--height", "40").stdout
+        shown = svc.cli("status").stdout
         wild = svc.cli("wild", check=False)  # one local take at a time
         svc.wait_until(
             lambda s: not s["recording"] and (s["last_take"] or {}).get("state") == "complete",
@@ -129,6 +130,7 @@ def test_roomtone_records_exactly_its_seconds_tagged_everywhere_and_stops_early(
     assert local["kind"] == "roomtone" and local["title"] == "ROOM TONE, quiet please"
     assert re.fullmatch(r"0:0[1-3]", local["countdown"]) and 0 < local["seconds_left"] <= 3
     assert re.search(r"ROOM TONE, quiet please  0:0[1-3]", monitor)
+    assert re.search(r"take       1 \(recording\), ROOM TONE, quiet please  0:0[1-3]", shown)
     assert wild.returncode == 2
     assert (
         wild.stderr.strip() == "stagebox: room tone is recording: stagebox roomtone stops it first"
