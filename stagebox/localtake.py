@@ -92,8 +92,13 @@ class LocalView:
             return None
         return max(0.0, (self.punch_out - sample) / self.sample_rate)
 
+    def short(self, sample: float) -> str:
+        """The front panel's 21 characters: "ROOM TONE  0:27", "WILD  3", "WILD  +0:04"."""
+        name = "ROOM TONE" if self.kind == ROOMTONE else "WILD"
+        return f"{name}  {self.countdown(sample)}"
+
     def line(self, sample: float) -> str:
-        """One line for the monitor and the panel: "ROOM TONE, quiet please  0:27"."""
+        """One line for the monitor and `stagebox status`: "ROOM TONE, quiet please  0:27"."""
         phase = "count-in " if sample < self.punch_in else ""
         return f"{self.title}  {phase}{self.countdown(sample)}"
 

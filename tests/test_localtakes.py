@@ -288,6 +288,7 @@ def test_wild_line_beeps_on_a_local_count_in_and_starts_where_tc_in_would_be(tmp
     service, thread, events = run_service(tmp_path, audio)
     try:
         answer = service.dispatch("wild", {"cue": "101", "seconds": 2})
+        counting = wait_for(lambda: service._latest.local and service._latest, 1, "the count-in")
         wait_for(lambda: any(e.event == PUNCH_OUT for e in events), 9, "the wild take")
         service.book.flush()
         playback = service.backend.playback()[:, 0]
@@ -297,6 +298,11 @@ def test_wild_line_beeps_on_a_local_count_in_and_starts_where_tc_in_would_be(tmp
         service.stop()
         thread.join(5)
     assert answer["state"] == "count-in" and answer["count_in"] == pytest.approx(3.25)
+    from stagebox.panel.layout import status_lines
+
+    # The actor's screen has the cue; the panel counts the beats in.
+    assert counting.cue.number == "101" and counting.cue.dialogue == "Mary? Are you in there?"
+    assert re.fullmatch(r"WILD  [1-3]", status_lines(counting).message)
     start = next(e.sample for e in events if e.event == PASS_START)
     spacing, length = SR, SR // 25  # the default beeps: 1 s apart, a frame (25 fps) long
     expected = [start + LEAD + k * spacing for k in range(3)]

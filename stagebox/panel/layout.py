@@ -71,9 +71,7 @@ def status_lines(snapshot: StageSnapshot, now: float | None = None) -> StatusLin
     local = snapshot.local  # room tone / wild line: what it is and its countdown
     message = (
         snapshot.fault
-        or (
-            local.line(display_sample(snapshot, now)).replace(", quiet please", "") if local else ""
-        )
+        or (local.short(display_sample(snapshot, now)) if local else "")
         or snapshot.warning
         or snapshot.message
         or (f"XRUNS {snapshot.xruns}" if snapshot.xruns else "")
