@@ -224,7 +224,7 @@ class LocalPasses:
     def start_local(self, request: LocalRequest, sample: int) -> LocalView:
         """Start a room tone or wild pass at `sample` (ValueError, saying why, if it may not).
 
-        The same kind again while one runs stops it (see `stop_local`)."""
+        The same command again while one runs is the service's to turn into `stop_local`."""
         from stagebox.stage import Pass
 
         what = "room tone" if request.kind == ROOMTONE else "a wild line"
