@@ -79,7 +79,9 @@ class LocalView:
         ("3", "2", "1"), then the time left ("0:27"), or the time recorded so far when the
         take runs until stopped ("+0:04")."""
         if sample < self.punch_in and self.spacing:
-            return str(max(1, math.ceil((self.punch_in - sample) / self.spacing)))
+            beats = (self.punch_in - self.start) // self.spacing  # the count-in's beeps
+            left = math.ceil((self.punch_in - sample) / self.spacing)
+            return str(max(1, min(beats, left)))  # the lead before the first beep shows it too
         if self.punch_out is not None:
             left = max(0, math.ceil((self.punch_out - sample) / self.sample_rate))
             return f"{left // 60}:{left % 60:02d}"

@@ -428,9 +428,9 @@ def test_the_actors_screen_shows_the_local_countdown_and_no_streamer():
     surface = pg.Surface(size)
     cue = Cue("101", Timecode.parse("01:00:10:00", RATE_25), Timecode.parse("01:00:13:00", RATE_25))
     cue = Cue(cue.number, cue.tc_in, cue.tc_out, "JOHN", dialogue="Mary? Are you in there?")
-    # A wild line's count-in: beeps 1 s apart, the take at sample 100000 (the DAW parked, its
-    # LTC running, so the screen could draw a streamer if it followed the LTC).
-    view = LocalView("wild", "WILD LINE", 40000, 100000, None, SR, SR)
+    # A wild line's count-in: three beeps 1 s apart from sample 56000, the take at 200000 (the
+    # DAW parked, its LTC running, so the screen could draw a streamer if it followed it).
+    view = LocalView("wild", "WILD LINE", 44000, 200000, None, SR, SR)
 
     def frame(d: float, sample: int, local=view):
         snap = StageSnapshot(
@@ -449,9 +449,13 @@ def test_the_actors_screen_shows_the_local_countdown_and_no_streamer():
     assert (frame(-20, 50000, None) != frame(-10, 50000, None)).any()
     np.testing.assert_array_equal(frame(-20, 50000), frame(-10, 50000))
     # The count-in's beats: "WILD 3" then "WILD 2", drawn where the countdown goes.
-    assert view.countdown(100000 - 2.5 * SR) == "3" and view.countdown(100000 - 1.5 * SR) == "2"
+    assert view.countdown(200000 - 2.5 * SR) == "3" and view.countdown(200000 - 1.5 * SR) == "2"
+    counting = LocalView("wild", "WILD LINE", 0, 12000 + 3 * SR, None, SR, SR)
+    shown = [counting.countdown(s) for s in (0, 11999, 12000, 12000 + SR, 12000 + 2 * SR)]
+    assert shown == ["3", "3", "3", "2", "1"]  # the lead before the first beep shows 3
+    assert counting.countdown(12000 + 3 * SR + SR) == "+0:01"
     changed = np.flatnonzero(
-        (frame(-20, round(100000 - 2.5 * SR)) != frame(-20, round(100000 - 1.5 * SR))).any(
+        (frame(-20, round(200000 - 2.5 * SR)) != frame(-20, round(200000 - 1.5 * SR))).any(
             axis=(0, 2)
         )
     )
