@@ -333,19 +333,27 @@ def test_wild_line_beeps_on_a_local_count_in_and_starts_where_tc_in_would_be(tmp
 
 
 def test_a_second_wild_press_during_the_count_in_cancels_it(tmp_path):
+    from stagebox.events import PASS_END
+
     service, thread, events = run_service(tmp_path, quiet_room(5.0))
     try:
-        service.dispatch("wild", {})
+        service.submit("wild")  # the WILD button: the current cue's count-in
+        wait_for(lambda: service.status()["local"], 2, "the count-in")
         time.sleep(0.5)
-        answer = service.dispatch("wild", {})
-        time.sleep(3.5)  # past where the take would have started
+        service.submit("wild")  # pressed again before the take began
+        wait_for(lambda: any(e.event == PASS_END for e in events), 2, "the pass to end")
+        time.sleep(3.0)  # past where the take would have started
         local = service.status()["local"]
+        playback = service.backend.playback()[:, 0]
+        base = service.backend.playback_start
     finally:
         service.stop()
         thread.join(5)
-    assert answer["state"] == "stopped" and "cancelled during the count-in" in answer["detail"]
+    [end] = [e for e in events if e.event == PASS_END]
+    assert end.data["reason"] == "cancelled during the count-in" and end.data["cue"] == "101"
     assert local is None and not any(e.event == PUNCH_IN for e in events)
-    assert len([e for e in events if e.event == BEEP]) < 3  # the rest never sounded
+    assert any(e.event == BEEP for e in events)  # the count-in had begun
+    assert not playback[end.sample - base :].any()  # and nothing sounded once it was cancelled
     assert not list((tmp_path / "takes").glob("*.wav"))
 
 
