@@ -13,6 +13,10 @@ track (the line as spoken on time) comes in on a third capture channel, as on a 
 guide on a HAT input: the stage records it beside each take (`<take>.guide.wav`), scores
 every take's sync against it after the pass, and the demo shows the verdicts.
 
+After the last cue the DAW stops and the crew records room tone (`ROOMTONE_SECONDS` of the
+quiet room, no LTC): the feed presses ROOM TONE on its first silent sample, and the demo shows
+the room-tone take's length against what was asked, to the sample.
+
 Then a review pass (stagebox.review.demo): the DAW loops the first cue twice more and the
 stage, in review mode, plays its last take back; the demo says at what lag it was heard.
 """
@@ -32,6 +36,45 @@ from stagebox.sim.stagefeed import StageFeed
 
 EXAMPLE_CUES = Path(__file__).resolve().parent / "data" / "example_cues.csv"
 GUIDE_CHANNEL = 2  # 0-based capture channel of the DAW's guide track (mic 0, LTC 1)
+ROOMTONE_SECONDS = 3  # the demo's room-tone take
+
+
+class RoomToneTail:
+    """A feed, then the quiet room with the DAW stopped (no LTC): `on_tail()` is called as
+    the first silent sample is read (the crew pressing ROOM TONE), `seconds` + 1 s of it."""
+
+    def __init__(self, feed: CueByCueFeed, seconds: float, seed: int = 99) -> None:
+        self.feed = feed
+        self.sample_rate, self.channels = feed.sample_rate, feed.channels
+        self.mic_channel, self.ltc_channel = feed.mic_channel, feed.ltc_channel
+        self.guide_channel = feed.guide_channel  # the DAW's guide track (silent in the tail)
+        self.tail_start = feed.length  # samples: where the room tone is pressed
+        n = round((seconds + 1) * feed.sample_rate)
+        self._tail = np.zeros((n, feed.channels), dtype=np.float32)
+        noise = np.random.default_rng(seed).normal(0.0, 10 ** (-70 / 20), n)  # -70 dBFS RMS
+        self._tail[:, feed.mic_channel] = noise.astype(np.float32)
+        self.length = feed.length + n  # samples
+        self.position = 0
+        self.on_tail = lambda: None
+
+    @property
+    def remaining(self) -> int:
+        return self.length - self.position
+
+    def read(self, n: int) -> np.ndarray:
+        if self.position < self.tail_start:
+            block = self.feed.read(min(n, self.tail_start - self.position))
+            self.position += len(block)
+            return block
+        if self.position == self.tail_start:
+            self.on_tail()
+        i = self.position - self.tail_start
+        block = self._tail[i : i + n]
+        self.position += len(block)
+        return block
+
+    def truth(self) -> list[tuple[str, int, int, int]]:
+        return self.feed.truth()
 
 
 class CueByCueFeed:
@@ -83,7 +126,7 @@ class CueByCueFeed:
 
 @dataclass
 class DemoResult:
-    takes: list[dict]  # cue, take, file, in_error, out_error (samples), frames
+    takes: list[dict]  # cue, take, file, kind, in_error, out_error (samples), frames
     folder: Path
     seconds: float  # seconds of stage audio simulated
     phones: dict = field(default_factory=dict)  # the headphone mix at the end (stagebox.phones)
@@ -118,15 +161,21 @@ def build_feed(cues, passes: int = 3, sample_rate: int = 48000) -> CueByCueFeed:
     return CueByCueFeed(feeds)
 
 
-def _sync_of(folder: Path, cue: str, take: int) -> str:
-    """The sync verdict the stage logged for a take ("" when none was)."""
+def _logged(folder: Path, cue: str, take: int):
+    """The take as the stage logged it (None when it did not)."""
     from stagebox.takes.log import TakeLog, TakeLogError
 
     with TakeLog(folder) as log:
         try:
-            return log.get(cue, take).sync
+            return log.get(cue, take)
         except (TakeLogError, KeyError):
-            return ""
+            return None
+
+
+def _sync_of(folder: Path, cue: str, take: int) -> str:
+    """The sync verdict the stage logged for a take ("" when none was)."""
+    record = _logged(folder, cue, take)
+    return record.sync if record is not None else ""
 
 
 def run_demo(
@@ -142,7 +191,7 @@ def run_demo(
     from stagebox.service import StageService
 
     sheet = load_cue_sheet(cue_sheet)
-    feed = build_feed(list(sheet), passes)
+    feed = RoomToneTail(build_feed(list(sheet), passes), ROOMTONE_SECONDS)
     out.mkdir(parents=True, exist_ok=True)
     run_dir = Path(tempfile.mkdtemp(prefix="stagebox-demo-run-"))  # the control socket
     overrides = {
@@ -170,6 +219,7 @@ def run_demo(
     overrides["sync.guide_file"] = True
     cfg = config_from_dict({}, overrides=overrides)
     service = StageService(cfg, feed=feed, stop_at_end=True)
+    feed.on_tail = lambda: service.press_local("roomtone", seconds=ROOMTONE_SECONDS)
     events: list[StageEvent] = []
     service.add_listener(lambda e: events.append(e) if e.event in (PUNCH_IN, PUNCH_OUT) else None)
     status = service.run()
@@ -183,14 +233,31 @@ def run_demo(
         if e.event != PUNCH_OUT:
             continue
         cue, take = e.cue, e.take
+        start = ins[(cue, take)].sample
+        kind = ins[(cue, take)].take_kind or "line"
+        if kind == "roomtone":  # its truth: the length asked for, from the sample pressed
+            takes.append(
+                {
+                    "cue": cue,
+                    "take": take,
+                    "file": e.file,
+                    "kind": kind,
+                    "frames": e.frames or 0,
+                    "in_error": None,
+                    "out_error": (e.frames or 0) - ROOMTONE_SECONDS * feed.sample_rate,
+                    "note": "; ".join(getattr(_logged(out, cue, take), "flags", ())),
+                    "sync": "",
+                }
+            )
+            continue
         seen[cue] = seen.get(cue, 0) + 1
         tin, tout = truth.get((cue, seen[cue]), (None, None))
-        start = ins[(cue, take)].sample
         takes.append(
             {
                 "cue": cue,
                 "take": take,
                 "file": e.file,
+                "kind": kind,
                 "frames": e.frames or 0,
                 "in_error": None if tin is None else start - tin,
                 "out_error": None if tout is None else e.sample - tout,

@@ -28,6 +28,14 @@ from stagebox.cues.cue import Cue
 from stagebox.cues.tags import tag_text
 from stagebox.events import StageEvent
 from stagebox.lamps import LampPlan, LampPlanner
+from stagebox.localtake import (
+    LINE,
+    ROOMTONE,
+    STAMP_LTC,
+    kind_flags,
+    label_after,
+    local_stamp,
+)
 from stagebox.phones.matrix import PhonesSettings
 from stagebox.phones.mixer import PhoneMixer
 from stagebox.review.player import ReviewPlayer
@@ -298,7 +306,9 @@ class Engine:
             event = self._close_take(event)
         elif event.event == ev.BEEP:
             self.beeps.plan(Beep(event.n, event.sample, event.length))
-        elif event.event in (ev.PASS_END, ev.JUMP, ev.UNLOCK):
+        elif event.event == ev.PASS_END or (
+            event.event in (ev.JUMP, ev.UNLOCK) and self.stage.local is None
+        ):  # a wild line's local count-in does not run on the LTC
             self.beeps.cancel_after(event.sample)
         self.lamps.add(event)
         self._emit(event)
@@ -310,13 +320,22 @@ class Engine:
         # (the offset makes up for converter and cable latency): its timestamp is that
         # moment's, so on an exact punch it is TC-in (minus handles) itself.
         sound = at - self.settings.stage.record_offset
-        rate = self.clock.rate
-        label = _label(event.label, rate) or self.clock.timecode_at(sound)
-        frame_start = self.clock.punch_sample(label)
-        # Samples since midnight of the take's first sample (on TC-in it is TC-in's own).
-        time_reference = label.samples_since_midnight(self.settings.sample_rate) + (
-            sound - frame_start
-        )
+        local = self.stage.local  # room tone / wild: stamped with LTC or the time of day
+        kind, stamp, details, flags = LINE, STAMP_LTC, tuple(cue.details()), ()
+        if local is not None:
+            sr = self.settings.sample_rate
+            label, time_reference, rate, stamp = local_stamp(self.clock, local, at, sound, sr)
+            kind, details = local.kind, local.request.details
+            details += (("TAKE_KIND", kind), ("TIMESTAMP", stamp))
+            flags = kind_flags(kind, stamp)
+        else:
+            rate = self.clock.rate
+            label = _label(event.label, rate) or self.clock.timecode_at(sound)
+            frame_start = self.clock.punch_sample(label)
+            # Samples since midnight of the take's first sample (on TC-in it is TC-in's own).
+            time_reference = label.samples_since_midnight(self.settings.sample_rate) + (
+                sound - frame_start
+            )
         takes = self.takes
         start = TakeStart(
             file=event.file,
@@ -324,13 +343,13 @@ class Engine:
             take=event.take,
             first_sample=at,
             time_reference=time_reference,
-            note=event.note,
+            note="; ".join((*flags, *event.notes)),
             rate=rate,
             rename=lambda n: (event.take + n, takes.name_for(cue, event.take + n)),
-            details=tuple(cue.details()),
+            details=details,
         )
         note = self.recorder.punch_in(start)
-        if self.guide is not None:
+        if self.guide is not None and local is None:  # room tone and wild lines have none
             self.guide.punch_in(start, self.recorder.opened)
         self._take_info = {
             "cue": cue.number,
@@ -340,14 +359,16 @@ class Engine:
             "rate": rate.name,
             "sample_rate": self.settings.sample_rate,
             "character": cue.character,
-            "line": cue.dialogue,
+            "line": "" if kind == ROOMTONE else cue.dialogue,  # room tone's is the screen's
             "original_line": cue.original,
             "tags": tag_text(cue.tags),
             "first_sample": at,
             "time_reference": time_reference,
             # what the stage noticed, one flag each (kept apart, never joined and re-split)
-            "flags": tuple(x for x in (*event.notes, note) if x),
+            "flags": tuple(x for x in (*flags, *event.notes, note) if x),
             "opened": self.recorder.opened,
+            "kind": kind,  # line, wild or roomtone
+            "stamp": stamp,  # LTC or time of day
         }
         self.takes.take_opened(self._take_info)
 
@@ -358,10 +379,16 @@ class Engine:
         info = self._take_info or {}
         flags = tuple(dict.fromkeys((*info.get("flags", ()), *event.notes)))
         length = self.recorder.punch_out(event.sample, "; ".join(flags))
-        guide = self.guide.punch_out(event.sample) if self.guide is not None else None
+        guide = None
+        if self.guide is not None and self.guide.recording:
+            guide = self.guide.punch_out(event.sample)
+        tc_out = event.label or event.timecode
+        if info.get("kind", LINE) != LINE:  # a local take's TC-out: from its own stamp
+            rate = Rate.parse(info["rate"])
+            tc_out = str(label_after(info["time_reference"], length, info["sample_rate"], rate))
         info.update(
             frames=length,
-            tc_out=event.label or event.timecode,
+            tc_out=tc_out,
             flags=flags,
             interrupted=event.interrupted,
             closed=self.recorder.closed,
@@ -455,4 +482,5 @@ class Engine:
             warning=self.rate_warning(cue),
             review=self.review_status() if stage.mode == "review" else "",
             sync=sync,
+            local=stage.local_view,
         )

@@ -131,6 +131,7 @@ class PunchIn(StageEvent):
     note: str = ""  # the flags below, as one line for people
     notes: tuple[str, ...] = ()  # what the stage noticed, one flag each
     label: str | None = None  # the label whose sound is at `sample` (None: a late pickup)
+    take_kind: str | None = _optional()  # a local take's: "roomtone" or "wild" (None: a line)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from stagebox.beeps import BeepSettings
 from stagebox.cues.cue import Cue
+from stagebox.localtake import LocalPass
 from stagebox.timecode import Timecode
 
 
@@ -61,3 +62,4 @@ class Pass:
     missed_beeps: set[int] = field(default_factory=set)
     light_plan: set[str] = field(default_factory=set)  # lamp transitions already planned
     dropout_at: int | None = None  # samples: where a bridged LTC dropout began (mid-take)
+    local: LocalPass | None = None  # room tone / wild: planned from a sample, not from LTC

@@ -13,6 +13,7 @@ import enum
 from dataclasses import asdict, dataclass, field
 
 from stagebox.cues.cue import Cue
+from stagebox.localtake import LocalView
 from stagebox.timecode import Rate, Timecode
 from stagebox.timemap import TimeFit
 
@@ -82,6 +83,7 @@ class StageSnapshot:
     # ("T3 IN SYNC 96% +12ms"; "" until one is scored). The panel and the monitor show it;
     # the actor's screen only with `display.show_sync`.
     sync: str = ""
+    local: LocalView | None = None  # a room tone or wild take running (no LTC pass)
 
     def sample_at(
         self, monotonic: float, max_seconds: float = 1.0, not_before: bool = False
@@ -110,6 +112,12 @@ class StageSnapshot:
             data["timecode"] = str(self.clock.timecode_at(self.sample))
         else:
             data["timecode"] = None
+        if self.local is not None:  # what the views show of it, as of this snapshot
+            data["local"].update(
+                countdown=self.local.countdown(self.sample),
+                seconds_left=self.local.seconds_left(self.sample),
+                line=self.local.line(self.sample),
+            )
         return data
 
 

@@ -30,6 +30,7 @@ from stagebox.beeps import beep_labels
 from stagebox.clock import FREEWHEEL, ClockEvent, TimecodeClock
 from stagebox.cues.cue import Cue
 from stagebox.events import StageEvent
+from stagebox.localtake import LocalPasses
 from stagebox.passes import CuePlan, Pass, StageSettings
 from stagebox.snapshot import MODES, ClockFit, Mode
 from stagebox.takes.names import format_take_name
@@ -39,7 +40,7 @@ CUE_LIGHT = "cue"
 RECORD_LIGHT = "record"
 
 
-class Stage:
+class Stage(LocalPasses):
     """Decides passes, punches, beeps and lights from the timecode clock, in sample time."""
 
     def __init__(
@@ -90,7 +91,9 @@ class Stage:
             raise ValueError(f"unknown mode {mode!r} (one of {', '.join(MODES)})")
         if mode == self.mode:
             return
-        if self.current and self.current.take is not None and self.current.punch_out is None:
+        # Room tone and wild takes were asked for by name: only safe stops them.
+        keeps = self.current is not None and self.current.local is not None and mode != "safe"
+        if self.take_open and not keeps:
             self._pending.extend(self._close_take(sample, f"mode changed to {mode}"))
         self.mode = Mode(mode)
         self._pending.append(ev.ModeChange(sample=sample, mode=mode))
@@ -197,7 +200,9 @@ class Stage:
         out, self._pending = self._pending, []
         for ce in clock_events:
             out.extend(self._clock_event(ce))
-        if clock.locked and self.mode != "safe":
+        if self.current is not None and self.current.local is not None:
+            out.extend(self._advance_local(clock, start, end))  # room tone / wild: no LTC
+        elif clock.locked and self.mode != "safe":
             if self.current is None and self.settings.follow_timecode:
                 out.extend(self._follow(clock, end))
             out.extend(self._advance(clock, start, end))
@@ -207,13 +212,14 @@ class Stage:
     def _clock_event(self, ce: ClockEvent) -> list[StageEvent]:
         tc = str(ce.timecode) if ce.timecode else None
         at = math.floor(ce.sample + 0.5)
+        on_ltc = self.current is not None and self.current.local is None  # room tone/wild: not
         if ce.kind == "lock":
             return [ev.Lock(sample=at, timecode=tc, detail=ce.detail)]
         if ce.kind == "jump":
             until = math.floor((ce.until if ce.until is not None else ce.sample) + 0.5)
-            out = self._end_pass(until, ce.detail) if self.current else []
+            out = self._end_pass(until, ce.detail) if on_ltc else []
             return [*out, ev.Jump(sample=at, timecode=tc, detail=ce.detail)]
-        if ce.kind in ("freewheel", "resume") and self.take_open:
+        if ce.kind in ("freewheel", "resume") and self.take_open and on_ltc:
             p = self.current
             if ce.kind == "freewheel":
                 p.dropout_at = at
@@ -223,7 +229,7 @@ class Stage:
                 p.dropout_at = None
             return []
         if ce.kind == "unlock":
-            out = self._end_pass(at, "LTC lost") if self.current else []
+            out = self._end_pass(at, "LTC lost") if on_ltc else []
             return [*out, ev.Unlock(sample=at, timecode=tc, detail=ce.detail)]
         return []
 

@@ -148,6 +148,22 @@ class FakeStage:
         self.log.report_csv(out)
         return {"csv": out.getvalue()}
 
+    def do_roomtone(self, seconds=30, scene=""):
+        cue = self.sheet.cues[self.current]
+        name = f"RT-R{cue.reel}-SC{scene or cue.scene}"
+        return {
+            "kind": "roomtone",
+            "cue": name,
+            "take": 1,
+            "state": "recording",
+            "seconds": seconds,
+        }
+
+    def do_wild(self, cue=None, seconds=None):
+        number = cue or self.sheet.cues[self.current].number
+        answer = {"kind": "wild", "cue": number, "take": 3, "state": "count-in"}
+        return {**answer, "seconds": seconds, "count_in": 3.25}
+
     def do_lights_test(self):
         if self.mode != "safe":
             raise ControlError(f"lights test needs safe mode (the stage is in {self.mode} mode)")

@@ -91,6 +91,8 @@ def run_probe(stage, *argv: str) -> tuple[str, list[str]]:
         (["cues", "load", EXAMPLE_SHEET], "cues loaded at 25 fps"),
         (["monitor", "--once", "--width", "80", "--height", "24"], "101"),
         (["lights", "test"], "the service cycles its lamps"),
+        (["roomtone", "--seconds", "5"], "room tone RT-R1-SC4 take 1: recording 5 s"),
+        (["wild", "--cue", "101"], "wild line 101 take 3: count-in 3.25 s, then recording"),
     ],
     ids=lambda value: " ".join(value) if isinstance(value, list) else "",
 )

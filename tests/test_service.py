@@ -305,10 +305,13 @@ def test_demo_runs_and_every_punch_is_exact(tmp_path):
     assert "review: cue 101 take 1 (101_T001.wav) played back on 2 passes" in result.stdout
     assert "lag +0, +0 samples, every sample the take's own." in result.stdout
     files = sorted(p.name for p in (tmp_path / "demo").glob("*.wav"))
-    # Each take, and the DAW's guide channel kept beside it (`audio.guide_channel`).
+    # Each take, the DAW's guide channel kept beside it (`audio.guide_channel`), and the room
+    # tone recorded after the last cue (reel 1, scene 5: no guide, no LTC).
     assert files == sorted(
-        name for n in range(101, 107) for name in (f"{n}_T001.wav", f"{n}_T001.guide.wav")
+        [name for n in range(101, 107) for name in (f"{n}_T001.wav", f"{n}_T001.guide.wav")]
+        + ["RT-R1-SC5_T001.wav"]
     )
+    assert "RT-R1-SC5_T001.wav  room tone    3.00s  length +0 samples" in result.stdout
 
 
 # -- 6. lamps in a replayed stage, to the sample -------------------------------------------------

@@ -38,6 +38,8 @@ COMMANDS = [
     "cue",
     "mode",
     "review",
+    "roomtone",
+    "wild",
     "daw",
     "phones",
     "report",

@@ -52,6 +52,14 @@ def run(args: argparse.Namespace) -> int:
     exact = True
     for t in result.takes:
         errors = (t["in_error"], t["out_error"])
+        if t.get("kind") == "roomtone":  # no punch to measure: its length against the asked
+            exact = exact and t["out_error"] == 0
+            print(
+                f"{t['file']:<18} {'room tone':>10} {t['frames'] / 48000:7.2f}s"
+                f"  length {_err(t['out_error'])} samples against the seconds asked"
+                + (f"  {t['note']}" if t["note"] else "")
+            )
+            continue
         exact = exact and errors == (0, 0)
         print(
             f"{t['file']:<18} {t['cue']:>5} {t['take']:>4} {t['frames'] / 48000:7.2f}s"

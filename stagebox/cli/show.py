@@ -197,7 +197,9 @@ def status_lines(status: dict) -> list[str]:
         last_text = f"cue {last['cue']} take {last['take']} {last['state']}"
         last_text += f": {last['reason']}" if last.get("reason") else ""
         last_text += f"; sync: {last['sync']}" if last.get("sync") else ""
-    if status.get("pass_active"):
+    if status.get("local"):  # room tone / wild line: what it is and its countdown
+        take_text += f", {status['local'].get('line', '')}"
+    elif status.get("pass_active"):
         take_text += ", pass in progress"
     lights = status.get("lights") or {}
     writer = status.get("writer") or {}

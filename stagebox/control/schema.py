@@ -141,6 +141,21 @@ COMMANDS: dict[str, Command] = {
         },
         changes_state=True,
     ),
+    # Room tone and wild lines (stagebox.service.localtakes): seconds 1..600.
+    "roomtone": Command(
+        {
+            "seconds": Arg("int", required=False, minimum=1, maximum=600),
+            "scene": Arg("str", required=False, max_chars=32),
+        },
+        changes_state=True,
+    ),
+    "wild": Command(
+        {
+            "cue": Arg("str", required=False, max_chars=MAX_CUE),
+            "seconds": Arg("int", required=False, minimum=1, maximum=600),
+        },
+        changes_state=True,
+    ),
 }
 
 

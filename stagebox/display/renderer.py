@@ -300,15 +300,26 @@ class StreamerRenderer:
                 line.insert(0, snapshot.sync)
         self.take_line = "  ".join(line)
 
+        local = snapshot.local if snapshot is not None else None  # room tone / wild: no LTC
         d = None
-        if cue is not None and frames is not None:
+        if cue is not None and frames is not None and local is None:
             rate = cue.tc_in.rate
             t = frames
             if clock_rate is not None and clock_rate != rate:
                 t = frames / float(clock_rate.fps) * float(rate.fps)
             d = timing.offset_frames(t, cue.tc_in.frame_count, rate)
 
-        if d is not None and cue is not None:
+        if local is not None:
+            # The countdown of a local take: the count-in's beats, then the time left.
+            text = local.countdown(snapshot.sample)
+            count = self._text(
+                text if local.kind == "roomtone" else f"WILD {text}",
+                self._px(style.countdown_size),
+                colour,
+            )
+            centre = (self.width // 2, lay.countdown_y)
+            drawn.append(surface.blit(count, count.get_rect(center=centre)))
+        elif d is not None and cue is not None:
             rate = cue.tc_in.rate
             length = timing.streamer_length_frames(style, rate)
             running = timing.streamer_progress(d, length) is not None

@@ -53,6 +53,8 @@ COMMANDS = (
     "take uncircle",
     "phones talkback on",
     "phones talkback off",
+    "roomtone",  # start room tone, or stop it early
+    "wild",  # start a wild line's count-in, or stop it
 )
 
 DEBOUNCE_MS = 20.0  # ms: contacts of panel push-buttons settle in 1-10 ms
@@ -99,6 +101,8 @@ DEFAULT_ACTIONS: dict[str, ButtonAction] = {
     "previous_cue": ButtonAction("cue previous", repeat=True),
     "circle": ButtonAction("take circle", long_press="take uncircle"),
     "talkback": ButtonAction("phones talkback on", release="phones talkback off"),
+    "roomtone": ButtonAction("roomtone"),  # optional buttons: wired where the pin map has them
+    "wild": ButtonAction("wild"),
 }
 
 

@@ -23,7 +23,18 @@ from stagebox.safefile import PINMAP_MAX_BYTES, FileRefused, read_text_bounded, 
 # What the code knows how to drive: a lamp or button with another name would do nothing.
 LAMP_NAMES = ("cue_light", "record_light", "standby_light")
 REQUIRED_LAMPS = ("cue_light", "record_light")
-BUTTON_NAMES = ("record", "safe", "rehearse", "next_cue", "previous_cue", "circle", "talkback")
+BUTTON_NAMES = (
+    "record",
+    "safe",
+    "rehearse",
+    "next_cue",
+    "previous_cue",
+    "circle",
+    "talkback",
+    "roomtone",  # optional: no pin in the default pin map (docs/lights-and-buttons.md)
+    "wild",  # optional, likewise
+)
+OPTIONAL_BUTTONS = ("roomtone", "wild")  # wired by adding their [[pin]] to a stage's pin map
 
 FUNCTIONS = ("lamp", "button", "i2c")
 DIRECTIONS = ("out", "in")

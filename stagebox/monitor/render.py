@@ -124,6 +124,8 @@ def _frame(
     footer = _footer(status, g, s)
     message = status.get("message") or ""
     message_lines = [" " + s(message, "yellow")] if message else []
+    if status.get("local"):  # room tone / wild line: what it is and its countdown
+        message_lines.insert(0, " " + s(str(status["local"].get("line", "")), "red", "bold"))
     for problem in (status.get("warning"), status.get("fault")):
         if problem:  # a fault: takes are not being written; a warning: rates disagree
             colour = "red" if problem == status.get("fault") else "yellow"

@@ -71,8 +71,10 @@ def status_lines(snapshot: StageSnapshot, now: float | None = None) -> StatusLin
     else:
         minutes = int(snapshot.disk_seconds_left // 60)
         disk = f"DISK {minutes} MIN" + (" LOW" if minutes < DISK_LOW_MINUTES else "")
+    local = snapshot.local  # room tone / wild line: what it is and its countdown
     message = (
         snapshot.fault
+        or (local.short(display_sample(snapshot, now)) if local else "")
         or snapshot.warning
         or snapshot.message
         or (f"XRUNS {snapshot.xruns}" if snapshot.xruns else "")

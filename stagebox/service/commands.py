@@ -13,6 +13,7 @@ import threading
 from pathlib import Path
 
 from stagebox.control.protocol import ControlError
+from stagebox.service.localtakes import LOCAL_COMMANDS, apply_local, local_args
 from stagebox.snapshot import MODES
 
 log = logging.getLogger("stagebox.service")
@@ -84,8 +85,20 @@ class CommandTable:
                 )
                 return
             self._queue("phones", {"source": "talkback", "on": command.endswith("on")}, wait=False)
+        elif command in LOCAL_COMMANDS:  # ROOM TONE / WILD: start, or stop the running one
+            try:
+                self.press_local(command)
+            except ControlError as exc:
+                self._message = str(exc)
+                log.warning("button %s: %s", command, exc)
         else:
             log.warning("unknown button command %r", command)
+
+    def press_local(self, kind: str, **args) -> None:
+        """Room tone or a wild line, as its button asks: queued for the next period, not
+        waited for (a refusal is said in the journal and on the views). `args` as the
+        control command's (`seconds`, `scene`, `cue`)."""
+        self._queue(kind, local_args(self, kind, args), wait=False)
 
     def _circle_last(self, circled: bool) -> None:
         """CIRCLE button: the take recorded last, even if it punched out a moment ago."""
@@ -187,6 +200,8 @@ class CommandTable:
                 f"take {recording.take} of cue {recording.cue.number} is recording: "
                 "the new cues apply when it closes"
             )
+        if name in LOCAL_COMMANDS:  # room tone, wild line (stagebox.service.localtakes)
+            return apply_local(self, name, args, sample)
         raise KeyError(f"unknown engine command {name!r}")
 
     def dispatch(self, cmd: str, args: dict) -> object:
@@ -236,6 +251,8 @@ class CommandTable:
             return self._queue("phones", dict(args))
         if cmd == "review":
             return self._review_request(args)
+        if cmd in LOCAL_COMMANDS:
+            return self._queue(cmd, local_args(self, cmd, args))
         raise ControlError(f"unknown command {cmd!r}")
 
     def _daw_request(self, args: dict) -> dict:

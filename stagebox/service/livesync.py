@@ -115,8 +115,8 @@ class LiveSync:
         stack.callback(self.book.stop)
 
         def submit(record, guide=None) -> None:
-            if record.state not in ON_DISK or not record.frames:
-                return
+            if record.state not in ON_DISK or not record.frames or record.kind != "line":
+                return  # room tone and wild lines have no guide line to be in sync with
             words = ()
             if self.sheet is not None:
                 with contextlib.suppress(KeyError):

@@ -171,6 +171,8 @@ class TakeBook(Worker):
             tags=info.get("tags", ""),
             state=state,
             reason=reason,
+            kind=info.get("kind", "line"),
+            stamp=info.get("stamp", "LTC"),
         )
 
     def flush(self, timeout: float = 10.0) -> None:

@@ -80,6 +80,8 @@ class TakeRecord:
     original_line: str = ""  # dubbing: the original-language line
     tags: str = ""  # the cue's other tags, in the tag grammar ("{R=Off mic} [EFF]")
     sync: str = ""  # the sync verdict against the guide ("in sync (96%, +0.2 fr)"), "" unscored
+    kind: str = "line"  # line (a pass through LTC), wild or roomtone (stagebox.localtake)
+    stamp: str = "LTC"  # what TC-in and TimeReference are: "LTC" or "time of day"
 
     def __post_init__(self) -> None:
         rate = self.rate

@@ -127,6 +127,7 @@ def _adopt(path: Path, *, repaired: bool) -> TakeRecord:
     first = Timecode.from_samples(meta.time_reference, sr, meta.rate)
     last = Timecode.from_samples(meta.time_reference + info.frames, sr, meta.rate)
     state = REPAIRED if repaired else COMPLETE
+    user = dict(meta.user)  # a wild or room-tone take says so (stagebox.localtake)
     return TakeRecord(
         cue=meta.scene,
         take=int(meta.take),
@@ -140,4 +141,6 @@ def _adopt(path: Path, *, repaired: bool) -> TakeRecord:
         flags=("adopted: not in the take log",),
         state=state,
         reason="left open by a crash; finished with the audio on disk" if repaired else "",
+        kind=user.get("TAKE_KIND", "line"),
+        stamp=user.get("TIMESTAMP", "LTC"),
     )

@@ -36,6 +36,8 @@ REPORT_COLUMNS = (
     "line",
     "original_line",
     "tags",
+    "kind",  # line (a pass through LTC), wild or roomtone
+    "stamp",  # what TC-in and the TimeReference are: LTC or time of day
 )
 
 
@@ -85,5 +87,7 @@ def _write_rows(f: IO[str], records: list[TakeRecord], folder: Path) -> None:
                 r.line,
                 r.original_line,
                 r.tags,
+                r.kind,
+                r.stamp,
             ]
         )
