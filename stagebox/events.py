@@ -123,25 +123,26 @@ class PassEnd(StageEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
-class PunchIn(StageEvent):
-    kind: ClassVar[EventKind] = PUNCH_IN
+class TakeEvent(StageEvent):
+    """What a punch-in and a punch-out both say of their take (no kind of its own)."""
+
     cue: str | None = None
     take: int = 0
     file: str = ""  # the take's file name (no folder)
     note: str = ""  # the flags below, as one line for people
     notes: tuple[str, ...] = ()  # what the stage noticed, one flag each
+
+
+@dataclass(frozen=True, kw_only=True)
+class PunchIn(TakeEvent):
+    kind: ClassVar[EventKind] = PUNCH_IN
     label: str | None = None  # the label whose sound is at `sample` (None: a late pickup)
     take_kind: str | None = _optional()  # a local take's: "roomtone" or "wild" (None: a line)
 
 
 @dataclass(frozen=True, kw_only=True)
-class PunchOut(StageEvent):
+class PunchOut(TakeEvent):
     kind: ClassVar[EventKind] = PUNCH_OUT
-    cue: str | None = None
-    take: int = 0
-    file: str = ""
-    note: str = ""
-    notes: tuple[str, ...] = ()
     label: str | None = None  # TC-out (plus handles) when the take ran to it, else None
     interrupted: str = ""  # why the take was cut short ("" when it ran to TC-out)
     frames: int | None = _optional()  # samples written (set by the engine on punch-out)

@@ -58,6 +58,21 @@ def toml_value(value: object) -> str:
     return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def sim_stage(root: Path) -> dict[str, object]:
+    """Config overrides for a service run in this process on simulated hardware: takes in
+    `root`/takes (a 1 MB disk reserve), sim lamps, no buttons, no display, the control socket
+    in `root` for this user's group. Tests add their own keys after these."""
+    return {
+        "takes.folder": str(root / "takes"),
+        "takes.disk_reserve_mb": 1,
+        "lights.backend": "sim",
+        "buttons.enabled": False,
+        "display.enabled": False,
+        "control.socket": str(root / "control.sock"),
+        "control.socket_group": grp.getgrgid(os.getgid()).gr_name,
+    }
+
+
 class StageDir:
     """A stage in a temporary folder: feed, cue sheet, config, takes folder, socket."""
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import grp
 import io
 import math
 import os
@@ -22,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from servicerun import RunningService, StageDir, wait_for
+from servicerun import RunningService, StageDir, sim_stage, wait_for
 from stagerun import ListSink
 
 from stagebox.audio.wavout import write_pcm_wav
@@ -226,14 +225,8 @@ def run_service(tmp_path: Path, audio: np.ndarray, **settings):
         "audio.sim_realtime": True,  # lamps switch on the wall clock
         "stage.mode": "record",
         "stage.cue_sheet": str(sheet),
-        "takes.folder": str(tmp_path / "takes"),
-        "takes.disk_reserve_mb": 1,
-        "lights.backend": "sim",
-        "buttons.enabled": False,
-        "display.enabled": False,
+        **sim_stage(tmp_path),
         "phones.sidetone_modes": [],  # the headphones carry the beeps alone (their samples checked)
-        "control.socket": str(tmp_path / "control.sock"),
-        "control.socket_group": grp.getgrgid(os.getgid()).gr_name,
         **settings,
     }
     service = StageService(config_from_dict({}, overrides=overrides), feed=ArrayFeed(audio))

@@ -15,6 +15,7 @@ import hypothesis
 import numpy as np
 import pytest
 from hypothesis import strategies as st
+from servicerun import sim_stage
 from stagerun import cue
 
 from stagebox.config import ConfigError, config_from_dict
@@ -427,8 +428,6 @@ class GuideFeed:
 
 
 def test_a_level_set_over_the_control_socket_ramps_in_on_the_next_period(tmp_path):
-    import grp
-    import os
     import threading
 
     from servicerun import wait_for
@@ -449,13 +448,7 @@ def test_a_level_set_over_the_control_socket_ramps_in_on_the_next_period(tmp_pat
             "phones.sidetone_modes": [],
             "beeps.enabled": False,
             "stage.mode": "rehearse",
-            "takes.folder": str(tmp_path / "takes"),
-            "takes.disk_reserve_mb": 1,
-            "lights.backend": "sim",
-            "buttons.enabled": False,
-            "display.enabled": False,
-            "control.socket": str(tmp_path / "control.sock"),
-            "control.socket_group": grp.getgrgid(os.getgid()).gr_name,
+            **sim_stage(tmp_path),
         },
     )
     service = StageService(cfg, feed=feed, stop_at_end=True)

@@ -9,13 +9,12 @@ the end). Then the player alone, the take choice, and the service's commands.
 
 from __future__ import annotations
 
-import grp
 import math
-import os
 import time
 
 import numpy as np
 import pytest
+from servicerun import sim_stage
 from stagerun import ListSink, cue, run_feed, settings_for
 
 from stagebox import events as ev
@@ -362,13 +361,7 @@ def _service(tmp_path, feed, sheet, mode: str, **more):
         "audio.mic_channels": [feed.mic_channel + 1],
         "stage.mode": mode,
         "stage.cue_sheet": str(sheet),
-        "takes.folder": str(tmp_path / "takes"),
-        "takes.disk_reserve_mb": 1,
-        "lights.backend": "sim",
-        "buttons.enabled": False,
-        "display.enabled": False,
-        "control.socket": str(tmp_path / "control.sock"),
-        "control.socket_group": grp.getgrgid(os.getgid()).gr_name,
+        **sim_stage(tmp_path),
         **more,
     }
     return StageService(config_from_dict({}, overrides=overrides), feed=feed, stop_at_end=True)

@@ -23,7 +23,15 @@ import time
 import numpy as np
 import pytest
 from conftest import DATA
-from servicerun import NotifyListener, RunningService, StageDir, cue, wait_for, write_sheet
+from servicerun import (
+    NotifyListener,
+    RunningService,
+    StageDir,
+    cue,
+    sim_stage,
+    wait_for,
+    write_sheet,
+)
 
 from stagebox.control.protocol import ControlError
 from stagebox.takes.bwf import read_take_metadata
@@ -503,13 +511,7 @@ def _idle_service(tmp_path, **settings):
         "audio.backend": "sim",
         "audio.sim_realtime": False,
         "stage.mode": "safe",
-        "takes.folder": str(tmp_path / "takes"),
-        "takes.disk_reserve_mb": 1,
-        "lights.backend": "sim",
-        "buttons.enabled": False,
-        "display.enabled": False,
-        "control.socket": str(tmp_path / "control.sock"),
-        "control.socket_group": grp.getgrgid(os.getgid()).gr_name,
+        **sim_stage(tmp_path),
         **settings,
     }
     service = StageService(config_from_dict({}, overrides=overrides), feed=feed)
@@ -613,13 +615,7 @@ def test_audio_ending_mid_take_closes_it_and_darkens_the_lamps_at_once(tmp_path)
         "stage.mode": "record",
         "stage.cue_sheet": str(sheet),
         "stage.record_light": "pass",
-        "takes.folder": str(tmp_path / "takes"),
-        "takes.disk_reserve_mb": 1,
-        "lights.backend": "sim",
-        "buttons.enabled": False,
-        "display.enabled": False,
-        "control.socket": str(tmp_path / "control.sock"),
-        "control.socket_group": grp.getgrgid(os.getgid()).gr_name,
+        **sim_stage(tmp_path),
     }
     service = StageService(config_from_dict({}, overrides=overrides), feed=_CutFeed(feed, cut))
     thread = threading.Thread(target=service.run, daemon=True)
