@@ -235,30 +235,18 @@ def run_demo(
         cue, take = e.cue, e.take
         start = ins[(cue, take)].sample
         kind = ins[(cue, take)].take_kind or "line"
+        row = {"cue": cue, "take": take, "file": e.file, "kind": kind, "frames": e.frames or 0}
         if kind == "roomtone":  # its truth: the length asked for, from the sample pressed
-            takes.append(
-                {
-                    "cue": cue,
-                    "take": take,
-                    "file": e.file,
-                    "kind": kind,
-                    "frames": e.frames or 0,
-                    "in_error": None,
-                    "out_error": (e.frames or 0) - ROOMTONE_SECONDS * feed.sample_rate,
-                    "note": "; ".join(getattr(_logged(out, cue, take), "flags", ())),
-                    "sync": "",
-                }
-            )
+            asked = ROOMTONE_SECONDS * feed.sample_rate
+            flags = getattr(_logged(out, cue, take), "flags", ())
+            takes.append({**row, "in_error": None, "out_error": row["frames"] - asked,
+                          "note": "; ".join(flags), "sync": ""})  # fmt: skip
             continue
         seen[cue] = seen.get(cue, 0) + 1
         tin, tout = truth.get((cue, seen[cue]), (None, None))
         takes.append(
             {
-                "cue": cue,
-                "take": take,
-                "file": e.file,
-                "kind": kind,
-                "frames": e.frames or 0,
+                **row,
                 "in_error": None if tin is None else start - tin,
                 "out_error": None if tout is None else e.sample - tout,
                 "note": e.note,
