@@ -23,7 +23,8 @@ The pipeline (each stage in its own module):
    predicted from the last frame, with matched-filter bit decisions, for up to
    FLYWHEEL_FRAMES frames; and when a run of frames starts, the LOOKBACK_FRAMES before its
    first are read on its grid and returned with it (late by those frames).
-5. `assemble` makes the `LTCFrame`s: fields, flags, start and end, level.
+5. `assemble` makes the `LTCFrame`s (`decode`), or the same values as columns
+   (`decode_table`, for bulk callers): fields, flags, start and end, level.
 
 The samples come in through `samples.py`: signed integers are kept as they come and scaled
 where they are read (`samples.scaled`), any other type is scaled to float32 on the way in.
@@ -59,7 +60,7 @@ import math
 
 import numpy as np
 
-from stagebox.ltc.assemble import make_frames
+from stagebox.ltc.assemble import frame_table, join_tables, make_frames
 from stagebox.ltc.crossings import CrossingFinder
 from stagebox.ltc.edges import EdgeFinder
 from stagebox.ltc.flywheel import read_bits, refit
@@ -169,12 +170,47 @@ class LTCDecoder:
         """Feed a mono block starting at absolute sample `position` (None: right after the
         previous block; a jump starts a new stream after flushing the old one). Returns the
         frames completed by it, in stream order."""
-        x = as_mono(block)
         out: list[LTCFrame] = []
+        self._feed(block, position, self._sink(out))
+        return out
+
+    def decode_table(
+        self, block: np.ndarray, position: int | None = None, *, levels: bool = True
+    ) -> dict | None:
+        """`decode`, the frames as columns (`assemble.frame_table`: numpy arrays by LTCFrame
+        field name, one row per frame; without `levels`, `level` is None and the samples
+        are not read for it), or None if the block completed none. For a caller that
+        wants the frames' values in bulk (`stagebox ltc decode`): no object per frame."""
+        parts: list[dict] = []
+        self._feed(block, position, self._sink(parts, True, levels))
+        return join_tables(parts)
+
+    def flush_table(self, *, levels: bool = True) -> dict | None:
+        """`flush`, the frames as `decode_table` gives them."""
+        parts: list[dict] = []
+        self._end(self._sink(parts, True, levels))
+        return join_tables(parts)
+
+    def _sink(self, out: list, table: bool = False, levels: bool = True):
+        """Where `_process` puts the frames it accepted: LTCFrames added to `out`, or (with
+        `table`) a `frame_table` appended to it."""
+
+        def sink(accepted: list[tuple], cand: Candidates | None) -> None:
+            found = (self._buf, self._buf_start, self._buf_len, self.sample_rate, accepted, cand)
+            if table:
+                out.append(frame_table(*found, levels))
+            else:
+                out.extend(make_frames(*found))
+
+        return sink
+
+    def _feed(self, block: np.ndarray, position: int | None, out) -> None:
+        """Take a block in (as `decode`), handing each batch's frames to `out`."""
+        x = as_mono(block)
         if self._origin is None:
             self._start(0 if position is None else int(position), x.dtype)
         elif position is not None and int(position) != self.position:
-            out.extend(self.flush())
+            self._end(out)
             self._start(int(position), x.dtype)
         elif x.dtype != self._buf.dtype and self._buf.dtype != np.float32:
             self._buf = scaled(self._buf)  # another type mid-stream: float32 from here on
@@ -194,16 +230,19 @@ class LTCDecoder:
             self._buf_len += take
             done += take
             self._run(out, final=False)
-        return out
 
     def flush(self) -> list[LTCFrame]:
         """End of stream: frames still pending (the last one may lack only its final edge).
         The decoder is then reset, ready for a new stream."""
         out: list[LTCFrame] = []
+        self._end(self._sink(out))
+        return out
+
+    def _end(self, out) -> None:
+        """End of stream (as `flush`), handing the last frames to `out`."""
         if self._origin is not None:
             self._run(out, final=True)
         self.reset()
-        return out
 
     # -- internals ---------------------------------------------------------------------
 
@@ -229,7 +268,7 @@ class LTCDecoder:
         self._buf_start += drop
         self._buf_len = n
 
-    def _run(self, out: list[LTCFrame], final: bool) -> None:
+    def _run(self, out, final: bool) -> None:
         """Process every complete hop in the buffer (and, when final, what is left)."""
         end = self._buf_start + self._buf_len  # absolute sample after the last buffered one
         while True:
@@ -255,9 +294,8 @@ class LTCDecoder:
         if self._buf_len > self._cap - self.hop:
             self._compact()
 
-    def _process(
-        self, hops: int, out: list[LTCFrame], final: bool, stream_end: float = math.inf
-    ) -> None:
+    def _process(self, hops: int, out, final: bool, stream_end: float = math.inf) -> None:
+        """Hops [next, next + hops): their frames to `out(accepted, cand)` (a sink)."""
         first = self._next_hop
         h = self.hop
         (step, step_framer), (pulse, pulse_framer) = self._paths
@@ -281,11 +319,7 @@ class LTCDecoder:
                 cand = _merge(cand, c)
         accepted = self._sequencer.emit(cand, float(self._next_hop))
         if accepted:
-            out.extend(
-                make_frames(
-                    self._buf, self._buf_start, self._buf_len, self.sample_rate, accepted, cand
-                )
-            )
+            out(accepted, cand)
 
     def _run_path(self, finder, framer, first, hops, final, stream_end) -> Candidates | None:
         # The transition finder takes FIND_HOPS at a time: its arrays (0.5 MB each) stay in
