@@ -178,3 +178,30 @@ def test_frames_as_columns_are_the_frames_as_objects(block):
     assert rows == [tuple(f) for f in frames]
     assert [r[:-2] + r[-1:] for r in bare] == [tuple(f)[:-2] + tuple(f)[-1:] for f in frames]
     assert all(r[-2] is None for r in bare)
+
+
+def test_a_long_block_read_in_place_gives_the_frames_of_copied_blocks(monkeypatch):
+    """A block of kept samples longer than the decoder's buffer is read where it lies (its
+    head and tail copied); in short blocks every sample goes through the buffer. The same
+    frames to the last bit, levels included, through every path, and across blocks that
+    follow one another (the tail kept from the one read in place)."""
+    sig = _every_path(48.0)
+    ints = np.round(np.clip(sig, -1.0, 1.0 - 2**-15) * 32768).astype(np.int16)
+    used = []
+    real = LTCDecoder._in_place
+    monkeypatch.setattr(LTCDecoder, "_in_place", lambda self, *a: used.append(1) or real(self, *a))
+    copied = decode_in_blocks(ints, 4096, SR)
+    assert not used
+    whole = decode_in_blocks(ints, ints.size, SR)
+    assert len(used) == 1
+    halves = decode_in_blocks(ints, ints.size // 2 + 1, SR)  # two blocks, both in place
+    assert len(used) == 3
+    assert len(copied) >= 1000 and any(f.reverse for f in copied)
+    assert [tuple(f) for f in whole] == [tuple(f) for f in copied]
+    assert [tuple(f) for f in halves] == [tuple(f) for f in copied]
+    # a strided block (a channel of a stereo file) is copied, as any short one
+    stereo = np.stack([ints, ints], axis=1)
+    assert [tuple(f) for f in decode_in_blocks(stereo[:, 0], ints.size, SR)] == [
+        tuple(f) for f in copied
+    ]
+    assert len(used) == 3

@@ -215,13 +215,23 @@ class LTCDecoder:
         elif x.dtype != self._buf.dtype and self._buf.dtype != np.float32:
             self._buf = scaled(self._buf)  # another type mid-stream: float32 from here on
         as_is = x.dtype == self._buf.dtype and self._buf.dtype != np.float32
+        # A long block of kept samples is read where it lies once the history the hops need
+        # is inside it: only its head (and then its tail) is copied into the buffer.
+        in_place = as_is and x.size >= self._cap and x.flags.c_contiguous
+        at = self._buf_start + self._buf_len  # absolute sample of x[0]
+        head = self._history + self._margin + self._lookahead + self.hop  # samples
         done = 0
         while done < x.size:
+            if in_place and self._next_hop - self._history - self._margin >= at:
+                self._in_place(x, at, out)
+                return
             room = self._cap - self._buf_len
             if room == 0:
                 self._compact()
                 room = self._cap - self._buf_len
             take = min(room, x.size - done)
+            if in_place and done < head:
+                take = min(take, head - done)
             into = self._buf[self._buf_len : self._buf_len + take]
             if as_is:
                 into[...] = x[done : done + take]
@@ -230,6 +240,23 @@ class LTCDecoder:
             self._buf_len += take
             done += take
             self._run(out, final=False)
+
+    def _in_place(self, x: np.ndarray, at: int, out) -> None:
+        """Every complete hop of block `x` (x[0] at absolute sample `at`, the history the
+        hops need already inside it), read from `x` itself; then what the buffer keeps (the
+        history and the samples after the last hop) copied into it. The same reads as
+        through the buffer, without copying the block into it first."""
+        buf, cap = self._buf, self._cap
+        self._buf, self._cap = x, x.size
+        self._buf_start, self._buf_len = at, x.size
+        try:
+            self._run(out, final=False, compact=False)
+        finally:
+            keep_from = self._next_hop - self._history - self._margin
+            tail = x[keep_from - at :]
+            self._buf, self._cap = buf, cap
+            self._buf[: tail.size] = tail
+            self._buf_start, self._buf_len = keep_from, tail.size
 
     def flush(self) -> list[LTCFrame]:
         """End of stream: frames still pending (the last one may lack only its final edge).
@@ -268,8 +295,9 @@ class LTCDecoder:
         self._buf_start += drop
         self._buf_len = n
 
-    def _run(self, out, final: bool) -> None:
-        """Process every complete hop in the buffer (and, when final, what is left)."""
+    def _run(self, out, final: bool, compact: bool = True) -> None:
+        """Process every complete hop in the buffer (and, when final, what is left); then
+        make room in it (unless not to `compact`)."""
         end = self._buf_start + self._buf_len  # absolute sample after the last buffered one
         while True:
             hops = (end - self._lookahead - self._next_hop) // self.hop
@@ -291,7 +319,7 @@ class LTCDecoder:
             self._buf_len = max(self._buf_len, need)
             self._process(1, out, final=True, stream_end=float(end))
             return
-        if self._buf_len > self._cap - self.hop:
+        if compact and self._buf_len > self._cap - self.hop:
             self._compact()
 
     def _process(self, hops: int, out, final: bool, stream_end: float = math.inf) -> None:
