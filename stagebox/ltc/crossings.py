@@ -67,6 +67,7 @@ class CrossingFinder:
         )
         self.gap_min = GAP_MIN * cell_min  # samples
         self.gap_max = GAP_MAX * cell_max  # samples
+        self._signs = _alternating(2 * hop)  # +1, -1, ...: grown when a call needs more
         self.reset()
 
     def reset(self) -> None:
@@ -100,5 +101,17 @@ class CrossingFinder:
         clean = np.zeros(hops, dtype=bool)
         clean[hk] = True  # a hop with no crossing: no LTC
         clean[hk[~good]] = False
-        s = np.sign(step).astype(np.int8)  # +1 rising, -1 falling
+        # +1 rising, -1 falling: the crossings of one signal alternate, so their signs are
+        # a slice of +1, -1, ... from the first's (rising if its first sample is below zero)
+        if t.size >= self._signs.size:
+            self._signs = _alternating(2 * t.size)
+        k = int(y0[0] >= 0) if t.size else 0
+        s = self._signs[k : k + t.size]
         return t, s, hk, clean
+
+
+def _alternating(n: int) -> np.ndarray:
+    """+1, -1, +1, ... (n of them, int8), read-only: `find` hands out slices of it."""
+    signs = np.resize(np.array([1, -1], dtype=np.int8), n)
+    signs.flags.writeable = False
+    return signs

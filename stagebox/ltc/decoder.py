@@ -364,12 +364,7 @@ class LTCDecoder:
                 found.extend(self._find_step(at, n, last))
             else:
                 found.append(self._find(finder, at, n, last)[:2])
-        if len(found) == 1:
-            t, s = found[0]
-        else:
-            t = np.concatenate([f[0] for f in found])
-            s = np.concatenate([f[1] for f in found])
-        framer.push(t, s)
+        framer.push([f[0] for f in found], [f[1] for f in found])
         if final:
             framer.close(stream_end)
         return framer.frames(self._sequencer.after())
