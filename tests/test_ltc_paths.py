@@ -18,6 +18,7 @@ from ltc_signals import AMPLITUDE, decode_in_blocks, ltc, white_noise, zero_phas
 
 from stagebox.ltc import decoder as decoder_module
 from stagebox.ltc import edges
+from stagebox.ltc import framer as framer_module
 from stagebox.ltc.decoder import LTCDecoder, decode_all
 from stagebox.ltc.frame import LTCFrame, flag_bits, pack_bits
 from stagebox.ltc.samples import to_float
@@ -205,3 +206,16 @@ def test_a_long_block_read_in_place_gives_the_frames_of_copied_blocks(monkeypatc
         tuple(f) for f in copied
     ]
     assert len(used) == 3
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 8, 9, 161, 54_321])
+def test_running_half_cells_by_words_are_the_cumulative_sum(n):
+    """The framer's half-cell counts, summed eight classes a word, are numpy's cumulative
+    sum to the last count (classes 0, 1, 2: bad, half, whole; runs of whole cells too)."""
+    rng = np.random.default_rng(n)
+    for cls in (rng.integers(0, 3, n), np.full(n, 2)):
+        cls = cls.astype(np.uint8)
+        expected = np.concatenate([[0], np.cumsum(cls, dtype=np.int64)])
+        got = framer_module._running_halves(cls)
+        assert got.dtype == np.int64
+        np.testing.assert_array_equal(got, expected)

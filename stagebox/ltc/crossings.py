@@ -62,9 +62,7 @@ class CrossingFinder:
         # x indices, from a crossing's j, of: the pair's first and second sample, the level
         # before it and the level after it
         first_of_pair = self.pad - 1
-        self._around = (
-            np.array([[0], [1], [-self.reach], [1 + self.reach]], dtype=np.int64) + first_of_pair
-        )
+        self._around = [first_of_pair + k for k in (0, 1, -self.reach, 1 + self.reach)]
         self.gap_min = GAP_MIN * cell_min  # samples
         self.gap_max = GAP_MAX * cell_max  # samples
         self._signs = _alternating(2 * hop)  # +1, -1, ...: grown when a call needs more
@@ -79,9 +77,9 @@ class CrossingFinder:
         n_out = hops * self.hop
         neg = x[p - 1 : p + n_out] < 0  # (not signbit: -0.0 and 0.0 are one side of zero)
         j = (neg[1:] != neg[:-1]).nonzero()[0]  # crossing between samples j-1 and j of the hops
-        # The pair's two samples and the levels `reach` before and after it, one gather
-        # (rows: each a contiguous array over the crossings).
-        y0, y1, before, after = scaled(x.take(j + self._around))
+        # The pair's two samples and the levels `reach` before and after it: each a gather
+        # of j from x shifted by its offset (no index arithmetic over the crossings).
+        y0, y1, before, after = (scaled(x[k:].take(j)) for k in self._around)
         step = y1 - y0  # never 0: one of the two is below zero, the other not
         t = (first - 1 + j) + y0 / -step
         levels = np.abs(after - before)

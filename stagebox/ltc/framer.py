@@ -137,11 +137,28 @@ def _sync_matches(
     return found[0], found[1]
 
 
+_BYTE_SUMS = np.array(0x0101010101010101, dtype="<u8")  # times a word: its bytes' running sums
+
+
 def _running_halves(cls: np.ndarray) -> np.ndarray:
-    """halves[i]: half cells in the intervals before transition i (int64, one more than cls)."""
-    halves = np.zeros(cls.size + 1, dtype=np.int64)
-    np.add.accumulate(cls, dtype=np.int64, out=halves[1:])
-    return halves
+    """halves[i]: half cells in the intervals before transition i (int64, one more than cls).
+
+    A cumulative sum costs numpy about 2.5 ns an item; here the classes (0 to 2 each) are
+    summed eight at a time: each 8-byte word (little-endian) times 0x0101..01 holds in its
+    byte j the sum of its bytes 0..j (at most 16: no carry between bytes), its top byte the
+    word's total; the cumulative sum runs over the words' totals only. Exact integers: the
+    values of `np.add.accumulate`."""
+    n = cls.size
+    words = -(-n // 8)
+    padded = np.zeros(8 * words, dtype=np.uint8)
+    padded[:n] = cls
+    running = padded.view("<u8") * _BYTE_SUMS  # byte j of word w: sum of its bytes 0..j
+    before = np.zeros(words, dtype=np.int64)  # half cells before each word
+    np.cumsum(running[:-1] >> np.uint64(56), out=before[1:])
+    halves = np.empty(8 * words + 1, dtype=np.int64)
+    halves[0] = 0
+    np.add(running.view(np.uint8), np.repeat(before, 8), out=halves[1:])
+    return halves[: n + 1]
 
 
 class Candidates:
