@@ -136,49 +136,66 @@ def test_a_type_change_mid_stream_gives_the_same_frames():
     assert [tuple(f) for f in mixed] == [tuple(f) for f in decode_all(floats, SR)]
 
 
-def _table_rows(table: dict | None) -> list[tuple]:
-    """A `decode_table` table as LTCFrame field tuples (bits as bytes), row by row."""
+def _table_rows(table: dict | None, names=LTCFrame._fields) -> list[tuple]:
+    """A `decode_table` table as tuples of these LTCFrame fields (bits as bytes), by row."""
     if table is None:
         return []
-    bits = [bytes(row) for row in table["bits"].tolist()]
-    level = table["level"] or [None] * len(bits)
-    names = LTCFrame._fields[:-2]
-    return [
-        (*row, lv, b)
-        for row, lv, b in zip(
-            zip(*(table[k].tolist() for k in names), strict=True), level, bits, strict=True
-        )
-    ]
+    columns = []
+    for name in names:
+        column = table[name]
+        if name == "bits":
+            column = [bytes(row) for row in column.tolist()]
+        columns.append(column if isinstance(column, list) else column.tolist())
+    return list(zip(*columns, strict=True))
+
+
+# What a brief table holds: the fields a frame's line shows.
+BRIEF = (
+    "hours",
+    "minutes",
+    "seconds",
+    "frames",
+    "drop_frame",
+    "user_bits",
+    "start",
+    "end",
+    "reverse",
+)
 
 
 @pytest.mark.parametrize("block", [1000, 1 << 16, 1 << 22])
 def test_frames_as_columns_are_the_frames_as_objects(block):
     """`decode_table` (the CLI's columns, no LTCFrame made) gives the values `decode` puts in
     its LTCFrames, field for field and to the bit (levels too), through every path (clean,
-    noisy, reversed, a jump in position), in blocks of any size; without levels the rest is
-    the same."""
+    noisy, reversed, a jump in position), in blocks of any size; a brief table the same
+    values of the fields it holds, and None for the others."""
     sig = _every_path()
     ints = np.round(np.clip(sig, -1.0, 1.0 - 2**-15) * 32768).astype(np.int16)
     jump = ints.size // 2
     as_frames = LTCDecoder(SR)
     as_table = LTCDecoder(SR)
-    no_levels = LTCDecoder(SR)
+    as_brief = LTCDecoder(SR)
     frames: list[LTCFrame] = []
     rows: list[tuple] = []
-    bare: list[tuple] = []
+    brief: list[tuple] = []
+    tables = []
+    shown = BRIEF
     for pos in range(0, ints.size, block):
         at = pos if pos < jump else pos + 10 * SR  # a jump: a new stream from there
         chunk = ints[pos : pos + block]
         frames += as_frames.decode(chunk, at)
         rows += _table_rows(as_table.decode_table(chunk, at))
-        bare += _table_rows(no_levels.decode_table(chunk, at, levels=False))
+        tables.append(as_brief.decode_table(chunk, at, brief=True))
     frames += as_frames.flush()
     rows += _table_rows(as_table.flush_table())
-    bare += _table_rows(no_levels.flush_table(levels=False))
+    tables.append(as_brief.flush_table(brief=True))
+    for table in tables:
+        brief += _table_rows(table, shown)
+        if table is not None:
+            assert all(table[k] is None for k in LTCFrame._fields if k not in shown)
     assert len(frames) >= 100 and any(f.reverse for f in frames)
     assert rows == [tuple(f) for f in frames]
-    assert [r[:-2] + r[-1:] for r in bare] == [tuple(f)[:-2] + tuple(f)[-1:] for f in frames]
-    assert all(r[-2] is None for r in bare)
+    assert brief == [tuple(getattr(f, k) for k in shown) for f in frames]
 
 
 def test_a_long_block_read_in_place_gives_the_frames_of_copied_blocks(monkeypatch):

@@ -4,7 +4,7 @@
 runs with the process set for bulk work (`bulkrun.py`: the allocator keeps its memory, one
 BLAS thread, the collector paused); the file's channel goes to the decoder straight from the
 memory map in its own sample type; the decoder gives each block's frames as columns
-(`LTCDecoder.decode_table`, without the levels the lines do not show: no object per frame),
+(`LTCDecoder.decode_table`, brief: no object per frame, nothing the lines do not show),
 which give their lines (`frametext.py`, built as one byte array) and the summary (worked
 out on arrays at the end); it imports neither the encoder nor what `--json` needs unless
 asked.
@@ -162,7 +162,7 @@ def _decode(args: argparse.Namespace) -> int:
                 cols = frame_columns(found)
                 out.write(_json_lines(found))
             else:
-                cols = found  # the decoder's columns (no levels: the lines show none)
+                cols = found  # the decoder's columns (brief: only what the lines show)
                 out.write(frame_text(cols))
             seen.add(cols)
 
@@ -170,8 +170,8 @@ def _decode(args: argparse.Namespace) -> int:
         if args.json:
             decode, flush = decoder.decode, decoder.flush
         else:
-            decode = functools.partial(decoder.decode_table, levels=False)
-            flush = functools.partial(decoder.flush_table, levels=False)
+            decode = functools.partial(decoder.decode_table, brief=True)
+            flush = functools.partial(decoder.flush_table, brief=True)
 
         for pos in range(0, reader.frames, DECODE_BLOCK):
             try:

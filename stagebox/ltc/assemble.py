@@ -143,11 +143,12 @@ def frame_table(
     sample_rate: int,
     accepted: list[tuple],
     cand: Candidates | None,
-    levels: bool = True,
+    brief: bool = False,
 ) -> dict:
     """The accepted frames as columns (`TABLE_FIELDS`: numpy arrays, one row per frame, the
-    values the LTCFrames hold; `level` a list of floats, or None without `levels`, which
-    skips reading the samples over every frame)."""
+    values the LTCFrames hold; `level` a list of floats). `brief` leaves out (as None) what
+    a frame's line does not show, and the work of it: the level (the samples over every
+    frame read), the colour flag, the binary group flags and the bits."""
     t0, half, _bits, _fields, rev, rows = zip(*accepted, strict=True)
     t0 = np.array(t0)  # samples
     span = HALVES * np.array(half)  # samples
@@ -162,9 +163,25 @@ def frame_table(
         bits = np.stack(_bits)
         fields = np.stack(_fields)
     rev = np.array(rev, dtype=bool)
-    level = _levels(buf, buf_start, buf_len, t0, span) if levels else None
     labels = fields[:, [7, 5, 3, 1]] * 10 + fields[:, [6, 4, 2, 0]]  # h, m, s, f
     user = fields[:, 8:16] @ (1 << (4 * np.arange(8, dtype=np.int64)))
+    table = {
+        "hours": labels[:, 0],
+        "minutes": labels[:, 1],
+        "seconds": labels[:, 2],
+        "frames": labels[:, 3],
+        "drop_frame": bits[:, 10].astype(bool),
+        "colour_frame": None,
+        "user_bits": user,
+        "binary_group_flags": None,
+        "start": np.where(rev, t0 + span, t0),
+        "end": np.where(rev, t0, t0 + span),
+        "reverse": rev,
+        "level": None,
+        "bits": None,
+    }
+    if brief:
+        return table
     nominal25 = family_25(sample_rate / span, labels[:, 3])  # flags move at 25 fps
     # BGF0 | BGF1 << 1 | BGF2 << 2, where `flag_bits` puts them for each rate family
     # (three column picks: numpy's integer matrix product has no BLAS)
@@ -172,22 +189,11 @@ def frame_table(
         (1 << n) * np.where(nominal25, bits[:, at25], bits[:, at30]).astype(np.int64)
         for n, (at25, at30) in enumerate(zip(_BGF_25, _BGF_30, strict=True))
     )
-    flags = bits[:, [10, 11]].astype(bool)  # drop frame, colour frame
-    return {
-        "hours": labels[:, 0],
-        "minutes": labels[:, 1],
-        "seconds": labels[:, 2],
-        "frames": labels[:, 3],
-        "drop_frame": flags[:, 0],
-        "colour_frame": flags[:, 1],
-        "user_bits": user,
-        "binary_group_flags": bgf,
-        "start": np.where(rev, t0 + span, t0),
-        "end": np.where(rev, t0, t0 + span),
-        "reverse": rev,
-        "level": level,
-        "bits": bits,
-    }
+    table["colour_frame"] = bits[:, 11].astype(bool)
+    table["binary_group_flags"] = bgf
+    table["level"] = _levels(buf, buf_start, buf_len, t0, span)
+    table["bits"] = bits
+    return table
 
 
 def join_tables(tables: list[dict]) -> dict | None:
@@ -197,8 +203,10 @@ def join_tables(tables: list[dict]) -> dict | None:
     joined = {}
     for name in TABLE_FIELDS:
         parts = [t[name] for t in tables]
-        if name == "level":
-            joined[name] = None if parts[0] is None else [v for p in parts for v in p]
+        if parts[0] is None:
+            joined[name] = None  # (left out: `brief`)
+        elif name == "level":
+            joined[name] = [v for p in parts for v in p]
         else:
             joined[name] = np.concatenate(parts)
     return joined

@@ -175,30 +175,30 @@ class LTCDecoder:
         return out
 
     def decode_table(
-        self, block: np.ndarray, position: int | None = None, *, levels: bool = True
+        self, block: np.ndarray, position: int | None = None, *, brief: bool = False
     ) -> dict | None:
         """`decode`, the frames as columns (`assemble.frame_table`: numpy arrays by LTCFrame
-        field name, one row per frame; without `levels`, `level` is None and the samples
-        are not read for it), or None if the block completed none. For a caller that
+        field name, one row per frame; `brief`: only what a frame's line shows, the rest
+        None and not worked out), or None if the block completed none. For a caller that
         wants the frames' values in bulk (`stagebox ltc decode`): no object per frame."""
         parts: list[dict] = []
-        self._feed(block, position, self._sink(parts, True, levels))
+        self._feed(block, position, self._sink(parts, True, brief))
         return join_tables(parts)
 
-    def flush_table(self, *, levels: bool = True) -> dict | None:
+    def flush_table(self, *, brief: bool = False) -> dict | None:
         """`flush`, the frames as `decode_table` gives them."""
         parts: list[dict] = []
-        self._end(self._sink(parts, True, levels))
+        self._end(self._sink(parts, True, brief))
         return join_tables(parts)
 
-    def _sink(self, out: list, table: bool = False, levels: bool = True):
+    def _sink(self, out: list, table: bool = False, brief: bool = False):
         """Where `_process` puts the frames it accepted: LTCFrames added to `out`, or (with
         `table`) a `frame_table` appended to it."""
 
         def sink(accepted: list[tuple], cand: Candidates | None) -> None:
             found = (self._buf, self._buf_start, self._buf_len, self.sample_rate, accepted, cand)
             if table:
-                out.append(frame_table(*found, levels))
+                out.append(frame_table(*found, brief))
             else:
                 out.extend(make_frames(*found))
 
