@@ -238,20 +238,22 @@ class Framer:
         ss = self.s[fresh - 1 :] if fresh else self.s
         d = tt[1:] - tt[:-1]  # samples
         alternate = ss[1:] != ss[:-1]
-        # Cell estimate of each new interval on its own, split by the fixed rule: d, or
-        # 2 d below split0 (d + d, exactly; a product and a sum cost less than a `where`).
-        own = np.multiply(d, d < self.split0)
+        # Each new interval's cell estimate on its own (`own`), split by the fixed rule: d,
+        # or 2 d below split0 (d + d, exactly; a product and a sum cost less than a `where`),
+        # 0 if it cannot be a cell. The estimates of the HISTORY intervals before each one
+        # are averaged (bad ones excluded): laid out after HISTORY slots (the kept history
+        # right-aligned, zeros before it: a zero is an excluded estimate), every window is a
+        # plain slice of `allc`, and `own` is written straight into its end.
+        n = d.size
+        hist = self.cell
+        allc = np.empty(HISTORY + n)
+        allc[: HISTORY - hist.size] = 0.0
+        allc[HISTORY - hist.size : HISTORY] = hist
+        own = allc[HISTORY:]
+        np.multiply(d, d < self.split0, out=own)
         own += d
         ok = alternate & (own >= 0.8 * self.cell_min) & (own <= 1.25 * self.cell_max)
         np.copyto(own, 0.0, where=~ok)
-        # Average the estimates of the HISTORY intervals before each one (bad ones excluded).
-        # Laid out after HISTORY slots (the kept history right-aligned, zeros before it:
-        # a zero is an excluded estimate), every window is a plain slice.
-        n = own.size
-        hist = self.cell
-        allc = np.zeros(HISTORY + n)
-        allc[HISTORY - hist.size : HISTORY] = hist
-        allc[HISTORY:] = own
         if n < _DOUBLING_MIN:
             # Streaming (a few transitions a hop): a cumulative sum is the fewest calls.
             csum = np.zeros(HISTORY + n + 1)
