@@ -17,7 +17,7 @@ The pipeline (each stage in its own module):
    stream (the step conditioning's when both find it). The pulse conditioning runs only
    while the step one is not locked (fewer than three of its frames in the last four frames'
    time), which halves the cost of ordinary LTC, and its frames count only where the signal
-   is spiky (`_differentiated`): on square-wave LTC they would be a detector width late.
+   is spiky (`pulse.spiky`): on square-wave LTC they would be a detector width late.
 4. `sequencer.FrameSequencer` accepts the candidates in stream order and has `flywheel`
    read the frames the framer missed (noise broke a transition or two) on the grid
    predicted from the last frame, with matched-filter bit decisions, for up to
@@ -55,7 +55,6 @@ its temporaries. Measured against libltc in `docs/benchmarks.md`.
 
 from __future__ import annotations
 
-import bisect
 import math
 
 import numpy as np
@@ -66,6 +65,7 @@ from stagebox.ltc.edges import EdgeFinder
 from stagebox.ltc.flywheel import read_bits, refit
 from stagebox.ltc.frame import FRAME_BITS, LTCFrame
 from stagebox.ltc.framer import HALVES, Candidates, Framer, field_values, labels_ok
+from stagebox.ltc.pulse import spiky, unlocked_runs
 from stagebox.ltc.samples import as_mono, kept_as_is, scaled, to_float
 from stagebox.ltc.sequencer import LOOKBACK_FRAMES, FrameSequencer
 
@@ -86,7 +86,6 @@ REACH = 2  # samples: how far back the step detector looks for peaks after clean
 
 
 CLEAN_STREAK = 3  # clean hops in a row before the crossings are used (see `_find_step`)
-SPIKY = 0.5  # a pulse-conditioning frame is kept where median |x| < this x its 90th pct
 
 
 def _hop_size(sample_rate: int) -> int:
@@ -331,14 +330,15 @@ class LTCDecoder:
         # The pulse conditioning runs only while the step one is not locked: on hops where
         # it had found fewer than three frames ending in the last four frames' time. Only frames
         # it had found before the hop began count, so batching hops changes nothing.
-        for k, run in self._pulse_wanted(first, hops):
+        ends = step_framer.found_ends
+        for k, run in unlocked_runs(ends, first, hops, h, self._lock_hold, self._fly_delay):
             start = first + k * h  # hops [k, run) want the pulse conditioning
             if self._pulse_next != start:
                 pulse.reset()
                 pulse_framer.reset()
             last = final and run == hops
             got = self._run_path(pulse, pulse_framer, start, run - k, last, stream_end)
-            found.append(self._differentiated(got))
+            found.append(spiky(got, self._buf, self._buf_start, self._buf_len))
             self._pulse_next = first + run * h
         self._next_hop = first + hops * h
         cand = None
@@ -432,55 +432,6 @@ class LTCDecoder:
             self._step_last = (float(t[-1]), int(s[-1]))
             out.append((t, s))
         return out or [(t1[:0], s1[:0])]
-
-    def _differentiated(self, cand: Candidates | None) -> Candidates | None:
-        """The pulse conditioning's frames over which the raw signal is spiky, as
-        differentiated LTC is (its median level under SPIKY times its 90th percentile; a
-        square wave's is about 1, with noise, clicks or filtering 0.75 or more; the Zoom F6 +
-        VXLR takes' 0.06 to 0.31). On square-wave LTC the pulse conditioning integrates the
-        steps into ramps and finds every transition about a detector width late: its frames
-        there would be as late (6 samples at 48 kHz), where the step conditioning and the
-        flywheel read them right."""
-        if cand is None:
-            return None
-        keep = []
-        for i, (t0, half) in enumerate(zip(cand.t0.tolist(), cand.half.tolist(), strict=True)):
-            lo = max(int(t0) - self._buf_start, 0)
-            hi = min(int(t0 + HALVES * half) + 1 - self._buf_start, self._buf_len)
-            level = np.abs(scaled(self._buf[lo:hi]))
-            if level.size < 2:
-                continue
-            mid, p90 = np.partition(level, [level.size // 2, (9 * level.size) // 10])[
-                [level.size // 2, (9 * level.size) // 10]
-            ]
-            if mid < SPIKY * p90:
-                keep.append(i)
-        if len(keep) == len(cand):
-            return cand
-        return cand.take(np.array(keep, dtype=np.int64)) if keep else None
-
-    def _pulse_wanted(self, first: int, hops: int) -> list[tuple[int, int]]:
-        """Runs [k, end) of the hops from `first` on which the step conditioning is not
-        locked: it had found fewer than three frames ending in the last four frames' time."""
-        ends = self._paths[0][1].found_ends
-        if hops < 8:  # streaming: a hop or two per call, plain Python is cheapest
-            starts = [first + k * self.hop for k in range(hops)]
-            lo = [bisect.bisect_left(ends, t - self._lock_hold) for t in starts]
-            hi = [bisect.bisect_left(ends, t - self._fly_delay) for t in starts]
-            wanted = [b - a < 3 for a, b in zip(lo, hi, strict=True)]
-            if not any(wanted):
-                return []  # locked (the usual case)
-            wanted = np.array(wanted)
-        else:
-            starts = first + self.hop * np.arange(hops)
-            ends = np.asarray(ends)
-            lo = np.searchsorted(ends, starts - self._lock_hold, side="left")
-            hi = np.searchsorted(ends, starts - self._fly_delay, side="left")
-            wanted = hi - lo < 3
-        if not wanted.any():
-            return []
-        change = np.flatnonzero(np.diff(np.concatenate([[0], wanted, [0]]).astype(np.int8)))
-        return list(zip(change[0::2].tolist(), change[1::2].tolist(), strict=True))
 
     def _read(self, t0: float, half: float, reverse: bool):
         """(t0, half, bits, fields) of the frame on the grid near t0, or None."""
