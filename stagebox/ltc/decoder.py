@@ -48,9 +48,10 @@ first bit's edge then comes after the last bit's: for a reversed frame `start > 
 Cost: a fixed number of numpy calls per hop (1024 samples at 48 kHz), whatever the block
 size; a block bringing many hops is handled BATCH_HOPS at a time (at most BATCH_SAMPLES; the
 transition finder FIND_HOPS at a time, to stay in cache), which gives the same frames with
-fewer numpy calls.
-Samples are read as float32. No threads, no I/O; buffers are allocated once and numpy allocates only
-its temporaries. Measured against libltc in `docs/benchmarks.md`.
+fewer numpy calls. A block of kept samples (`samples.py`) longer than the buffer is read
+where it lies, a file's memory map for `stagebox ltc decode`: only its head and tail pass
+through the buffer (`_in_place`). No threads, no I/O; buffers are allocated once and numpy
+allocates only its temporaries. Measured against libltc in `docs/benchmarks.md`.
 """
 
 from __future__ import annotations
