@@ -217,12 +217,17 @@ def test_a_long_block_read_in_place_gives_the_frames_of_copied_blocks(monkeypatc
     assert len(copied) >= 1000 and any(f.reverse for f in copied)
     assert [tuple(f) for f in whole] == [tuple(f) for f in copied]
     assert [tuple(f) for f in halves] == [tuple(f) for f in copied]
+    # read-only, as a file's memory map is: never written to
+    frozen = ints.copy()
+    frozen.flags.writeable = False
+    assert [tuple(f) for f in decode_in_blocks(frozen, ints.size, SR)] == [tuple(f) for f in copied]
+    assert len(used) == 4
     # a strided block (a channel of a stereo file) is copied, as any short one
     stereo = np.stack([ints, ints], axis=1)
     assert [tuple(f) for f in decode_in_blocks(stereo[:, 0], ints.size, SR)] == [
         tuple(f) for f in copied
     ]
-    assert len(used) == 3
+    assert len(used) == 4
 
 
 @pytest.mark.parametrize("n", [0, 1, 7, 8, 9, 161, 54_321])
