@@ -14,10 +14,8 @@ checked with fstat on the descriptor that will be read (no gap between check and
 from __future__ import annotations
 
 import errno
-import json
 import os
 import stat
-import tomllib
 from pathlib import Path
 
 MIB = 1 << 20
@@ -154,6 +152,8 @@ def resolved(path: str | os.PathLike) -> Path:
 
 def toml_loads(text: str) -> dict:
     """tomllib.loads, with nesting too deep for the parser's recursion as a TOMLDecodeError."""
+    import tomllib  # (here: most readers of files, such as `wavfile`, parse no TOML)
+
     try:
         return tomllib.loads(text)
     except RecursionError:
@@ -162,6 +162,8 @@ def toml_loads(text: str) -> dict:
 
 def json_loads(data: str | bytes) -> object:
     """json.loads, with nesting too deep for the parser's recursion as a ValueError."""
+    import json  # (here, as tomllib above)
+
     try:
         return json.loads(data)
     except RecursionError:

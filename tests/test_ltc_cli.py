@@ -225,3 +225,17 @@ def test_label_checks_on_arrays_agree_with_timecode():
             assert bool(exists[i]) == (label_problem(*label, rate) == ""), (label, rate)
             if exists[i]:
                 assert counts[i] == Timecode(*label, rate).frame_count
+
+
+def test_the_summary_median_is_numpys():
+    """`ltc.median` (the summary's, without numpy.ma) gives np.median's value to the bit:
+    odd and even counts, ties, frame periods, the drop-frame flags as bools."""
+    from stagebox.cli.ltc import median
+
+    rng = np.random.default_rng(7)
+    for n in (1, 2, 3, 4, 5, 10, 11, 1000, 1001):
+        periods = 1920.0 + rng.normal(size=n) * 1e-3
+        for values in (periods, np.round(periods, 2), rng.integers(0, 2, n).astype(bool)):
+            expected = float(np.median(values.astype(np.float64)))
+            assert median(values) == expected
+            assert median(values).hex() == expected.hex()

@@ -134,8 +134,8 @@ def _decode_with_transitions(sig):
     pushed = []
     real = framer.push
 
-    def push(t, s):
-        pushed.append((t.copy(), s.copy()))
+    def push(t, s):  # (arrays, or lists of consecutive parts)
+        pushed.append(tuple(np.concatenate(a if isinstance(a, list) else [a]) for a in (t, s)))
         real(t, s)
 
     framer.push = push
@@ -242,3 +242,20 @@ def test_noisy_code_does_not_switch_paths_hop_by_hop(monkeypatch):
     hops = sig.size // HOP
     assert sum(calls) >= 0.9 * hops  # the detector took nearly every hop
     assert len(calls) <= hops // 16  # in long runs, not hop by hop
+
+
+@pytest.mark.parametrize("hops", [1, 128])
+def test_crossing_signs_are_the_steps_across_them(hops):
+    """`find` gives each crossing's sign as a slice of +1, -1, ... (crossings alternate):
+    it must be the sign of the step between the crossing's two samples, on noise (tens of
+    thousands of crossings a call: the table grows) as on LTC."""
+    rng = np.random.default_rng(hops)
+    finder = CrossingFinder(SR, HOP, 17.0, 30.0)
+    pad = finder.pad
+    for sig in (rng.normal(size=hops * HOP + 2 * pad), ltc("25", 3.0, SR)[0]):
+        x = sig[: hops * HOP + 2 * pad].astype(np.float32)
+        finder.reset()
+        t, s, _hop, _clean = finder.find(x, 0, hops)
+        assert t.size > 10
+        pair = np.floor(t).astype(np.int64) + pad  # x index of each crossing's first sample
+        np.testing.assert_array_equal(s, np.sign(x[pair + 1] - x[pair]).astype(np.int8))

@@ -5,7 +5,8 @@
   one (`FrameSequencer._simple_runs`);
 - the transitions of clean LTC: zero crossings (the fast path) or the step detector;
 - the samples: signed integers kept as they come and scaled where read, or float32 from the
-  start (`samples.py`).
+  start (`samples.py`);
+- the frames out: LTCFrames (`decode`) or columns (`decode_table`, what the CLI prints).
 And one table of the flag bits (BGF0-2, the parity bit) serves the encoder and the decoder.
 """
 
@@ -17,6 +18,7 @@ from ltc_signals import AMPLITUDE, decode_in_blocks, ltc, white_noise, zero_phas
 
 from stagebox.ltc import decoder as decoder_module
 from stagebox.ltc import edges
+from stagebox.ltc import framer as framer_module
 from stagebox.ltc.decoder import LTCDecoder, decode_all
 from stagebox.ltc.frame import LTCFrame, flag_bits, pack_bits
 from stagebox.ltc.samples import to_float
@@ -132,3 +134,110 @@ def test_a_type_change_mid_stream_gives_the_same_frames():
     mixed += dec.decode(ints[2 * third :])
     mixed += dec.flush()
     assert [tuple(f) for f in mixed] == [tuple(f) for f in decode_all(floats, SR)]
+
+
+def _table_rows(table: dict | None, names=LTCFrame._fields) -> list[tuple]:
+    """A `decode_table` table as tuples of these LTCFrame fields (bits as bytes), by row."""
+    if table is None:
+        return []
+    columns = []
+    for name in names:
+        column = table[name]
+        if name == "bits":
+            column = [bytes(row) for row in column.tolist()]
+        columns.append(column if isinstance(column, list) else column.tolist())
+    return list(zip(*columns, strict=True))
+
+
+# What a brief table holds: the fields a frame's line shows.
+BRIEF = (
+    "hours",
+    "minutes",
+    "seconds",
+    "frames",
+    "drop_frame",
+    "user_bits",
+    "start",
+    "end",
+    "reverse",
+)
+
+
+@pytest.mark.parametrize("block", [1000, 1 << 16, 1 << 22])
+def test_frames_as_columns_are_the_frames_as_objects(block):
+    """`decode_table` (the CLI's columns, no LTCFrame made) gives the values `decode` puts in
+    its LTCFrames, field for field and to the bit (levels too), through every path (clean,
+    noisy, reversed, a jump in position), in blocks of any size; a brief table the same
+    values of the fields it holds, and None for the others."""
+    sig = _every_path()
+    ints = np.round(np.clip(sig, -1.0, 1.0 - 2**-15) * 32768).astype(np.int16)
+    jump = ints.size // 2
+    as_frames = LTCDecoder(SR)
+    as_table = LTCDecoder(SR)
+    as_brief = LTCDecoder(SR)
+    frames: list[LTCFrame] = []
+    rows: list[tuple] = []
+    brief: list[tuple] = []
+    tables = []
+    shown = BRIEF
+    for pos in range(0, ints.size, block):
+        at = pos if pos < jump else pos + 10 * SR  # a jump: a new stream from there
+        chunk = ints[pos : pos + block]
+        frames += as_frames.decode(chunk, at)
+        rows += _table_rows(as_table.decode_table(chunk, at))
+        tables.append(as_brief.decode_table(chunk, at, brief=True))
+    frames += as_frames.flush()
+    rows += _table_rows(as_table.flush_table())
+    tables.append(as_brief.flush_table(brief=True))
+    for table in tables:
+        brief += _table_rows(table, shown)
+        if table is not None:
+            assert all(table[k] is None for k in LTCFrame._fields if k not in shown)
+    assert len(frames) >= 100 and any(f.reverse for f in frames)
+    assert rows == [tuple(f) for f in frames]
+    assert brief == [tuple(getattr(f, k) for k in shown) for f in frames]
+
+
+def test_a_long_block_read_in_place_gives_the_frames_of_copied_blocks(monkeypatch):
+    """A block of kept samples longer than the decoder's buffer is read where it lies (its
+    head and tail copied); in short blocks every sample goes through the buffer. The same
+    frames to the last bit, levels included, through every path, and across blocks that
+    follow one another (the tail kept from the one read in place)."""
+    sig = _every_path(48.0)
+    ints = np.round(np.clip(sig, -1.0, 1.0 - 2**-15) * 32768).astype(np.int16)
+    used = []
+    real = LTCDecoder._in_place
+    monkeypatch.setattr(LTCDecoder, "_in_place", lambda self, *a: used.append(1) or real(self, *a))
+    copied = decode_in_blocks(ints, 4096, SR)
+    assert not used
+    whole = decode_in_blocks(ints, ints.size, SR)
+    assert len(used) == 1
+    halves = decode_in_blocks(ints, ints.size // 2 + 1, SR)  # two blocks, both in place
+    assert len(used) == 3
+    assert len(copied) >= 1000 and any(f.reverse for f in copied)
+    assert [tuple(f) for f in whole] == [tuple(f) for f in copied]
+    assert [tuple(f) for f in halves] == [tuple(f) for f in copied]
+    # read-only, as a file's memory map is: never written to
+    frozen = ints.copy()
+    frozen.flags.writeable = False
+    assert [tuple(f) for f in decode_in_blocks(frozen, ints.size, SR)] == [tuple(f) for f in copied]
+    assert len(used) == 4
+    # a strided block (a channel of a stereo file) is copied, as any short one
+    stereo = np.stack([ints, ints], axis=1)
+    assert [tuple(f) for f in decode_in_blocks(stereo[:, 0], ints.size, SR)] == [
+        tuple(f) for f in copied
+    ]
+    assert len(used) == 4
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 8, 9, 161, 54_321])
+def test_running_half_cells_by_words_are_the_cumulative_sum(n):
+    """The framer's half-cell counts, summed eight classes a word, are numpy's cumulative
+    sum to the last count (classes 0, 1, 2: bad, half, whole; runs of whole cells too)."""
+    rng = np.random.default_rng(n)
+    for cls in (rng.integers(0, 3, n), np.full(n, 2)):
+        cls = cls.astype(np.uint8)
+        expected = np.concatenate([[0], np.cumsum(cls, dtype=np.int64)])
+        got = framer_module._running_halves(cls)
+        assert got.dtype == np.int64
+        np.testing.assert_array_equal(got, expected)

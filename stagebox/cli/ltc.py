@@ -3,14 +3,17 @@
 `ltc decode` is a whole-process tool (run on 30-minute reels), so its path is kept lean: it
 runs with the process set for bulk work (`bulkrun.py`: the allocator keeps its memory, one
 BLAS thread, the collector paused); the file's channel goes to the decoder straight from the
-memory map in its own sample type; each block's frames are taken out as columns once, which
-give their lines (`frametext.py`, built as one byte array) and the summary (worked out on
-arrays at the end); it imports neither the encoder nor what `--json` needs unless asked.
+memory map in its own sample type; the decoder gives each block's frames as columns
+(`LTCDecoder.decode_table`, brief: no object per frame, nothing the lines do not show),
+which give their lines (`frametext.py`, built as one byte array) and the summary (worked
+out on arrays at the end); it imports neither the encoder nor what `--json` needs unless
+asked.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from typing import TYPE_CHECKING
 
@@ -22,6 +25,7 @@ from stagebox.timecode import (
     Timecode,
     TimecodeError,
     dropped_per_minute,
+    format_label,
     label_frame_count,
 )
 
@@ -151,12 +155,23 @@ def _decode(args: argparse.Namespace) -> int:
         out = sys.stdout
         seen = Seen()
 
-        def show(found: list[LTCFrame]) -> None:
+        def show(found: list[LTCFrame] | dict | None) -> None:
             if not found:
                 return
-            cols = frame_columns(found)
-            out.write(_json_lines(found) if args.json else frame_text(cols))
-            seen.add(found, cols)
+            if args.json:
+                cols = frame_columns(found)
+                out.write(_json_lines(found))
+            else:
+                cols = found  # the decoder's columns (brief: only what the lines show)
+                out.write(frame_text(cols))
+            seen.add(cols)
+
+        # Text: the frames as columns, straight into the lines (no object per frame).
+        if args.json:
+            decode, flush = decoder.decode, decoder.flush
+        else:
+            decode = functools.partial(decoder.decode_table, brief=True)
+            flush = functools.partial(decoder.flush_table, brief=True)
 
         for pos in range(0, reader.frames, DECODE_BLOCK):
             try:
@@ -165,35 +180,41 @@ def _decode(args: argparse.Namespace) -> int:
                 block = reader.samples(pos, DECODE_BLOCK, channel=args.channel - 1)
             except WavError as exc:
                 raise CLIError(str(exc)) from None
-            found = decoder.decode(block, pos)
+            found = decode(block, pos)
             del block  # a view of the file's map
             show(found)
-        show(decoder.flush())
+        show(flush())
     print(f"{args.file}: {summary(seen, info.sample_rate)}", file=sys.stderr)
     return 0
 
 
+# The frames' columns the summary reads.
+SUMMARY_FIELDS = ("hours", "minutes", "seconds", "frames", "drop_frame", "start", "end", "reverse")
+
+
 class Seen:
-    """What the summary needs of the frames printed: the first and the last, and the
-    columns of all (`frame_columns`), gathered block by block."""
+    """What the summary needs of the frames printed: the columns of all (`frame_columns`
+    or the decoder's `decode_table`), gathered block by block."""
 
     def __init__(self) -> None:
-        self.first: LTCFrame | None = None
-        self.last: LTCFrame | None = None
         self.count = 0
         self._parts: list[dict[str, np.ndarray]] = []
 
-    def add(self, frames: list[LTCFrame], cols: dict[str, np.ndarray]) -> None:
-        self.first = self.first or frames[0]
-        self.last = frames[-1]
-        self.count += len(frames)
+    def add(self, cols: dict[str, np.ndarray]) -> None:
+        self.count += cols["hours"].size
         self._parts.append(cols)
+
+    def label(self, row: int) -> str:
+        """The label of frame `row` (0 the first, -1 the last) of those seen."""
+        part = self._parts[0 if row >= 0 else -1]
+        fields = ("hours", "minutes", "seconds", "frames", "drop_frame")
+        return format_label(*(part[k][row].item() for k in fields))
 
     def columns(self) -> dict[str, np.ndarray]:
         import numpy as np
 
         if len(self._parts) > 1:
-            self._parts = [{k: np.concatenate([p[k] for p in self._parts]) for k in self._parts[0]}]
+            self._parts = [{k: np.concatenate([p[k] for p in self._parts]) for k in SUMMARY_FIELDS}]
         return self._parts[0]
 
 
@@ -220,10 +241,8 @@ def _json_lines(frames: list[LTCFrame]) -> str:
 
 def detected_rate(cols: dict[str, np.ndarray], sample_rate: int) -> Rate | None:
     """The standard rate nearest the median frame period (DF from the frames' flag)."""
-    import numpy as np
-
     fps = sample_rate / median_period(cols)
-    drop = float(np.median(cols["drop_frame"].astype(np.int64))) >= 0.5
+    drop = median(cols["drop_frame"]) >= 0.5
     best = min(RATES, key=lambda r: (abs(float(r.fps) - fps), r.drop_frame != drop))
     if abs(float(best.fps) - fps) > 0.005 * fps:
         return None  # off-speed: no standard rate within 0.5 %
@@ -234,7 +253,21 @@ def median_period(cols: dict[str, np.ndarray]) -> float:
     """The frames' median length in samples (either direction)."""
     import numpy as np
 
-    return float(np.median(np.abs(cols["end"] - cols["start"])))
+    return median(np.abs(cols["end"] - cols["start"]))
+
+
+def median(values: np.ndarray) -> float:
+    """`np.median` of finite values, to the bit (the middle value, or the mean of the two
+    middle ones), without what np.median imports on first use (numpy.ma, 5 ms: a tenth of
+    the summary's time)."""
+    import numpy as np
+
+    a = np.asarray(values, dtype=np.float64).ravel()
+    k = a.size // 2
+    if a.size % 2:
+        return float(np.partition(a, k)[k])
+    middle = np.partition(a, [k - 1, k])
+    return float((middle[k - 1] + middle[k]) / 2.0)
 
 
 def discontinuities(cols: dict[str, np.ndarray], rate: Rate) -> int:
@@ -272,7 +305,7 @@ def summary(seen: Seen, sample_rate: int) -> str:
     reverse = int(np.count_nonzero(cols["reverse"]))
     jumps = discontinuities(cols, rate) if rate is not None else 0
     text = (
-        f"{seen.count} frames, {seen.first.label} .. {seen.last.label}, {rate_text}, "
+        f"{seen.count} frames, {seen.label(0)} .. {seen.label(-1)}, {rate_text}, "
         f"{jumps} discontinuities"
     )
     if reverse:

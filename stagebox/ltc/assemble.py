@@ -94,9 +94,9 @@ def make_frames(
     cand: Candidates | None,
 ) -> list[LTCFrame]:
     """LTCFrames for the accepted (t0, half, bits, fields, reverse, row), all at once: the
-    fields, flags and levels are computed over the whole batch in a few numpy calls,
-    and the objects made by `build_frames` (no constructor call per frame). A few
-    frames (streaming) are built one by one, which costs fewer numpy calls; both give
+    fields, flags and levels are computed over the whole batch in a few numpy calls
+    (`frame_table`), and the objects made by `build_frames` (no constructor call per frame).
+    A few frames (streaming) are built one by one, which costs fewer numpy calls; both give
     the same frames. Rows read from `cand` (row >= 0) carry their bits there."""
     if len(accepted) < 4:
         frames = []
@@ -107,6 +107,48 @@ def make_frames(
                 make_frame(buf, buf_start, buf_len, sample_rate, t0, half, bits, fields, reverse)
             )
         return frames
+    table = frame_table(buf, buf_start, buf_len, sample_rate, accepted, cand)
+    return build_frames(
+        [
+            *(table[name].tolist() for name in TABLE_FIELDS[:-2]),
+            table["level"],
+            # rows as 80-byte items: `tolist` gives each as a bytes object
+            np.ascontiguousarray(table["bits"], np.uint8).view(_BITS_ROW).ravel().tolist(),
+        ]
+    )
+
+
+# `frame_table`'s columns, in LTCFrame's field order (level a list of floats, bits (n, 80)).
+TABLE_FIELDS = (
+    "hours",
+    "minutes",
+    "seconds",
+    "frames",
+    "drop_frame",
+    "colour_frame",
+    "user_bits",
+    "binary_group_flags",
+    "start",
+    "end",
+    "reverse",
+    "level",
+    "bits",
+)
+
+
+def frame_table(
+    buf: np.ndarray,
+    buf_start: int,
+    buf_len: int,
+    sample_rate: int,
+    accepted: list[tuple],
+    cand: Candidates | None,
+    brief: bool = False,
+) -> dict:
+    """The accepted frames as columns (`TABLE_FIELDS`: numpy arrays, one row per frame, the
+    values the LTCFrames hold; `level` a list of floats). `brief` leaves out (as None) what
+    a frame's line does not show, and the work of it: the level (the samples over every
+    frame read), the colour flag, the binary group flags and the bits."""
     t0, half, _bits, _fields, rev, rows = zip(*accepted, strict=True)
     t0 = np.array(t0)  # samples
     span = HALVES * np.array(half)  # samples
@@ -121,7 +163,57 @@ def make_frames(
         bits = np.stack(_bits)
         fields = np.stack(_fields)
     rev = np.array(rev, dtype=bool)
-    # Level: peak of the raw input over each frame's span, as buffer indices [lo, hi).
+    labels = fields[:, [7, 5, 3, 1]] * 10 + fields[:, [6, 4, 2, 0]]  # h, m, s, f
+    user = fields[:, 8:16] @ (1 << (4 * np.arange(8, dtype=np.int64)))
+    table = {
+        "hours": labels[:, 0],
+        "minutes": labels[:, 1],
+        "seconds": labels[:, 2],
+        "frames": labels[:, 3],
+        "drop_frame": bits[:, 10].astype(bool),
+        "colour_frame": None,
+        "user_bits": user,
+        "binary_group_flags": None,
+        "start": np.where(rev, t0 + span, t0),
+        "end": np.where(rev, t0, t0 + span),
+        "reverse": rev,
+        "level": None,
+        "bits": None,
+    }
+    if brief:
+        return table
+    nominal25 = family_25(sample_rate / span, labels[:, 3])  # flags move at 25 fps
+    # BGF0 | BGF1 << 1 | BGF2 << 2, where `flag_bits` puts them for each rate family
+    # (three column picks: numpy's integer matrix product has no BLAS)
+    bgf = sum(
+        (1 << n) * np.where(nominal25, bits[:, at25], bits[:, at30]).astype(np.int64)
+        for n, (at25, at30) in enumerate(zip(_BGF_25, _BGF_30, strict=True))
+    )
+    table["colour_frame"] = bits[:, 11].astype(bool)
+    table["binary_group_flags"] = bgf
+    table["level"] = _levels(buf, buf_start, buf_len, t0, span)
+    table["bits"] = bits
+    return table
+
+
+def join_tables(tables: list[dict]) -> dict | None:
+    """One `frame_table` of several, in their order (None for none)."""
+    if len(tables) <= 1:
+        return tables[0] if tables else None
+    joined = {}
+    for name in TABLE_FIELDS:
+        parts = [t[name] for t in tables]
+        if parts[0] is None:
+            joined[name] = None  # (left out: `brief`)
+        elif name == "level":
+            joined[name] = [v for p in parts for v in p]
+        else:
+            joined[name] = np.concatenate(parts)
+    return joined
+
+
+def _levels(buf, buf_start, buf_len, t0, span) -> list[float]:
+    """dBFS: the peak of the raw input over each frame's span, as buffer indices [lo, hi)."""
     lo = np.maximum(np.trunc(t0).astype(np.int64) - buf_start, 0)
     hi = np.minimum(np.ceil(t0 + span).astype(np.int64) + 1 - buf_start, buf_len)
     hi = np.maximum(hi, lo)
@@ -142,35 +234,8 @@ def make_frames(
     # unless a frame is silent
     peaks = peak.tolist()
     if all(peaks):
-        level = list(map((20.0).__mul__, map(math.log10, peaks)))  # (20.0 * v, no loop)
-    else:
-        level = list(map(dbfs, peaks))
-    labels = fields[:, [7, 5, 3, 1]] * 10 + fields[:, [6, 4, 2, 0]]  # h, m, s, f
-    user = fields[:, 8:16] @ (1 << (4 * np.arange(8, dtype=np.int64)))
-    nominal25 = family_25(sample_rate / span, labels[:, 3])  # flags move at 25 fps
-    # BGF0 | BGF1 << 1 | BGF2 << 2, where `flag_bits` puts them for each rate family
-    # (three column picks: numpy's integer matrix product has no BLAS)
-    bgf = sum(
-        (1 << n) * np.where(nominal25, bits[:, at25], bits[:, at30]).astype(np.int64)
-        for n, (at25, at30) in enumerate(zip(_BGF_25, _BGF_30, strict=True))
-    )
-    start = np.where(rev, t0 + span, t0)
-    end = np.where(rev, t0, t0 + span)
-    flags = bits[:, [10, 11]].astype(bool).T  # drop frame, colour frame
-    return build_frames(
-        [
-            *labels.T.tolist(),
-            *flags.tolist(),
-            user.tolist(),
-            bgf.tolist(),
-            start.tolist(),
-            end.tolist(),
-            rev.tolist(),
-            level,
-            # rows as 80-byte items: `tolist` gives each as a bytes object
-            np.ascontiguousarray(bits, np.uint8).view(_BITS_ROW).ravel().tolist(),
-        ]
-    )
+        return list(map((20.0).__mul__, map(math.log10, peaks)))  # (20.0 * v, no loop)
+    return list(map(dbfs, peaks))
 
 
 def dbfs(peak: float) -> float:

@@ -62,11 +62,10 @@ class CrossingFinder:
         # x indices, from a crossing's j, of: the pair's first and second sample, the level
         # before it and the level after it
         first_of_pair = self.pad - 1
-        self._around = (
-            np.array([[0], [1], [-self.reach], [1 + self.reach]], dtype=np.int64) + first_of_pair
-        )
+        self._around = [first_of_pair + k for k in (0, 1, -self.reach, 1 + self.reach)]
         self.gap_min = GAP_MIN * cell_min  # samples
         self.gap_max = GAP_MAX * cell_max  # samples
+        self._signs = _alternating(2 * hop)  # +1, -1, ...: grown when a call needs more
         self.reset()
 
     def reset(self) -> None:
@@ -78,9 +77,9 @@ class CrossingFinder:
         n_out = hops * self.hop
         neg = x[p - 1 : p + n_out] < 0  # (not signbit: -0.0 and 0.0 are one side of zero)
         j = (neg[1:] != neg[:-1]).nonzero()[0]  # crossing between samples j-1 and j of the hops
-        # The pair's two samples and the levels `reach` before and after it, one gather
-        # (rows: each a contiguous array over the crossings).
-        y0, y1, before, after = scaled(x.take(j + self._around))
+        # The pair's two samples and the levels `reach` before and after it: each a gather
+        # of j from x shifted by its offset (no index arithmetic over the crossings).
+        y0, y1, before, after = (scaled(x[k:].take(j)) for k in self._around)
         step = y1 - y0  # never 0: one of the two is below zero, the other not
         t = (first - 1 + j) + y0 / -step
         levels = np.abs(after - before)
@@ -100,5 +99,17 @@ class CrossingFinder:
         clean = np.zeros(hops, dtype=bool)
         clean[hk] = True  # a hop with no crossing: no LTC
         clean[hk[~good]] = False
-        s = np.sign(step).astype(np.int8)  # +1 rising, -1 falling
+        # +1 rising, -1 falling: the crossings of one signal alternate, so their signs are
+        # a slice of +1, -1, ... from the first's (rising if its first sample is below zero)
+        if t.size >= self._signs.size:
+            self._signs = _alternating(2 * t.size)
+        k = int(y0[0] >= 0) if t.size else 0
+        s = self._signs[k : k + t.size]
         return t, s, hk, clean
+
+
+def _alternating(n: int) -> np.ndarray:
+    """+1, -1, +1, ... (n of them, int8), read-only: `find` hands out slices of it."""
+    signs = np.resize(np.array([1, -1], dtype=np.int8), n)
+    signs.flags.writeable = False
+    return signs

@@ -17,13 +17,14 @@ The pipeline (each stage in its own module):
    stream (the step conditioning's when both find it). The pulse conditioning runs only
    while the step one is not locked (fewer than three of its frames in the last four frames'
    time), which halves the cost of ordinary LTC, and its frames count only where the signal
-   is spiky (`_differentiated`): on square-wave LTC they would be a detector width late.
+   is spiky (`pulse.spiky`): on square-wave LTC they would be a detector width late.
 4. `sequencer.FrameSequencer` accepts the candidates in stream order and has `flywheel`
    read the frames the framer missed (noise broke a transition or two) on the grid
    predicted from the last frame, with matched-filter bit decisions, for up to
    FLYWHEEL_FRAMES frames; and when a run of frames starts, the LOOKBACK_FRAMES before its
    first are read on its grid and returned with it (late by those frames).
-5. `assemble` makes the `LTCFrame`s: fields, flags, start and end, level.
+5. `assemble` makes the `LTCFrame`s (`decode`), or the same values as columns
+   (`decode_table`, for bulk callers): fields, flags, start and end, level.
 
 The samples come in through `samples.py`: signed integers are kept as they come and scaled
 where they are read (`samples.scaled`), any other type is scaled to float32 on the way in.
@@ -47,24 +48,25 @@ first bit's edge then comes after the last bit's: for a reversed frame `start > 
 Cost: a fixed number of numpy calls per hop (1024 samples at 48 kHz), whatever the block
 size; a block bringing many hops is handled BATCH_HOPS at a time (at most BATCH_SAMPLES; the
 transition finder FIND_HOPS at a time, to stay in cache), which gives the same frames with
-fewer numpy calls.
-Samples are read as float32. No threads, no I/O; buffers are allocated once and numpy allocates only
-its temporaries. Measured against libltc in `docs/benchmarks.md`.
+fewer numpy calls. A block of kept samples (`samples.py`) longer than the buffer is read
+where it lies, a file's memory map for `stagebox ltc decode`: only its head and tail pass
+through the buffer (`_in_place`). No threads, no I/O; buffers are allocated once and numpy
+allocates only its temporaries. Measured against libltc in `docs/benchmarks.md`.
 """
 
 from __future__ import annotations
 
-import bisect
 import math
 
 import numpy as np
 
-from stagebox.ltc.assemble import make_frames
+from stagebox.ltc.assemble import frame_table, join_tables, make_frames
 from stagebox.ltc.crossings import CrossingFinder
 from stagebox.ltc.edges import EdgeFinder
 from stagebox.ltc.flywheel import read_bits, refit
 from stagebox.ltc.frame import FRAME_BITS, LTCFrame
 from stagebox.ltc.framer import HALVES, Candidates, Framer, field_values, labels_ok
+from stagebox.ltc.pulse import spiky, unlocked_runs
 from stagebox.ltc.samples import as_mono, kept_as_is, scaled, to_float
 from stagebox.ltc.sequencer import LOOKBACK_FRAMES, FrameSequencer
 
@@ -85,7 +87,6 @@ REACH = 2  # samples: how far back the step detector looks for peaks after clean
 
 
 CLEAN_STREAK = 3  # clean hops in a row before the crossings are used (see `_find_step`)
-SPIKY = 0.5  # a pulse-conditioning frame is kept where median |x| < this x its 90th pct
 
 
 def _hop_size(sample_rate: int) -> int:
@@ -169,23 +170,68 @@ class LTCDecoder:
         """Feed a mono block starting at absolute sample `position` (None: right after the
         previous block; a jump starts a new stream after flushing the old one). Returns the
         frames completed by it, in stream order."""
-        x = as_mono(block)
         out: list[LTCFrame] = []
+        self._feed(block, position, self._sink(out))
+        return out
+
+    def decode_table(
+        self, block: np.ndarray, position: int | None = None, *, brief: bool = False
+    ) -> dict | None:
+        """`decode`, the frames as columns (`assemble.frame_table`: numpy arrays by LTCFrame
+        field name, one row per frame; `brief`: only what a frame's line shows, the rest
+        None and not worked out), or None if the block completed none. For a caller that
+        wants the frames' values in bulk (`stagebox ltc decode`): no object per frame."""
+        parts: list[dict] = []
+        self._feed(block, position, self._sink(parts, True, brief))
+        return join_tables(parts)
+
+    def flush_table(self, *, brief: bool = False) -> dict | None:
+        """`flush`, the frames as `decode_table` gives them."""
+        parts: list[dict] = []
+        self._end(self._sink(parts, True, brief))
+        return join_tables(parts)
+
+    def _sink(self, out: list, table: bool = False, brief: bool = False):
+        """Where `_process` puts the frames it accepted: LTCFrames added to `out`, or (with
+        `table`) a `frame_table` appended to it."""
+
+        def sink(accepted: list[tuple], cand: Candidates | None) -> None:
+            found = (self._buf, self._buf_start, self._buf_len, self.sample_rate, accepted, cand)
+            if table:
+                out.append(frame_table(*found, brief))
+            else:
+                out.extend(make_frames(*found))
+
+        return sink
+
+    def _feed(self, block: np.ndarray, position: int | None, out) -> None:
+        """Take a block in (as `decode`), handing each batch's frames to `out`."""
+        x = as_mono(block)
         if self._origin is None:
             self._start(0 if position is None else int(position), x.dtype)
         elif position is not None and int(position) != self.position:
-            out.extend(self.flush())
+            self._end(out)
             self._start(int(position), x.dtype)
         elif x.dtype != self._buf.dtype and self._buf.dtype != np.float32:
             self._buf = scaled(self._buf)  # another type mid-stream: float32 from here on
         as_is = x.dtype == self._buf.dtype and self._buf.dtype != np.float32
+        # A long block of kept samples is read where it lies once the history the hops need
+        # is inside it: only its head (and then its tail) is copied into the buffer.
+        in_place = as_is and x.size >= self._cap and x.flags.c_contiguous
+        at = self._buf_start + self._buf_len  # absolute sample of x[0]
+        head = self._history + self._margin + self._lookahead + self.hop  # samples
         done = 0
         while done < x.size:
+            if in_place and self._next_hop - self._history - self._margin >= at:
+                self._in_place(x, at, out)
+                return
             room = self._cap - self._buf_len
             if room == 0:
                 self._compact()
                 room = self._cap - self._buf_len
             take = min(room, x.size - done)
+            if in_place and done < head:
+                take = min(take, head - done)
             into = self._buf[self._buf_len : self._buf_len + take]
             if as_is:
                 into[...] = x[done : done + take]
@@ -194,16 +240,36 @@ class LTCDecoder:
             self._buf_len += take
             done += take
             self._run(out, final=False)
-        return out
+
+    def _in_place(self, x: np.ndarray, at: int, out) -> None:
+        """Every complete hop of block `x` (x[0] at absolute sample `at`, the history the
+        hops need already inside it), read from `x` itself; then what the buffer keeps (the
+        history and the samples after the last hop) copied into it. The same reads as
+        through the buffer, without copying the block into it first."""
+        buf, cap = self._buf, self._cap
+        self._buf, self._cap = x, x.size
+        self._buf_start, self._buf_len = at, x.size
+        try:
+            self._run(out, final=False, compact=False)
+        finally:
+            keep_from = self._next_hop - self._history - self._margin
+            tail = x[keep_from - at :]
+            self._buf, self._cap = buf, cap
+            self._buf[: tail.size] = tail
+            self._buf_start, self._buf_len = keep_from, tail.size
 
     def flush(self) -> list[LTCFrame]:
         """End of stream: frames still pending (the last one may lack only its final edge).
         The decoder is then reset, ready for a new stream."""
         out: list[LTCFrame] = []
+        self._end(self._sink(out))
+        return out
+
+    def _end(self, out) -> None:
+        """End of stream (as `flush`), handing the last frames to `out`."""
         if self._origin is not None:
             self._run(out, final=True)
         self.reset()
-        return out
 
     # -- internals ---------------------------------------------------------------------
 
@@ -229,8 +295,9 @@ class LTCDecoder:
         self._buf_start += drop
         self._buf_len = n
 
-    def _run(self, out: list[LTCFrame], final: bool) -> None:
-        """Process every complete hop in the buffer (and, when final, what is left)."""
+    def _run(self, out, final: bool, compact: bool = True) -> None:
+        """Process every complete hop in the buffer (and, when final, what is left); then
+        make room in it (unless not to `compact`)."""
         end = self._buf_start + self._buf_len  # absolute sample after the last buffered one
         while True:
             hops = (end - self._lookahead - self._next_hop) // self.hop
@@ -252,12 +319,11 @@ class LTCDecoder:
             self._buf_len = max(self._buf_len, need)
             self._process(1, out, final=True, stream_end=float(end))
             return
-        if self._buf_len > self._cap - self.hop:
+        if compact and self._buf_len > self._cap - self.hop:
             self._compact()
 
-    def _process(
-        self, hops: int, out: list[LTCFrame], final: bool, stream_end: float = math.inf
-    ) -> None:
+    def _process(self, hops: int, out, final: bool, stream_end: float = math.inf) -> None:
+        """Hops [next, next + hops): their frames to `out(accepted, cand)` (a sink)."""
         first = self._next_hop
         h = self.hop
         (step, step_framer), (pulse, pulse_framer) = self._paths
@@ -265,14 +331,15 @@ class LTCDecoder:
         # The pulse conditioning runs only while the step one is not locked: on hops where
         # it had found fewer than three frames ending in the last four frames' time. Only frames
         # it had found before the hop began count, so batching hops changes nothing.
-        for k, run in self._pulse_wanted(first, hops):
+        ends = step_framer.found_ends
+        for k, run in unlocked_runs(ends, first, hops, h, self._lock_hold, self._fly_delay):
             start = first + k * h  # hops [k, run) want the pulse conditioning
             if self._pulse_next != start:
                 pulse.reset()
                 pulse_framer.reset()
             last = final and run == hops
             got = self._run_path(pulse, pulse_framer, start, run - k, last, stream_end)
-            found.append(self._differentiated(got))
+            found.append(spiky(got, self._buf, self._buf_start, self._buf_len))
             self._pulse_next = first + run * h
         self._next_hop = first + hops * h
         cand = None
@@ -281,11 +348,7 @@ class LTCDecoder:
                 cand = _merge(cand, c)
         accepted = self._sequencer.emit(cand, float(self._next_hop))
         if accepted:
-            out.extend(
-                make_frames(
-                    self._buf, self._buf_start, self._buf_len, self.sample_rate, accepted, cand
-                )
-            )
+            out(accepted, cand)
 
     def _run_path(self, finder, framer, first, hops, final, stream_end) -> Candidates | None:
         # The transition finder takes FIND_HOPS at a time: its arrays (0.5 MB each) stay in
@@ -302,12 +365,7 @@ class LTCDecoder:
                 found.extend(self._find_step(at, n, last))
             else:
                 found.append(self._find(finder, at, n, last)[:2])
-        if len(found) == 1:
-            t, s = found[0]
-        else:
-            t = np.concatenate([f[0] for f in found])
-            s = np.concatenate([f[1] for f in found])
-        framer.push(t, s)
+        framer.push([f[0] for f in found], [f[1] for f in found])
         if final:
             framer.close(stream_end)
         return framer.frames(self._sequencer.after())
@@ -375,55 +433,6 @@ class LTCDecoder:
             self._step_last = (float(t[-1]), int(s[-1]))
             out.append((t, s))
         return out or [(t1[:0], s1[:0])]
-
-    def _differentiated(self, cand: Candidates | None) -> Candidates | None:
-        """The pulse conditioning's frames over which the raw signal is spiky, as
-        differentiated LTC is (its median level under SPIKY times its 90th percentile; a
-        square wave's is about 1, with noise, clicks or filtering 0.75 or more; the Zoom F6 +
-        VXLR takes' 0.06 to 0.31). On square-wave LTC the pulse conditioning integrates the
-        steps into ramps and finds every transition about a detector width late: its frames
-        there would be as late (6 samples at 48 kHz), where the step conditioning and the
-        flywheel read them right."""
-        if cand is None:
-            return None
-        keep = []
-        for i, (t0, half) in enumerate(zip(cand.t0.tolist(), cand.half.tolist(), strict=True)):
-            lo = max(int(t0) - self._buf_start, 0)
-            hi = min(int(t0 + HALVES * half) + 1 - self._buf_start, self._buf_len)
-            level = np.abs(scaled(self._buf[lo:hi]))
-            if level.size < 2:
-                continue
-            mid, p90 = np.partition(level, [level.size // 2, (9 * level.size) // 10])[
-                [level.size // 2, (9 * level.size) // 10]
-            ]
-            if mid < SPIKY * p90:
-                keep.append(i)
-        if len(keep) == len(cand):
-            return cand
-        return cand.take(np.array(keep, dtype=np.int64)) if keep else None
-
-    def _pulse_wanted(self, first: int, hops: int) -> list[tuple[int, int]]:
-        """Runs [k, end) of the hops from `first` on which the step conditioning is not
-        locked: it had found fewer than three frames ending in the last four frames' time."""
-        ends = self._paths[0][1].found_ends
-        if hops < 8:  # streaming: a hop or two per call, plain Python is cheapest
-            starts = [first + k * self.hop for k in range(hops)]
-            lo = [bisect.bisect_left(ends, t - self._lock_hold) for t in starts]
-            hi = [bisect.bisect_left(ends, t - self._fly_delay) for t in starts]
-            wanted = [b - a < 3 for a, b in zip(lo, hi, strict=True)]
-            if not any(wanted):
-                return []  # locked (the usual case)
-            wanted = np.array(wanted)
-        else:
-            starts = first + self.hop * np.arange(hops)
-            ends = np.asarray(ends)
-            lo = np.searchsorted(ends, starts - self._lock_hold, side="left")
-            hi = np.searchsorted(ends, starts - self._fly_delay, side="left")
-            wanted = hi - lo < 3
-        if not wanted.any():
-            return []
-        change = np.flatnonzero(np.diff(np.concatenate([[0], wanted, [0]]).astype(np.int8)))
-        return list(zip(change[0::2].tolist(), change[1::2].tolist(), strict=True))
 
     def _read(self, t0: float, half: float, reverse: bool):
         """(t0, half, bits, fields) of the frame on the grid near t0, or None."""

@@ -89,7 +89,9 @@ _SEARCH_BYTES = 2048  # intervals: fewer than this are searched with bytes.find
 _GRID_ITEM = np.dtype((np.void, HALVES + 1))  # a frame's 161 half-cell grid points, as bytes
 _TIME_ROW = np.dtype((np.void, 8 * (HALVES + 1)))  # the same points' times (float64), as one item
 _STEPS = np.arange(HALVES + 1, dtype=np.float64)  # half cells from a frame's first transition
-_POWERS = np.stack([np.ones(HALVES + 1), _STEPS, _STEPS**2], axis=1)  # (161, 3): 1, k, k^2
+# (161, 4): 1, k, k^2, and 1 at the cell boundaries (even k): a frame's mask times these
+# gives its sums for the least squares and how many of its 81 boundaries carry a transition
+_POWERS = np.stack([np.ones(HALVES + 1), _STEPS, _STEPS**2, 1.0 - _STEPS % 2], axis=1)
 
 
 def _find_all(text: bytes, pattern: bytes, since: int) -> np.ndarray:
@@ -135,11 +137,28 @@ def _sync_matches(
     return found[0], found[1]
 
 
+_BYTE_SUMS = np.array(0x0101010101010101, dtype="<u8")  # times a word: its bytes' running sums
+
+
 def _running_halves(cls: np.ndarray) -> np.ndarray:
-    """halves[i]: half cells in the intervals before transition i (int64, one more than cls)."""
-    halves = np.zeros(cls.size + 1, dtype=np.int64)
-    np.add.accumulate(cls, dtype=np.int64, out=halves[1:])
-    return halves
+    """halves[i]: half cells in the intervals before transition i (int64, one more than cls).
+
+    A cumulative sum costs numpy about 2.5 ns an item; here the classes (0 to 2 each) are
+    summed eight at a time: each 8-byte word (little-endian) times 0x0101..01 holds in its
+    byte j the sum of its bytes 0..j (at most 16: no carry between bytes), its top byte the
+    word's total; the cumulative sum runs over the words' totals only. Exact integers: the
+    values of `np.add.accumulate`."""
+    n = cls.size
+    words = -(-n // 8)
+    padded = np.zeros(8 * words, dtype=np.uint8)
+    padded[:n] = cls
+    running = padded.view("<u8") * _BYTE_SUMS  # byte j of word w: sum of its bytes 0..j
+    before = np.zeros(words, dtype=np.int64)  # half cells before each word
+    np.cumsum(running[:-1] >> np.uint64(56), out=before[1:])
+    halves = np.empty(8 * words + 1, dtype=np.int64)
+    halves[0] = 0
+    np.add(running.view(np.uint8), np.repeat(before, 8), out=halves[1:])
+    return halves[: n + 1]
 
 
 class Candidates:
@@ -190,13 +209,18 @@ class Framer:
         self.t = np.zeros(0)  # samples
         self.s = np.zeros(0, dtype=np.int8)
         self.cls = np.zeros(0, dtype=np.uint8)  # interval i = t[i+1] - t[i]: 0 bad, 1 half, 2 whole
-        self.cell = np.zeros(0)  # per interval: its cell-length estimate (0 if bad)
+        # the last HISTORY intervals' own cell-length estimates (0 if bad), the latest last
+        self.cell = np.zeros(0)
         self.fresh = 0  # index of the first transition the last push brought
         self.found_ends: list[float] = []  # samples: stream ends of the last frames found
 
-    def push(self, t: np.ndarray, s: np.ndarray) -> None:
-        """Append finalised transitions and class the intervals they close."""
-        if t.size == 0:
+    def push(self, t, s) -> None:
+        """Append finalised transitions and class the intervals they close. `t` (samples)
+        and `s` (signs) are arrays, or lists of consecutive parts (joined here, in the one
+        copy that appends them)."""
+        t_parts = t if isinstance(t, list) else [t]
+        s_parts = s if isinstance(s, list) else [s]
+        if not any(part.size for part in t_parts):
             self.fresh = self.t.size
             return
         # Forget what no frame can still need (kept until now so `frames` saw it all).
@@ -206,26 +230,30 @@ class Framer:
             self.t = self.t[drop:]
             self.s = self.s[drop:]
             self.cls = self.cls[drop:]
-            self.cell = self.cell[drop:]
-        self.fresh = self.t.size
-        prev_t = self.t[-1:] if self.t.size else t[:0]
-        prev_s = self.s[-1:] if self.s.size else s[:0]
-        tt = np.concatenate([prev_t, t])
-        ss = np.concatenate([prev_s, s])
+        self.fresh = fresh = self.t.size
+        self.t = np.concatenate([self.t, *t_parts])
+        self.s = np.concatenate([self.s, *s_parts])
+        # The new transitions and the one before them (if any): each new interval's ends.
+        tt = self.t[fresh - 1 :] if fresh else self.t
+        ss = self.s[fresh - 1 :] if fresh else self.s
         d = tt[1:] - tt[:-1]  # samples
         alternate = ss[1:] != ss[:-1]
-        # Cell estimate of each new interval on its own, split by the fixed rule.
-        own = np.where(d >= self.split0, d, 2.0 * d)
-        ok = alternate & (own >= 0.8 * self.cell_min) & (own <= 1.25 * self.cell_max)
-        own = np.where(ok, own, 0.0)
-        # Average the estimates of the HISTORY intervals before each one (bad ones excluded).
-        # Laid out after HISTORY slots (the kept history right-aligned, zeros before it:
-        # a zero is an excluded estimate), every window is a plain slice.
-        n = own.size
-        hist = self.cell[-HISTORY:]
-        allc = np.zeros(HISTORY + n)
+        # Each new interval's cell estimate on its own (`own`), split by the fixed rule: d,
+        # or 2 d below split0 (d + d, exactly; a product and a sum cost less than a `where`),
+        # 0 if it cannot be a cell. The estimates of the HISTORY intervals before each one
+        # are averaged (bad ones excluded): laid out after HISTORY slots (the kept history
+        # right-aligned, zeros before it: a zero is an excluded estimate), every window is a
+        # plain slice of `allc`, and `own` is written straight into its end.
+        n = d.size
+        hist = self.cell
+        allc = np.empty(HISTORY + n)
+        allc[: HISTORY - hist.size] = 0.0
         allc[HISTORY - hist.size : HISTORY] = hist
-        allc[HISTORY:] = own
+        own = allc[HISTORY:]
+        np.multiply(d, d < self.split0, out=own)
+        own += d
+        ok = alternate & (own >= 0.8 * self.cell_min) & (own <= 1.25 * self.cell_max)
+        np.copyto(own, 0.0, where=~ok)
         if n < _DOUBLING_MIN:
             # Streaming (a few transitions a hop): a cumulative sum is the fewest calls.
             csum = np.zeros(HISTORY + n + 1)
@@ -244,15 +272,16 @@ class Framer:
         # Class 1 (half) below three quarters of the estimate, 2 (whole) from there; an
         # interval is bad (0) if it is not as long as a half or whole cell of its reference
         # (the estimate where known, else its own) can be.
-        split = np.where(known, 0.75 * est, self.split0)
-        ref = np.where(known, est, own)
+        split = 0.75 * est
+        ref = est
+        if not known.all():  # (the usual case in bulk: every one known, no `where`)
+            np.copyto(split, self.split0, where=~known)
+            ref = np.where(known, est, own)
         cls = (d >= split).view(np.uint8) + np.uint8(1)
         good = ok & (d > 0.25 * ref) & (d < 1.35 * ref)
         cls *= good
-        self.t = np.concatenate([self.t, t])
-        self.s = np.concatenate([self.s, s])
         self.cls = np.concatenate([self.cls, cls])
-        self.cell = np.concatenate([self.cell, own])
+        self.cell = allc[-HISTORY:].copy()  # (leading zeros, if fewer: excluded, as here)
 
     def close(self, stream_end: float) -> None:
         """End of stream: a forward frame whose last bit ended exactly with the stream lacks
@@ -321,8 +350,6 @@ class Framer:
         mark[halves] = 1
         windows = np.ndarray((size,), _GRID_ITEM, mark, 0, (1,))
         grid = windows[h0].view(np.uint8).reshape(m, HALVES + 1)  # 1 where a transition is
-        # Every cell boundary must carry a transition.
-        whole = grid[:, 0::2].all(axis=1)
         bits = grid[:, 1::2].copy()  # (m, 80) uint8 in stream order
         if rev_at.size:
             bits[reverse] = bits[reverse, ::-1]
@@ -339,7 +366,8 @@ class Framer:
         # times' are not, and a BLAS product's order of summation changes with the number
         # of rows (the frames in this batch): `einsum` sums each row the same way whatever
         # the batch, so block sizes still give the same frames.
-        cnt, sx, sxx = (mask @ _POWERS).T
+        cnt, sx, sxx, bounds = (mask @ _POWERS).T
+        whole = bounds == FRAME_BITS + 1  # every cell boundary carries a transition
         sy = y.sum(axis=1)
         sxy = np.einsum("ij,j->i", y, _STEPS)
         den = cnt * sxx - sx * sx
