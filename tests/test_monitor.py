@@ -229,3 +229,12 @@ def test_loop_draws_retrying_while_the_service_is_away(tmp_path):
     run_monitor(str(tmp_path / "gone.sock"), out, None, colour=False, frames=2)
     text = out.getvalue()
     assert text.count("not running — retrying") == 2 and text.endswith(LEAVE)
+
+
+def test_review_mode_take_line_names_the_take_under_review_not_the_next(stage):
+    """In review, status's take is the take playing back: never "(next)" beside it."""
+    status = stage.do_status()
+    status.update(mode="review", review="101 take 2", take=2, recording=False)
+    text = "\n".join(visible(x) for x in render(status, 80, 24))
+    assert "REVIEW 101 take 2" in text
+    assert "TAKE 2  (review)" in text and "(next)" not in text

@@ -206,6 +206,8 @@ def _side_panel(status: dict, g: dict, s: Style) -> list[str]:
     take_text = s(f"TAKE {take}" if take is not None else "TAKE -", "bold")
     if status.get("recording"):
         take_text += "  " + s(f"{g['on']} REC", "on_red", "bold")
+    elif status.get("mode") == "review" and take is not None:  # the take playing back
+        take_text += s("  (review)", "cyan")
     elif take is not None:
         take_text += s("  (next)", "dim")
     if status.get("pass_active"):
