@@ -9,7 +9,8 @@ beep player sounds the beeps, the lamp driver switches the lamps).
   through the cue's window records a take), *safe* (nothing), *review* (as rehearse: the
   engine plays the selected take back, stagebox.review).
 - The current cue is selected by button or CLI, or followed from timecode: the cue whose window
-  (TC-in minus pre-roll to TC-out plus post-roll) the LTC is in.
+  (TC-in minus pre-roll to TC-out plus post-roll) the LTC is in; frames the clock predicts
+  after the DAW stopped (beyond the one being received) select nothing.
 - A *pass* starts when LTC runs into the cue's pre-roll (or is picked up inside the window) and
   ends after its post-roll, on a loop wrap, a relocate or when LTC is lost.
 - The *punch*: in record mode a take starts on the sample where TC-in's frame begins (minus the
@@ -234,8 +235,18 @@ class Stage(LocalPasses):
         return []
 
     def _follow(self, clock: TimecodeClock, end: int) -> list[StageEvent]:
-        """Make current the cue whose window the LTC is in (the earliest TC-in ahead wins)."""
-        inside = [c for c in self.cues if _contains(self._window(clock, c), end - 1)]
+        """Make current the cue whose window the LTC is in (the earliest TC-in ahead wins).
+
+        Judged at the block's last sample, but never past the frame being received after the
+        last one decoded: when the DAW stops, the clock runs on for a few frames (its grace,
+        then freewheel), and frames that never played must not walk the stage into the next
+        cue's window (a cue change and a pass of a cue the DAW never played). While LTC runs
+        the limit is never reached, so a cue is followed on the same sample as ever."""
+        last, period = clock.last_frame, clock.period
+        at = end - 1
+        if last is not None and period:
+            at = min(at, math.floor(last.end + period) - 1)
+        inside = [c for c in self.cues if _contains(self._window(clock, c), at)]
         if not inside:
             return []
         cue = min(inside, key=lambda c: clock.sample_of(c.tc_in))

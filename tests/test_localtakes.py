@@ -481,3 +481,17 @@ def test_control_arguments_of_roomtone_and_wild_are_checked():
         with pytest.raises(ControlError) as err:
             check_args(cmd, args)
         assert str(err.value) == message
+
+
+def test_a_wild_line_cancelled_in_its_count_in_names_no_take(tmp_path):
+    """No take was made: the reply names the cue, not "take None" (nor a take number that the
+    next wild line will be given again)."""
+    stage = quiet_stage(tmp_path, 20.0)
+    with RunningService(stage) as svc:
+        svc.wait_until(lambda s: s["audio"], 15, "audio")
+        started = svc.cli("wild", "--cue", "101").stdout
+        cancelled = svc.cli("wild").stdout
+        svc.stop()
+    assert started.startswith("wild line 101 take 1: count-in 3.25 s")
+    assert cancelled.strip() == "wild line 101: cancelled during the count-in: nothing recorded"
+    assert not list(stage.takes.glob("*.wav"))

@@ -229,3 +229,36 @@ def test_loop_draws_retrying_while_the_service_is_away(tmp_path):
     run_monitor(str(tmp_path / "gone.sock"), out, None, colour=False, frames=2)
     text = out.getvalue()
     assert text.count("not running — retrying") == 2 and text.endswith(LEAVE)
+
+
+def test_review_mode_take_line_names_the_take_under_review_not_the_next(stage):
+    """In review, status's take is the take playing back: never "(next)" beside it."""
+    status = stage.do_status()
+    status.update(mode="review", review="101 take 2", take=2, recording=False)
+    text = "\n".join(visible(x) for x in render(status, 80, 24))
+    assert "REVIEW 101 take 2" in text
+    assert "TAKE 2  (review)" in text and "(next)" not in text
+
+
+def test_room_tone_shows_no_made_up_timecode_span(stage):
+    """Room tone's "cue" (RT-R1-SC4) has no TC-in/TC-out: status and the monitor show its name
+    and "ROOM TONE, quiet please", never 00:00:00:00-00:00:00:00 (0.0s)."""
+    from stagebox.cli.show import status_lines
+
+    status = stage.do_status()
+    status["cue"] = {
+        "number": "RT-R1-SC4",
+        "character": "",
+        "tc_in": "00:00:00:00",
+        "tc_out": "00:00:00:00",
+        "dialogue": "ROOM TONE, quiet please",
+    }
+    status["recording"] = True
+    text = "\n".join(visible(x) for x in render(status, 80, 24))
+    assert "CUE   RT-R1-SC4" in text and "ROOM TONE, quiet please" in text
+    assert "00:00:00:00" not in text
+    cue_line = next(line for line in status_lines(status) if line.startswith("cue "))
+    assert cue_line.split(None, 1)[1] == 'RT-R1-SC4  "ROOM TONE, quiet please"'
+    assert "CUE   101  JOHN  01:00:10:00" in "\n".join(
+        visible(x) for x in render(busy_status(stage), 80, 24)
+    )

@@ -572,3 +572,30 @@ def test_the_desk_follows_the_stage_into_review_and_from_cue_to_cue(tmp_path):
         assert desk.describe() == "103 take 2"  # the current cue's take still plays
     finally:
         desk.stop()
+
+
+def test_review_asked_while_a_take_records_says_so_and_leaves_the_desk_alone(tmp_path):
+    """The first take recording: not "no take to review" but "review when it closes"; a later
+    take recording: the refused pick of an earlier take does not move the desk either."""
+    from servicerun import RunningService, StageDir, write_sheet
+
+    stage = StageDir(tmp_path)
+    c = cue("103", "01:00:10:00", "01:00:12:00", RATE_25)
+    stage.write_feed([c], passes=3, preroll=1.0)
+    sheet = write_sheet(tmp_path / "reel1.csv", [c])
+    stage.write_config(stage__cue_sheet=str(sheet), stage__mode="record")
+    with RunningService(stage) as svc:
+        svc.wait_ready()
+        svc.wait_until(lambda s: s["recording"] and s["take"] == 1, 15, "take 1 recording")
+        bad = svc.cli("review", "103", "1", check=False)
+        assert bad.returncode == 2
+        assert bad.stderr.strip() == (
+            "stagebox: take 1 of cue 103 is recording: review when it closes"
+        )
+        svc.wait_until(lambda s: s["recording"] and s["take"] == 2, 15, "take 2 recording")
+        bad = svc.cli("review", "103", "1", check=False)
+        assert "take 2 of cue 103 is recording: review when it closes" in bad.stderr
+        assert svc.call("review")["take"] is None  # nothing picked by the refused command
+        assert svc.call("status")["mode"] == "record"
+        assert svc.stop() == 0
+    assert "Traceback" not in svc.log

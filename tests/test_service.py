@@ -660,3 +660,18 @@ def test_buttons_that_cannot_be_set_up_leave_the_service_running(tmp_path, monke
         service.stop()
         thread.join(5)
     assert result == [0]
+
+
+def test_status_names_the_guide_and_talkback_inputs(stage):
+    """The meters say what each input carries: the guide and the director's talkback mic are
+    named, not left as 'In 3' / 'In 4' beside 'Mic 1' and 'LTC'."""
+    stage.write_feed([CUE_101], passes=1, preroll=1.0, channels=4, guide_channel=2)
+    stage.write_config(
+        audio__capture_channels=4, audio__guide_channel=3, phones__talkback_channel=4
+    )
+    with RunningService(stage) as svc:
+        status = svc.wait_ready()
+        assert status["channel_names"] == ["Mic 1", "LTC", "Guide", "Talkback"]
+        assert "inputs     Mic 1 " in svc.cli("status").stdout
+        assert ", Guide " in svc.cli("status").stdout
+        assert svc.stop() == 0

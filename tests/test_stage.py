@@ -402,3 +402,27 @@ def test_a_cue_change_held_for_a_take_applies_when_the_audio_ends_mid_take():
     engine.close()  # the audio ended: the take closes at the newest sample
     engine.idle()  # the service's idle period
     assert engine.stage.cue.number == "2" and engine.stage.deferred_changes == 0
+
+
+def test_the_daw_stopping_short_of_the_next_cue_does_not_walk_the_stage_into_it():
+    """The DAW loops cue 1 and stops at the end of its post-roll, 14:05; cue 2's window opens
+    at 14:06. The clock runs on a few frames past the last one decoded before it gives the LTC
+    up, but no frame of cue 2's window ever played: no cue change to 2 and no pass of 2 (the
+    crew would see cue 2 after every pass, and review would drop cue 1's take)."""
+    a = cue("1", "01:00:10:00", "01:00:13:05", RATE_25)
+    b = cue("2", "01:00:19:06", "01:00:22:00", RATE_25)  # window from 14:06 (5 s pre-roll)
+    feed = StageFeed([a], passes=2, preroll=5.0, postroll=1.0, wrap="relocate")
+    assert str(feed.loop_end) == "01:00:14:05"
+    run = run_feed(feed, [a, b], settings=settings_for(feed, preroll_seconds=5.0))
+    assert [e.cue for e in run.of("cue")] == []
+    assert [e.cue for e in run.of("pass_start")] == ["1", "1"]
+    assert [(t[0].cue, t[0].take) for t in run.takes] == [("1", 1), ("1", 2)]
+    # ... while the LTC running on into cue 2's window does select it, its pass from the
+    # window's first sample.
+    feed = StageFeed([a], passes=1, preroll=5.0, postroll=1.4)
+    run = run_feed(feed, [a, b], settings=settings_for(feed, preroll_seconds=5.0))
+    assert [e.cue for e in run.of("cue")] == ["2"]
+    first = feed.passes[0].first
+    window = round(feed.passes[0].frame_starts[(b.tc_in - 125) - first])
+    assert window == 467520  # 14:06: 231 frames of 1920 samples after the LTC's start at 24000
+    assert [(e.cue, e.sample) for e in run.of("pass_start")][-1] == ("2", window)

@@ -49,6 +49,24 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="mute the LTC LENGTH s from AT s into pass PASS (from 1; repeatable)",
     )
     p.add_argument("--speed", type=number, default=1.0, help="LTC varispeed, 1.0 = real time")
+    p.add_argument(
+        "--guide",
+        action="store_true",
+        help="a third channel with the DAW's guide track (each cue's line on time); the actor "
+        "then speaks that line on every pass (audio.guide_channel = 3 on the stage)",
+    )
+    p.add_argument(
+        "--late",
+        type=late_list,
+        default=(),
+        metavar="S[,S...]",
+        help="seconds the actor is late on pass 1, 2, ... (e.g. 0,0.12,0: 3 frames late on "
+        "pass 2 at 25 fps); with --guide",
+    )
+    p.add_argument("--lead-in", type=number, default=0.5, metavar="S", help="silence before")
+    p.add_argument(
+        "--tail", type=number, default=1.0, metavar="S", help="silence after the last pass"
+    )
     p.add_argument("--bits", type=whole, choices=(16, 24), default=24)
     p.add_argument("--seed", type=whole, default=0)
     p.set_defaults(func=run)
@@ -65,6 +83,19 @@ def parse_cue(text: str, index: int, rate: Rate) -> Cue:
         )
     except TimecodeError as exc:
         raise CLIError(f"--cue {text!r}: {exc}") from None
+
+
+def late_list(text: str) -> tuple[float, ...]:
+    """`--late 0,0.12,0`: seconds the actor is late on each pass, in pass order."""
+    try:
+        values = tuple(float(x) for x in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: expected seconds per pass, e.g. 0,0.12,0"
+        ) from None
+    if any(not 0 <= v <= 10 for v in values):
+        raise argparse.ArgumentTypeError(f"{text!r}: each lateness must be 0..10 s")
+    return values
 
 
 def parse_dropout(text: str) -> Dropout:
@@ -86,6 +117,11 @@ def run(args: argparse.Namespace) -> int:
     for d in dropouts:
         if not 0 <= d.pass_index < args.passes:
             raise CLIError(f"--dropout: pass {d.pass_index + 1} is not one of 1..{args.passes}")
+    if args.late and not args.guide:
+        raise CLIError("--late needs --guide: the actor is late against the guide's line")
+    if len(args.late) > args.passes:
+        raise CLIError(f"--late gives {len(args.late)} passes, the feed has {args.passes}")
+    guide = {"channels": 3, "guide_channel": 2, "same_line": True} if args.guide else {}
     try:
         feed = StageFeed(
             cues,
@@ -98,6 +134,10 @@ def run(args: argparse.Namespace) -> int:
             dropouts=dropouts,
             speed=args.speed,
             seed=args.seed,
+            lead_in=args.lead_in,
+            tail=args.tail,
+            late=args.late,
+            **guide,
         )
     except ValueError as exc:
         raise CLIError(str(exc)) from None
@@ -109,7 +149,9 @@ def run(args: argparse.Namespace) -> int:
         raise CLIError(f"{args.out}: {exc.strerror or exc}") from None
     print(
         f"{args.out}: {frames / args.rate:.2f} s, {args.rate} Hz, {args.bits}-bit, "
-        f"channel 1 = mic, channel 2 = LTC ({rate}), loop {feed.loop_start} to "
+        f"channel 1 = mic, channel 2 = LTC ({rate}), "
+        + ("channel 3 = guide, " if args.guide else "")
+        + f"loop {feed.loop_start} to "
         f"{feed.loop_end}",
         file=sys.stderr,
     )

@@ -35,7 +35,9 @@ def report(args: argparse.Namespace, answer: dict, command: str) -> int:
         remote.print_json(answer)
         return 0
     what = "room tone" if answer.get("kind") == "roomtone" else "wild line"
-    head = f"{what} {answer.get('cue')} take {answer.get('take')}"
+    head = f"{what} {answer.get('cue')}"
+    if answer.get("take") is not None:  # none when a count-in was cancelled: nothing recorded
+        head += f" take {answer['take']}"
     if answer.get("state") == "stopped":
         print(f"{head}: {answer.get('detail')}")
         return 0

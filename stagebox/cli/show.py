@@ -63,10 +63,17 @@ def cue_summary(cue: dict | None) -> str:
     parts = [str(cue.get("number", "?"))]
     if cue.get("character"):
         parts.append(cue["character"])
-    parts.append(f"{cue.get('tc_in', '?')}-{cue.get('tc_out', '?')} ({cue_length(cue)})")
+    if has_span(cue):
+        parts.append(f"{cue.get('tc_in', '?')}-{cue.get('tc_out', '?')} ({cue_length(cue)})")
     if cue.get("dialogue"):
         parts.append(f'"{one_line(cue["dialogue"])}"')
     return printable("  ".join(parts))
+
+
+def has_span(cue: dict) -> bool:
+    """False for a "cue" with no timecode span (room tone's RT-R1-SC4: TC-in = TC-out), whose
+    00:00:00:00-00:00:00:00 would only mislead; a sheet's cues always have one."""
+    return cue.get("tc_in") is None or cue.get("tc_in") != cue.get("tc_out")
 
 
 def cue_table(

@@ -22,6 +22,7 @@ import math
 import textwrap
 from collections.abc import Sequence
 
+from stagebox.cli.show import has_span
 from stagebox.monitor import bigdigits, meter
 from stagebox.monitor.ansi import Style, clip, pad, visible_width
 from stagebox.phones.matrix import SOURCES as PHONE_SOURCES
@@ -206,6 +207,8 @@ def _side_panel(status: dict, g: dict, s: Style) -> list[str]:
     take_text = s(f"TAKE {take}" if take is not None else "TAKE -", "bold")
     if status.get("recording"):
         take_text += "  " + s(f"{g['on']} REC", "on_red", "bold")
+    elif status.get("mode") == "review" and take is not None:  # the take playing back
+        take_text += s("  (review)", "cyan")
     elif take is not None:
         take_text += s("  (next)", "dim")
     if status.get("pass_active"):
@@ -241,8 +244,9 @@ def _cue(cue: dict | None, label: str, width: int, g: dict, s: Style, bold: bool
     if cue.get("character"):
         parts.append(s(str(cue["character"]), "bold") if bold else str(cue["character"]))
     dialogue = " ".join(str(cue.get("dialogue", "")).split())
-    if bold:
+    if bold and has_span(cue):  # room tone's "cue" has no timecode span
         parts.append(f"{cue.get('tc_in', '?')} {g['arrow']} {cue.get('tc_out', '?')}")
+    if bold:
         first = "  ".join(parts)
         wrapped = textwrap.wrap(f'"{dialogue}"', max(10, width - 6)) if dialogue else []
         return [first] + ["     " + line for line in wrapped]

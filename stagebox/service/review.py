@@ -76,6 +76,12 @@ class ReviewCommands:
             cue = stage_cue.number
         if self.engine.stage.find(cue) is None:
             raise ControlError(f"no cue {cue!r} in the cue sheet")
+        # Refused before the desk moves off its take (the engine checks again when it switches).
+        p = self.engine.stage.current  # one read: the engine thread may replace it
+        if p is not None and p.take is not None and p.punch_out is None:
+            raise ControlError(
+                f"take {p.take} of cue {p.cue.number} is recording: review when it closes"
+            )
         try:
             take = desk.select(cue, how)
         except (ReviewChoiceError, ReviewTakeError) as exc:

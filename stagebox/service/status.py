@@ -69,6 +69,7 @@ class StatusReport:
         return {k: getattr(record, k) for k in keys}
 
     def _channel_names(self) -> list[str]:
+        """Each capture channel by what is wired to it (the meters' and `status`'s labels)."""
         if not self.engine:
             return []
         s = self.engine.settings
@@ -78,6 +79,10 @@ class StatusReport:
                 names.append("LTC")
             elif ch in s.mic_channels:
                 names.append(f"Mic {ch + 1}")
+            elif ch == s.guide_channel:
+                names.append("Guide")
+            elif ch == s.phones.talkback_channel:
+                names.append("Talkback")
             else:
                 names.append(f"In {ch + 1}")
         return names
