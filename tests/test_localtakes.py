@@ -495,3 +495,29 @@ def test_a_wild_line_cancelled_in_its_count_in_names_no_take(tmp_path):
     assert started.startswith("wild line 101 take 1: count-in 3.25 s")
     assert cancelled.strip() == "wild line 101: cancelled during the count-in: nothing recorded"
     assert not list(stage.takes.glob("*.wav"))
+
+
+def test_a_refusal_is_shown_for_a_moment_then_gives_the_views_back(tmp_path, monkeypatch):
+    """A refused WILD is on status, the monitor and the panel at once, and gone again after
+    NOTICE_SECONDS: left up it covered the takes and verdicts after it for minutes."""
+    from stagebox.control.protocol import ControlError
+    from stagebox.service import status as service_status
+
+    monkeypatch.setattr(service_status, "NOTICE_SECONDS", 1.0)
+    service, thread, _ = run_service(tmp_path, quiet_room(12.0))
+    try:
+        service.dispatch("roomtone", {"seconds": 8})
+        with pytest.raises(ControlError, match="room tone"):
+            service.dispatch("wild", {"cue": "101"})
+        shown = wait_for(
+            lambda: "wild line refused" in service._latest.message and service._latest, 2, "it"
+        )
+        gone = wait_for(
+            lambda: "wild line refused" not in service._latest.message and service._latest,
+            5,
+            "the refusal to clear",
+        )
+    finally:
+        service.stop()
+        thread.join(5)
+    assert shown.local is not None and gone.local is not None  # the room tone ran throughout

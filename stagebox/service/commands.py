@@ -89,7 +89,7 @@ class CommandTable:
             try:
                 self.press_local(command)
             except ControlError as exc:
-                self._message = str(exc)
+                self._say(str(exc))
                 log.warning("button %s: %s", command, exc)
         else:
             log.warning("unknown button command %r", command)

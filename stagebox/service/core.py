@@ -87,7 +87,8 @@ class StageService(CommandTable, StatusReport, Reloader, StageLamps, ReviewComma
         self._lights_testing = threading.Lock()  # one `lights test` at a time
         self._latest = None  # the newest StageSnapshot
         self._status_view = None  # (snapshot, its dict, input levels): see _snapshot_view
-        self._message = ""
+        self._message = ""  # the standing message (a worker failed, the audio ended ...)
+        self._notice: tuple[str, float] | None = None  # a passing one, until monotonic time
         self.fault = RecordFault()  # why takes cannot be written now ("" reason: they can)
         self._flashing = False  # the record light flashes for the fault
         self._disk = None  # DiskWatch of the takes folder, once audio and engine run

@@ -110,14 +110,15 @@ def apply_local(service, kind: str, args: dict, sample: int) -> dict:
         )
         view = stage.start_local(request, sample)
     except ValueError as exc:
-        service._message = f"{_what(kind)} refused: {exc}"
-        log.warning("%s", service._message)
+        refusal = f"{_what(kind)} refused: {exc}"
+        service._say(refusal)
+        log.warning("%s", refusal)
         raise
     cue = request.cue.number
     take = service.book.upcoming(cue)
     length = f"{request.seconds:g} s" if request.seconds else "until stopped"
     log.info("%s: %s take %d, %s", _what(kind), cue, take, length)
-    service._message = f"{_what(kind)} {cue} take {take}"
+    service._say(f"{_what(kind)} {cue} take {take}")
     state = "count-in" if kind == WILD else "recording"
     return {
         "kind": kind,

@@ -9,6 +9,8 @@ import time
 log = logging.getLogger("stagebox.service")
 
 
+NOTICE_SECONDS = 8.0  # seconds a passing message (a refusal) stays up
+
 class StatusReport:
     """Mixed into StageService: the stage as clients, systemd, display and panel see it."""
 
@@ -50,7 +52,7 @@ class StatusReport:
             from stagebox.snapshot import StageSnapshot
 
             if self.engine is not None:
-                snap = self.engine.snapshot(message=self._message)
+                snap = self.engine.snapshot(message=self._shown_message())
             else:
                 snap = StageSnapshot(sample=0, sample_rate=self.cfg.audio.sample_rate)
         data = snap.to_dict()
@@ -99,12 +101,25 @@ class StatusReport:
             return f"{snap.mode} {tc or snap.lock} REVIEW {snap.review or 'no take'}"
         return f"{snap.mode} {tc or snap.lock} cue {cue} {take}{rec}"
 
+    def _say(self, text: str, seconds: float | None = None) -> None:
+        """A passing message (a refusal, a take started from a button): shown on status, the
+        monitor and the panel for `seconds`, then the standing message (`_message`) again. A
+        refusal left up for minutes would cover the takes and verdicts that come after it."""
+        held = NOTICE_SECONDS if seconds is None else seconds
+        self._notice = (text, time.monotonic() + held)
+
+    def _shown_message(self) -> str:
+        notice = self._notice
+        if notice is not None and time.monotonic() < notice[1]:
+            return notice[0]
+        return self._message
+
     def _snapshot(self):
         fit = self.backend.time_map.fit() if self.backend else None
         snap = self.engine.snapshot(
             time=fit,
             disk_seconds_left=self._disk.left if self._disk else None,
-            message=self._message,
+            message=self._shown_message(),
             fault=self.fault.announce(),
             sync=self._stage_sync(),
         )
