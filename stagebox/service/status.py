@@ -11,6 +11,7 @@ log = logging.getLogger("stagebox.service")
 
 NOTICE_SECONDS = 8.0  # seconds a passing message (a refusal) stays up
 
+
 class StatusReport:
     """Mixed into StageService: the stage as clients, systemd, display and panel see it."""
 
