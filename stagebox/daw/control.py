@@ -84,6 +84,26 @@ class DawControl(Worker):
     name = "stagebox-daw"
     label = "the DAW sender"
 
+    @classmethod
+    def from_config(cls, cfg, *, mode: str, stage_preroll, find_cue) -> DawControl | None:
+        """The DawControl for `cfg.daw` (not started); None when [daw] is not enabled."""
+        from stagebox.daw.backend import open_output
+
+        daw = cfg.daw
+        if not daw.enabled:
+            return None
+        opener = lambda: open_output(daw.backend, daw.port)  # noqa: E731
+        if daw.backend == "sim":
+            # One simulated port for the service's life: the demo and tests read its history.
+            opener = open_output("sim", daw.port).reopen
+        return cls(
+            opener,
+            DawSettings.from_config(daw),
+            mode=mode,
+            stage_preroll=stage_preroll,
+            find_cue=find_cue,
+        )
+
     def __init__(
         self,
         opener: Callable[[], MidiOutput],
@@ -322,23 +342,3 @@ class DawControl(Worker):
                 output.close()
             except MidiError as exc:
                 log.warning("DAW control: closing %s: %s", self.port, exc)
-
-
-def start_daw(cfg, *, mode: str, stage_preroll, find_cue) -> DawControl | None:
-    """The DawControl for `cfg.daw`, started; None when [daw] is not enabled."""
-    from stagebox.daw.backend import open_output
-
-    daw = cfg.daw
-    if not daw.enabled:
-        return None
-    opener = lambda: open_output(daw.backend, daw.port)  # noqa: E731
-    if daw.backend == "sim":
-        # One simulated port for the service's life: the demo and tests read its history.
-        opener = open_output("sim", daw.port).reopen
-    return DawControl(
-        opener,
-        DawSettings.from_config(daw),
-        mode=mode,
-        stage_preroll=stage_preroll,
-        find_cue=find_cue,
-    ).start()

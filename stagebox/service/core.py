@@ -313,16 +313,17 @@ class StageService(CommandTable, StatusReport, Reloader, StageLamps, ReviewComma
         stack.callback(self._close_engine)
 
     def _start_daw(self, stack: contextlib.ExitStack) -> None:
-        from stagebox.daw.control import start_daw
+        from stagebox.daw.control import DawControl
 
         stage = self.engine.stage
-        self.daw = start_daw(
+        self.daw = DawControl.from_config(
             self.cfg,
             mode=stage.mode,
             stage_preroll=lambda: stage.settings.preroll_seconds,
             find_cue=stage.find,
         )
         if self.daw is not None:
+            self._watch(self.daw).start()  # its failure reaches status
             stack.callback(self.daw.stop)
             self.add_listener(self.daw.on_event)
 
