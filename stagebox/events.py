@@ -92,21 +92,25 @@ class StageEvent:
 
 
 @dataclass(frozen=True, kw_only=True)
-class Lock(StageEvent):
+class ClockChange(StageEvent):
+    """What the timecode clock reported (no kind of its own): lock, unlock, jump."""
+
+    detail: str = ""  # the clock's own words, e.g. "loop wrap", "relocate"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Lock(ClockChange):
     kind: ClassVar[EventKind] = LOCK
-    detail: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
-class Unlock(StageEvent):
+class Unlock(ClockChange):
     kind: ClassVar[EventKind] = UNLOCK
-    detail: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
-class Jump(StageEvent):
+class Jump(ClockChange):
     kind: ClassVar[EventKind] = JUMP
-    detail: str = ""  # e.g. "loop wrap", "relocate"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -129,8 +133,20 @@ class TakeEvent(StageEvent):
     cue: str | None = None
     take: int = 0
     file: str = ""  # the take's file name (no folder)
-    note: str = ""  # the flags below, as one line for people
     notes: tuple[str, ...] = ()  # what the stage noticed, one flag each
+
+    @property
+    def note(self) -> str:
+        """The flags as one line for people (the events file's `note`)."""
+        return "; ".join(self.notes)
+
+    def details(self) -> dict:
+        out = {}
+        for key, value in super().details().items():
+            if key == "notes":
+                out["note"] = self.note
+            out[key] = value
+        return out
 
 
 @dataclass(frozen=True, kw_only=True)

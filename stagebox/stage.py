@@ -241,7 +241,9 @@ class Stage(LocalPasses):
         last one decoded: when the DAW stops, the clock runs on for a few frames (its grace,
         then freewheel), and frames that never played must not walk the stage into the next
         cue's window (a cue change and a pass of a cue the DAW never played). While LTC runs
-        the limit is never reached, so a cue is followed on the same sample as ever."""
+        the decoder's look-ahead can hold a change of cue back by one period (its `cue` event
+        then falls on the next period boundary); the pass itself still starts on the window's
+        first sample (`_advance`), so passes, beeps and takes are where they always were."""
         last, period = clock.last_frame, clock.period
         at = end - 1
         if last is not None and period:
@@ -414,7 +416,6 @@ class Stage(LocalPasses):
                             cue=self._cue_id(),
                             take=p.take,
                             file=p.file,
-                            note="; ".join(p.note),
                             notes=tuple(p.note),
                             label=label,
                         )
@@ -453,7 +454,6 @@ class Stage(LocalPasses):
                 cue=self._cue_id(),
                 take=p.take,
                 file=p.file,
-                note="; ".join(p.note),
                 notes=tuple(p.note),  # what the stage noticed, one flag each
                 label=label,
                 interrupted=(why or "ended before TC-out") if label is None else "",

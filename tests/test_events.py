@@ -46,7 +46,6 @@ def test_events_file_line_keeps_its_names_and_order() -> None:
         cue="101",
         take=1,
         file="101_T1.wav",
-        note="LTC dropout 0.40 s at 01:00:11:00 bridged",
         notes=("LTC dropout 0.40 s at 01:00:11:00 bridged",),
         label="01:00:12:00",
     )
