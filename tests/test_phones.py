@@ -19,6 +19,7 @@ from servicerun import sim_stage
 from stagerun import cue
 
 from stagebox.config import ConfigError, config_from_dict
+from stagebox.doctor.bench import DiscardSink
 from stagebox.engine import Engine, EngineSettings
 from stagebox.phones.matrix import PhonesSettings
 from stagebox.phones.mixer import PhoneMixer
@@ -30,17 +31,6 @@ PERIOD = 256
 GUIDE, TALKBACK = 2, 3  # 0-based capture channels of the guide and the talkback mic
 MINUS_6 = 0.501187  # 10 ** (-6 / 20)
 CUE = cue("5", "01:00:05:00", "01:00:06:00", RATE_25)
-
-
-class NoSink:
-    def open_take(self, take) -> None:
-        pass
-
-    def write(self, block) -> None:
-        pass
-
-    def close_take(self, note: str = "") -> None:
-        pass
 
 
 def stage_audio(seconds_tone: float = 440.0) -> np.ndarray:
@@ -75,7 +65,7 @@ def settings(**overrides) -> EngineSettings:
 def run(audio, s: EngineSettings, mode: str, between=None) -> tuple[np.ndarray, Engine]:
     """The engine over `audio` a period at a time; `between(engine, position)` runs before
     each period, as the service applies commands on period boundaries."""
-    engine = Engine(s, sink=NoSink(), cues=[CUE], mode=mode)
+    engine = Engine(s, sink=DiscardSink(), cues=[CUE], mode=mode)
     out = []
     for pos in range(0, len(audio), PERIOD):
         if between is not None:
@@ -147,7 +137,7 @@ def test_sidetone_latency_through_the_sim_audio_backend_is_the_backends_own():
     audio[clicks, 0] = 0.5
     backend = SimBackend(samples=audio, sample_rate=SR, period=PERIOD, playback_channels=1)
     backend.open()
-    engine = Engine(s, sink=NoSink(), cues=[CUE], mode="rehearse")
+    engine = Engine(s, sink=DiscardSink(), cues=[CUE], mode="rehearse")
     try:
         while True:
             try:
@@ -286,7 +276,7 @@ def test_a_hot_sidetone_is_clipped_at_full_scale_never_wrapped():
 def test_review_slot_takes_a_rendered_block_and_missing_sources_are_silence():
     s = settings(**{"phones.sidetone_modes": []})
     audio = stage_audio()
-    engine = Engine(s, sink=NoSink(), cues=[CUE], mode="rehearse")
+    engine = Engine(s, sink=DiscardSink(), cues=[CUE], mode="rehearse")
     calls = []
 
     def review(heard_at: int, n: int):
@@ -358,7 +348,7 @@ def test_beeps_pass_through_the_mix_sample_exact_with_the_other_sources():
 
 def _events(audio, s):
     events = []
-    engine = Engine(s, sink=NoSink(), cues=[CUE], mode="rehearse", listeners=[events.append])
+    engine = Engine(s, sink=DiscardSink(), cues=[CUE], mode="rehearse", listeners=[events.append])
     for pos in range(0, len(audio), PERIOD):
         engine.process(audio[pos : pos + PERIOD], pos)
     return events
