@@ -402,3 +402,34 @@ def test_request_realtime_never_raises(caplog):
     assert caplog.records  # granted or refused, it is logged
     with pytest.raises(ValueError):
         request_realtime(0)
+
+
+def test_the_backend_is_what_the_audio_section_says():
+    """One opening from `[audio]` for the service and `doctor`: every key reaches the device,
+    and doctor's capture-only checks open no playback."""
+    from stagebox.audio.alsa import AlsaBackend
+    from stagebox.config import config_from_dict
+
+    cfg = config_from_dict(
+        {},
+        overrides={
+            "audio.hat": "usb",
+            "audio.capture_device": "hw:CARD=Stage,DEV=0",
+            "audio.playback_device": "hw:CARD=Phones,DEV=0",
+            "audio.capture_channels": 4,
+            "audio.playback_channels": 2,
+            "audio.sample_rate": 96000,
+            "audio.period_size": 128,
+            "audio.periods": 3,
+        },
+    )
+    live = AlsaBackend.from_config(cfg.audio, realtime_priority=70)
+    assert (live.capture_device, live.playback_device) == (
+        "hw:CARD=Stage,DEV=0",
+        "hw:CARD=Phones,DEV=0",
+    )
+    assert (live.sample_rate, live.capture_channels, live.playback_channels) == (96000, 4, 2)
+    assert (live.period, live.periods, live.realtime_priority) == (128, 3, 70)
+    quiet = AlsaBackend.from_config(cfg.audio, playback=False)
+    assert quiet.playback_device is None and quiet.playback_channels == 0
+    assert quiet.realtime_priority is None

@@ -122,6 +122,24 @@ class AlsaBackend(AudioBackend):
     start-up between `open()` and the engine's first period is not an xrun.
     """
 
+    @classmethod
+    def from_config(
+        cls, audio, *, playback: bool = True, realtime_priority: int | None = None
+    ) -> AlsaBackend:
+        """The backend `[audio]` describes (unopened); `playback=False` opens no playback
+        device (`doctor`'s capture-only checks)."""
+        return cls(
+            capture_device=audio.capture_device,
+            playback_device=audio.playback_device if playback else None,
+            sample_rate=audio.sample_rate,
+            capture_channels=audio.capture_channels,
+            playback_channels=audio.playback_channels,
+            format=audio.sample_format,
+            period=audio.period_size,
+            periods=audio.periods,
+            realtime_priority=realtime_priority,
+        )
+
     def __init__(
         self,
         capture_device: str = "default",

@@ -33,20 +33,9 @@ def _open_gpio(name: str):
 
 
 def _open_audio(cfg, *, playback: bool = True):
-    from stagebox.audio import open_backend
+    from stagebox.audio.alsa import AlsaBackend
 
-    a = cfg.audio
-    return open_backend(
-        "alsa",
-        capture_device=a.capture_device,
-        playback_device=a.playback_device if playback else None,
-        sample_rate=a.sample_rate,
-        capture_channels=a.capture_channels,
-        playback_channels=a.playback_channels,
-        format=a.sample_format,
-        period=a.period_size,
-        periods=a.periods,
-    )
+    return AlsaBackend.from_config(cfg.audio, playback=playback)
 
 
 def _open_panel(cfg):

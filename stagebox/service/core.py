@@ -258,18 +258,9 @@ class StageService(CommandTable, StatusReport, Reloader, StageLamps, ReviewComma
                     playback_channels=a.playback_channels,
                 )
             else:
-                backend = open_backend(
-                    "alsa",
-                    capture_device=a.capture_device,
-                    playback_device=a.playback_device or None,
-                    sample_rate=a.sample_rate,
-                    capture_channels=a.capture_channels,
-                    playback_channels=a.playback_channels,
-                    format=a.sample_format,
-                    period=a.period_size,
-                    periods=a.periods,
-                    realtime_priority=70,
-                )
+                from stagebox.audio.alsa import AlsaBackend
+
+                backend = AlsaBackend.from_config(a, realtime_priority=70)
             backend.open()
         except AudioError as exc:
             raise ServiceError(f"audio: {exc}") from exc
