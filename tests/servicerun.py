@@ -73,6 +73,18 @@ def sim_stage(root: Path) -> dict[str, object]:
     }
 
 
+def feed_inputs(feed) -> dict[str, object]:
+    """Config overrides that play `feed` (a StageFeed) as the sim capture stream as fast as
+    the CPU allows: its channel count, LTC channel and mic channel (1-based in the config)."""
+    return {
+        "audio.backend": "sim",
+        "audio.sim_realtime": False,
+        "audio.capture_channels": feed.channels,
+        "audio.ltc_channel": feed.ltc_channel + 1,
+        "audio.mic_channels": [feed.mic_channel + 1],
+    }
+
+
 class StageDir:
     """A stage in a temporary folder: feed, cue sheet, config, takes folder, socket."""
 

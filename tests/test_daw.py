@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 
 import pytest
-from servicerun import RunningService, StageDir, cue, write_sheet
+from servicerun import RunningService, StageDir, cue, feed_inputs, sim_stage, write_sheet
 
 from stagebox import events as ev
 from stagebox.cues.cue import Cue
@@ -428,7 +428,6 @@ def test_next_cue_button_mid_take_locates_the_daw_when_the_take_closes(tmp_path)
     """In process, to reach the simulated GPIO and MIDI port: the crew presses NEXT while a
     take records (and chooses the recorded cue again); the stage keeps the take, and the DAW
     is parked at cue 102's pre-roll only once it has closed."""
-    import grp
     import queue
     import time
 
@@ -441,24 +440,15 @@ def test_next_cue_button_mid_take_locates_the_daw_when_the_take_closes(tmp_path)
     cfg = config_from_dict(
         {},
         overrides={
-            "audio.backend": "sim",
-            "audio.sim_realtime": False,
-            "audio.capture_channels": feed.channels,
-            "audio.ltc_channel": feed.ltc_channel + 1,
-            "audio.mic_channels": [feed.mic_channel + 1],
+            **feed_inputs(feed),
             "stage.mode": "record",
             "stage.cue_sheet": str(sheet),
             "stage.preroll_seconds": 3.0,
-            "takes.folder": str(tmp_path / "takes"),
-            "takes.disk_reserve_mb": 1,
-            "lights.backend": "sim",
+            **sim_stage(tmp_path),
             "buttons.enabled": True,
             "buttons.debounce_ms": 5,
-            "display.enabled": False,
             "daw.enabled": True,
             "daw.backend": "sim",
-            "control.socket": str(tmp_path / "control.sock"),
-            "control.socket_group": grp.getgrgid(os.getgid()).gr_name,
         },
     )
     service = StageService(cfg, feed=feed, stop_at_end=True)

@@ -10,10 +10,8 @@ GPIO pins (lamps to the sample, buttons pressed by the crew).
 from __future__ import annotations
 
 import csv
-import grp
 import io
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -28,6 +26,7 @@ from servicerun import (
     RunningService,
     StageDir,
     cue,
+    feed_inputs,
     sim_stage,
     wait_for,
     write_sheet,
@@ -399,22 +398,13 @@ def test_buttons_circle_the_take_just_recorded_and_long_rec_stops_recording(tmp_
     cfg = config_from_dict(
         {},
         overrides={
-            "audio.backend": "sim",
-            "audio.sim_realtime": False,
-            "audio.capture_channels": feed.channels,
-            "audio.ltc_channel": feed.ltc_channel + 1,
-            "audio.mic_channels": [feed.mic_channel + 1],
+            **feed_inputs(feed),
             "stage.mode": "record",
             "stage.cue_sheet": str(sheet),
-            "takes.folder": str(tmp_path / "takes"),
-            "takes.disk_reserve_mb": 1,
-            "lights.backend": "sim",
+            **sim_stage(tmp_path),
             "buttons.enabled": True,
             "buttons.debounce_ms": 5,
             "buttons.long_press_ms": 300,
-            "display.enabled": False,
-            "control.socket": str(tmp_path / "control.sock"),
-            "control.socket_group": grp.getgrgid(os.getgid()).gr_name,
         },
     )
     # The disk turns slow at the punch-out (each sync 0.3 s), so the take writer is still

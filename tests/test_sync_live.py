@@ -16,10 +16,8 @@ time on pass 1 and three frames (0.12 s at 25 fps) late on pass 2.
 from __future__ import annotations
 
 import csv
-import grp
 import io
 import json
-import os
 import re
 import subprocess
 import sys
@@ -28,7 +26,7 @@ import time
 
 import numpy as np
 import pytest
-from servicerun import RunningService, StageDir, cue, wait_for
+from servicerun import RunningService, StageDir, cue, feed_inputs, sim_stage, wait_for
 from test_panel import shows_text
 
 from stagebox.takes.bwf import read_take_metadata
@@ -118,21 +116,11 @@ class StageInProcess:
         from stagebox.service import StageService
 
         values = {
-            "audio.backend": "sim",
-            "audio.sim_realtime": False,
-            "audio.capture_channels": feed.channels,
-            "audio.ltc_channel": feed.ltc_channel + 1,
-            "audio.mic_channels": [feed.mic_channel + 1],
+            **feed_inputs(feed),
             "stage.mode": "record",
-            "takes.folder": str(tmp_path / "takes"),
-            "takes.disk_reserve_mb": 1,
-            "lights.backend": "sim",
-            "buttons.enabled": False,
-            "display.enabled": False,
+            **sim_stage(tmp_path),
             "panel.enabled": True,
             "panel.refresh_hz": 10,
-            "control.socket": str(tmp_path / "control.sock"),
-            "control.socket_group": grp.getgrgid(os.getgid()).gr_name,
             "audio.guide_channel": feed.guide_channel + 1,
         }
         values.update(overrides)
