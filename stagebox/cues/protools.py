@@ -27,6 +27,7 @@ after the other), each track's clips in time order, then the marker cues.
 from __future__ import annotations
 
 import bisect
+import contextlib
 from dataclasses import dataclass
 
 from stagebox.cues.errors import Problem
@@ -207,10 +208,8 @@ class _Reader:
         return cues
 
     def _marker_label(self, marker: Marker) -> str | None:
-        try:
+        with contextlib.suppress(CounterError):  # not a counter stagebox reads: see below
             return self.counter.label(marker.location)
-        except CounterError:
-            pass
         # The main counter was not one stagebox reads: TIME REFERENCE in samples places it.
         if marker.units.lower() == "samples" and marker.time_reference.isdigit():
             try:
